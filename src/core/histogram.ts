@@ -1,0 +1,194 @@
+import { LookoutError } from './errors.js';
+import { boundTraceId, renderExemplar } from './exemplar.js';
+import { escapeLabelValue, formatCanonical, formatValue, joinPairs } from './format.js';
+import { Metric, Series, type ExpositionFormat, type MetricContext, type MetricOptions } from './metric.js';
+import { assertNoReservedSuffix } from './names.js';
+
+/** Prometheus's classic default buckets (seconds). */
+export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * `count` buckets growing by `factor` from `start`.
+ *
+ * @example
+ * ```ts
+ * exponentialBuckets(100, 10, 4); // [100, 1000, 10000, 100000]
+ * ```
+ */
+export function exponentialBuckets(start: number, factor: number, count: number): number[] {
+  if (!(start > 0) || !(factor > 1) || !Number.isInteger(count) || count < 1) {
+    throw new LookoutError('LOOKOUT_E_INVALID_BUCKETS', 'exponentialBuckets needs start > 0, factor > 1 and an integer count >= 1');
+  }
+  return Array.from({ length: count }, (_, index) => start * factor ** index);
+}
+
+/**
+ * `count` buckets `width` apart from `start`.
+ *
+ * @example
+ * ```ts
+ * linearBuckets(0.1, 0.1, 3); // [0.1, 0.2, 0.30000000000000004]
+ * ```
+ */
+export function linearBuckets(start: number, width: number, count: number): number[] {
+  if (!(width > 0) || !Number.isInteger(count) || count < 1) {
+    throw new LookoutError('LOOKOUT_E_INVALID_BUCKETS', 'linearBuckets needs width > 0 and an integer count >= 1');
+  }
+  return Array.from({ length: count }, (_, index) => start + width * index);
+}
+
+/** Histogram options: the common ones plus bucket upper bounds (`+Inf` is implicit). */
+export interface HistogramOptions<L extends string = never> extends MetricOptions<L> {
+  readonly buckets?: readonly number[];
+}
+
+/**
+ * One label set of a histogram: per-bucket counts in a typed array, no
+ * allocation when observing.
+ *
+ * @example
+ * ```ts
+ * histogram.labels({ route: '/users/:id' }).observe(0.012);
+ * ```
+ */
+export class HistogramSeries extends Series {
+  /** Non-cumulative counts; the last slot is the `+Inf` bucket. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  /** Per-bucket exemplars, allocated on the first exemplar. */
+  exemplarTraceIds: (string | undefined)[] | undefined = undefined;
+  exemplarValues: Float64Array | undefined = undefined;
+  exemplarTimes: Float64Array | undefined = undefined;
+  /** `name_bucket{pairs,le="` prepared once for rendering. */
+  readonly bucketPrefix: string;
+  private readonly bounds: Float64Array;
+
+  constructor(labelValues: readonly string[], pairs: string, bounds: Float64Array, name: string) {
+    super(labelValues, pairs);
+    this.bounds = bounds;
+    this.counts = new Float64Array(bounds.length + 1);
+    this.bucketPrefix = `${name}_bucket{${joinPairs(pairs, 'le="')}`;
+  }
+
+  /** Records one value. Throws `LOOKOUT_E_INVALID_VALUE` for NaN. */
+  observe(value: number): void {
+    this.counts[this.bucketOf(value)]!++;
+    this.sum += value;
+    this.count++;
+  }
+
+  /** Records one value and keeps `traceId` as its bucket's exemplar (OpenMetrics only). */
+  observeWithExemplar(value: number, traceId: string): void {
+    const bucket = this.bucketOf(value);
+    this.counts[bucket]!++;
+    this.sum += value;
+    this.count++;
+    if (this.exemplarTraceIds === undefined) {
+      this.exemplarTraceIds = new Array<string | undefined>(this.counts.length).fill(undefined);
+      this.exemplarValues = new Float64Array(this.counts.length);
+      this.exemplarTimes = new Float64Array(this.counts.length);
+    }
+    this.exemplarTraceIds[bucket] = boundTraceId(traceId);
+    this.exemplarValues![bucket] = value;
+    this.exemplarTimes![bucket] = Date.now() / 1000;
+  }
+
+  /**
+   * Starts a timer; the returned function observes the elapsed seconds.
+   *
+   * @example
+   * ```ts
+   * const end = series.startTimer(); await work(); end();
+   * ```
+   */
+  startTimer(): () => number {
+    const start = performance.now();
+    return () => {
+      const seconds = (performance.now() - start) / 1000;
+      this.observe(seconds);
+      return seconds;
+    };
+  }
+
+  private bucketOf(value: number): number {
+    if (value !== value) throw new LookoutError('LOOKOUT_E_INVALID_VALUE', 'cannot observe NaN');
+    const bounds = this.bounds;
+    const length = bounds.length;
+    if (length <= 16) {
+      let index = 0;
+      while (index < length && value > bounds[index]!) index++;
+      return index;
+    }
+    let low = 0;
+    let high = length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (value > bounds[middle]!) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
+
+/**
+ * Counts observations in configurable buckets (`le` upper bounds, cumulative in the output).
+ *
+ * @example
+ * ```ts
+ * const latency = registry.histogram({
+ *   name: 'db_query_duration_seconds', help: 'Query time.', unit: 'seconds',
+ *   labelNames: ['query'], buckets: [0.001, 0.01, 0.1, 1],
+ * });
+ * latency.labels({ query: 'select_user' }).observe(0.004);
+ * ```
+ */
+export class Histogram<L extends string = never> extends Metric<L, HistogramSeries> {
+  readonly type = 'histogram';
+  readonly buckets: readonly number[];
+  private readonly bounds: Float64Array;
+  private readonly leTexts: readonly string[];
+
+  constructor(options: HistogramOptions<L>, context: MetricContext) {
+    super(options.name, options, context, ['le']);
+    assertNoReservedSuffix(options.name, 'histogram');
+    const buckets = (options.buckets ?? DEFAULT_BUCKETS).filter((bound) => bound !== Infinity);
+    if (buckets.length === 0 || buckets.some((bound, index) => !Number.isFinite(bound) || (index > 0 && bound <= buckets[index - 1]!))) {
+      throw new LookoutError('LOOKOUT_E_INVALID_BUCKETS', `histogram ${options.name}: buckets must be finite numbers in strictly increasing order`);
+    }
+    this.buckets = buckets;
+    this.bounds = Float64Array.from(buckets);
+    this.leTexts = [...buckets.map(formatCanonical), '+Inf'].map((text) => `${escapeLabelValue(text)}"} `);
+    this.init();
+  }
+
+  observe(value: number): void {
+    this.only.observe(value);
+  }
+
+  startTimer(): () => number {
+    return this.only.startTimer();
+  }
+
+  render(series: HistogramSeries, format: ExpositionFormat): string {
+    const counts = series.counts;
+    const prefix = series.bucketPrefix;
+    const leTexts = this.leTexts;
+    const traces = format === 'openmetrics' ? series.exemplarTraceIds : undefined;
+    let text = '';
+    let cumulative = 0;
+    for (let index = 0; index < counts.length; index++) {
+      cumulative += counts[index]!;
+      text += prefix + leTexts[index] + cumulative;
+      const trace = traces?.[index];
+      if (trace !== undefined) text += renderExemplar(trace, series.exemplarValues![index]!, series.exemplarTimes![index]!);
+      text += '\n';
+    }
+    const labels = Metric.wrap(series.pairs);
+    return `${text}${this.name}_sum${labels} ${formatValue(series.sum)}\n${this.name}_count${labels} ${cumulative}\n`;
+  }
+
+  protected createSeries(labelValues: readonly string[], pairs: string): HistogramSeries {
+    return new HistogramSeries(labelValues, pairs, this.bounds, this.name);
+  }
+}

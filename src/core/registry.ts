@@ -1,0 +1,248 @@
+import { Counter } from './counter.js';
+import { LookoutError } from './errors.js';
+import { labelPairs } from './format.js';
+import { Gauge } from './gauge.js';
+import { Histogram, type HistogramOptions } from './histogram.js';
+import { Info } from './info.js';
+import type { ExpositionFormat, Metric, MetricContext, MetricOptions, Series } from './metric.js';
+import { assertLabelNames } from './names.js';
+import { renderPromClient, type PromClientRegistryLike } from './promclient.js';
+import { StateSet, type StateSetOptions } from './stateset.js';
+import { Summary, type SummaryOptions } from './summary.js';
+
+/**
+ * Registry options.
+ *
+ * @example
+ * ```ts
+ * new Registry({ defaultLabels: { app: 'inference-api' }, maxSeriesPerMetric: 2000 });
+ * ```
+ */
+export interface RegistryOptions {
+  /** Labels added to every series of every metric (e.g. `app`). */
+  readonly defaultLabels?: Readonly<Record<string, string>>;
+  /** Series cap of each metric unless the metric sets its own (default 5000). */
+  readonly maxSeriesPerMetric?: number;
+  /** Time the renderer may hold the event loop before it yields (default 5 ms). */
+  readonly renderSliceMs?: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyMetric = Metric<string, any>;
+
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Holds metrics and renders them. There is no hidden global registry: create
+ * one and pass it to the adapters.
+ *
+ * @example
+ * ```ts
+ * const registry = new Registry();
+ * const jobs = registry.counter({ name: 'jobs_total', help: 'Jobs done.', labelNames: ['queue'] });
+ * jobs.labels({ queue: 'mail' }).inc();
+ * console.log(await registry.metrics());
+ * ```
+ */
+export class Registry {
+  private readonly byName = new Map<string, AnyMetric>();
+  private readonly collectors: (() => void | Promise<void>)[] = [];
+  private readonly promClientRegistries: PromClientRegistryLike[] = [];
+  private readonly context: MetricContext;
+  private readonly sliceMs: number;
+  private readonly overflowTotal: Counter<'metric'>;
+  private readonly collectErrors: Counter<'metric'>;
+
+  constructor(options: RegistryOptions = {}) {
+    const defaultLabels = options.defaultLabels ?? {};
+    const constLabelNames = Object.keys(defaultLabels);
+    assertLabelNames('registry defaultLabels', constLabelNames, ['le', 'quantile']);
+    const maxSeries = options.maxSeriesPerMetric ?? 5000;
+    if (!Number.isInteger(maxSeries) || maxSeries < 1) {
+      throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'maxSeriesPerMetric must be a positive integer');
+    }
+    this.sliceMs = options.renderSliceMs ?? 5;
+    this.context = {
+      constPairs: labelPairs(constLabelNames, Object.values(defaultLabels)),
+      constLabelNames,
+      defaultMaxSeries: maxSeries,
+      onOverflow: (metricName) => this.overflowTotal.labels({ metric: metricName }).inc(),
+    };
+    this.overflowTotal = this.counter({
+      name: 'lookout_series_overflow_total',
+      help: 'Label sets folded into a metric\'s overflow series because the metric reached its series cap.',
+      labelNames: ['metric'],
+      maxSeries: 10_000,
+    });
+    this.collectErrors = this.counter({
+      name: 'lookout_collect_errors_total',
+      help: 'Collect callbacks or merged registries that failed during a render.',
+      labelNames: ['metric'],
+      maxSeries: 1000,
+    });
+  }
+
+  /** Registers a counter. @example registry.counter({ name: 'jobs_total', help: 'Jobs.' }).inc() */
+  counter<L extends string = never>(options: MetricOptions<L>): Counter<L> {
+    return this.add(new Counter(options, this.context));
+  }
+
+  /** Registers a gauge. @example registry.gauge({ name: 'queue_depth', help: 'Waiting.' }).set(3) */
+  gauge<L extends string = never>(options: MetricOptions<L>): Gauge<L> {
+    return this.add(new Gauge(options, this.context));
+  }
+
+  /** Registers a histogram. @example registry.histogram({ name: 'x_seconds', help: 'X.', buckets: [0.1, 1] }).observe(0.2) */
+  histogram<L extends string = never>(options: HistogramOptions<L>): Histogram<L> {
+    return this.add(new Histogram(options, this.context));
+  }
+
+  /** Registers a summary. @example registry.summary({ name: 'size_bytes', help: 'Sizes.' }).observe(10) */
+  summary<L extends string = never>(options: SummaryOptions<L>): Summary<L> {
+    return this.add(new Summary(options, this.context));
+  }
+
+  /** Registers an info metric. @example registry.info({ name: 'build_info', help: 'Build.', labelNames: ['version'] }).set({ version: '1' }) */
+  info<L extends string = never>(options: MetricOptions<L>): Info<L> {
+    return this.add(new Info(options, this.context));
+  }
+
+  /** Registers a state set (enum). @example registry.stateSet({ name: 'mode', help: 'Mode.', states: ['a', 'b'] }).set('a') */
+  stateSet<L extends string = never>(options: StateSetOptions<L>): StateSet<L> {
+    return this.add(new StateSet(options, this.context));
+  }
+
+  /**
+   * The metric registered under `name` (family name: counters without `_total`).
+   *
+   * @example
+   * ```ts
+   * registry.get('http_requests');
+   * ```
+   */
+  get(name: string): AnyMetric | undefined {
+    return this.byName.get(name) ?? this.byName.get(name.replace(/_(total|info)$/, ''));
+  }
+
+  /** All registered metrics in registration order. */
+  list(): AnyMetric[] {
+    return [...this.byName.values()];
+  }
+
+  /**
+   * Unregisters a metric.
+   *
+   * @example
+   * ```ts
+   * registry.remove('jobs_total');
+   * ```
+   */
+  remove(name: string): boolean {
+    const metric = this.get(name);
+    return metric !== undefined && this.byName.delete(metric.name);
+  }
+
+  /**
+   * Runs `collect` before every render (to refresh gauges from elsewhere).
+   * A throwing collector is counted in `lookout_collect_errors_total`.
+   *
+   * @example
+   * ```ts
+   * registry.addCollector(() => poolSize.set(pool.totalCount));
+   * ```
+   */
+  addCollector(collect: () => void | Promise<void>): void {
+    this.collectors.push(collect);
+  }
+
+  /**
+   * Merges a prom-client registry into this registry's answers (both formats).
+   * Families whose names clash with lookout's are skipped and counted.
+   *
+   * @example
+   * ```ts
+   * import client from 'prom-client';
+   * registry.mergePromClient(client.register);
+   * ```
+   */
+  mergePromClient(promRegistry: PromClientRegistryLike): void {
+    this.promClientRegistries.push(promRegistry);
+  }
+
+  /**
+   * Renders the exposition as chunks of about 64 KB, yielding the event loop
+   * every few milliseconds so a big scrape never stalls the app.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of registry.render('openmetrics')) response.write(chunk);
+   * ```
+   */
+  async *render(format: ExpositionFormat = 'text'): AsyncGenerator<string, void, undefined> {
+    for (const collect of this.collectors) await this.guard('collector', collect);
+    let buffer = '';
+    let sliceEnd = performance.now() + this.sliceMs;
+    for (const metric of this.byName.values()) {
+      if (metric.collect !== undefined) await this.guard(metric.name, metric.collect);
+      buffer += metric.header(format);
+      const series: Series[] = metric.series;
+      for (let index = 0; index < series.length; index++) {
+        buffer += metric.render(series[index], format);
+        if ((index & 63) === 63) {
+          if (buffer.length >= CHUNK_CHARS) {
+            yield buffer;
+            buffer = '';
+          }
+          if (performance.now() > sliceEnd) {
+            await yieldToEventLoop();
+            sliceEnd = performance.now() + this.sliceMs;
+          }
+        }
+      }
+    }
+    for (const promRegistry of this.promClientRegistries) {
+      const names = new Set(this.byName.keys());
+      try {
+        buffer += await renderPromClient(promRegistry, format, names, (name) => this.collectErrors.labels({ metric: name }).inc());
+      } catch {
+        this.collectErrors.labels({ metric: 'prom-client' }).inc();
+      }
+    }
+    if (format === 'openmetrics') buffer += '# EOF\n';
+    yield buffer;
+  }
+
+  /**
+   * The whole exposition as one string.
+   *
+   * @example
+   * ```ts
+   * const text = await registry.metrics('openmetrics');
+   * ```
+   */
+  async metrics(format: ExpositionFormat = 'text'): Promise<string> {
+    let text = '';
+    for await (const chunk of this.render(format)) text += chunk;
+    return text;
+  }
+
+  private add<M extends AnyMetric>(metric: M): M {
+    if (this.byName.has(metric.name)) {
+      throw new LookoutError('LOOKOUT_E_DUPLICATE_METRIC', `a metric named ${metric.name} is already registered`);
+    }
+    this.byName.set(metric.name, metric);
+    return metric;
+  }
+
+  private async guard(name: string, collect: () => void | Promise<void>): Promise<void> {
+    try {
+      await collect();
+    } catch {
+      this.collectErrors.labels({ metric: name }).inc();
+    }
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

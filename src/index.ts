@@ -1,0 +1,11 @@
+export { Registry, type RegistryOptions } from './core/registry.js';
+export { Counter, CounterSeries } from './core/counter.js';
+export { Gauge, GaugeSeries } from './core/gauge.js';
+export { Histogram, HistogramSeries, DEFAULT_BUCKETS, exponentialBuckets, linearBuckets, type HistogramOptions } from './core/histogram.js';
+export { Summary, SummarySeries, type SummaryOptions } from './core/summary.js';
+export { Info, InfoSeries } from './core/info.js';
+export { StateSet, StateSetSeries, type StateSetOptions } from './core/stateset.js';
+export { LookoutError, type LookoutErrorCode } from './core/errors.js';
+export { OVERFLOW_LABEL_VALUE, type ExpositionFormat, type LabelValues, type MetricOptions, type MetricType } from './core/metric.js';
+export { contentType, negotiateFormat, acceptsGzip, TEXT_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } from './core/exposition.js';
+export type { PromClientRegistryLike } from './core/promclient.js';
