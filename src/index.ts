@@ -9,3 +9,4 @@ export { LookoutError, type LookoutErrorCode } from './core/errors.js';
 export { OVERFLOW_LABEL_VALUE, type ExpositionFormat, type LabelValues, type MetricOptions, type MetricType } from './core/metric.js';
 export { contentType, negotiateFormat, acceptsGzip, TEXT_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } from './core/exposition.js';
 export type { PromClientRegistryLike } from './core/promclient.js';
+export { registerRuntimeMetrics, type RuntimeMetrics, type RuntimeMetricsOptions } from './core/runtime.js';

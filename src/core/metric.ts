@@ -114,9 +114,7 @@ export abstract class Metric<L extends string, S extends Series> {
 
   /** Builds the unlabelled series; subclasses call it at the end of their constructor. */
   protected init(): void {
-    if (this.labelNames.length === 0) {
-      this.unlabelled = this.bind([]);
-    }
+    if (this.labelNames.length === 0) this.bindUnlabelled();
   }
 
   /**
@@ -178,7 +176,7 @@ export abstract class Metric<L extends string, S extends Series> {
     this.byKey.clear();
     this.series.length = 0;
     this.overflowSeries = undefined;
-    if (this.labelNames.length === 0) this.unlabelled = this.bind([]);
+    if (this.labelNames.length === 0) this.bindUnlabelled();
   }
 
   /** Number of live series, the overflow series included. */
@@ -215,6 +213,12 @@ export abstract class Metric<L extends string, S extends Series> {
   /** `{pairs}` or `{pairs,extra}` with correct commas. */
   protected static wrap(pairs: string, extra = ''): string {
     return braces(joinPairs(pairs, extra));
+  }
+
+  /** The one series of a metric without labels, also what `labels({})` returns. */
+  private bindUnlabelled(): void {
+    this.unlabelled = this.bind([]);
+    this.byKey.set('', this.unlabelled);
   }
 
   private bind(labelValues: readonly string[]): S {

@@ -1,0 +1,264 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Registry } from './registry.js';
+import { registerRuntimeMetrics, type RuntimeMetrics } from './runtime.js';
+
+const linux = process.platform === 'linux';
+
+/** The value of the sample line that starts with `series ` (exact name and labels). */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  if (line === undefined) throw new Error(`no sample ${series} in:\n${text}`);
+  const value = line.slice(series.length + 1).split(' ')[0]!;
+  return value === '+Inf' ? Infinity : Number(value);
+}
+
+function types(openMetrics: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const match of openMetrics.matchAll(/^# TYPE (\S+) (\S+)$/gm)) found.set(match[1]!, match[2]!);
+  return found;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function block(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // Busy on purpose: this is the event-loop stall being measured.
+  }
+}
+
+let runtime: RuntimeMetrics | undefined;
+afterEach(() => {
+  runtime?.stop();
+  runtime = undefined;
+});
+
+function setup(options: Parameters<typeof registerRuntimeMetrics>[1] = {}): Registry {
+  const registry = new Registry();
+  runtime = registerRuntimeMetrics(registry, options);
+  return registry;
+}
+
+describe('registerRuntimeMetrics', () => {
+  it('registers every family with its type and unit', async () => {
+    const text = await setup().metrics('openmetrics');
+    const expected: Record<string, string> = {
+      process_cpu_user_seconds: 'counter',
+      process_cpu_system_seconds: 'counter',
+      process_cpu_seconds: 'counter',
+      process_start_time_seconds: 'gauge',
+      process_resident_memory_bytes: 'gauge',
+      nodejs_heap_size_used_bytes: 'gauge',
+      nodejs_heap_size_total_bytes: 'gauge',
+      nodejs_external_memory_bytes: 'gauge',
+      nodejs_heap_space_size_used_bytes: 'gauge',
+      nodejs_eventloop_lag_seconds: 'gauge',
+      nodejs_eventloop_lag_p99_seconds: 'gauge',
+      nodejs_eventloop_lag_max_seconds: 'gauge',
+      nodejs_eventloop_utilization_ratio: 'gauge',
+      nodejs_gc_duration_seconds: 'histogram',
+      nodejs_active_handles: 'gauge',
+      nodejs_active_resources: 'gauge',
+      nodejs_version: 'info',
+      ...(linux ? { process_virtual_memory_bytes: 'gauge', process_open_fds: 'gauge', process_max_fds: 'gauge' } : {}),
+    };
+    const found = types(text);
+    for (const [name, type] of Object.entries(expected)) expect(found.get(name), name).toBe(type);
+    expect(text).toContain('# UNIT process_cpu_seconds seconds\n');
+    expect(text).toContain('# UNIT nodejs_eventloop_utilization_ratio ratio\n');
+    expect(text).toContain('# UNIT nodejs_gc_duration_seconds seconds\n');
+    // Counters keep `_total` on the sample line.
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+  });
+
+  it('reports CPU, memory, start time and version with plausible values', async () => {
+    const registry = setup();
+    block(30);
+    const text = await registry.metrics();
+    const user = sample(text, 'process_cpu_user_seconds_total');
+    const system = sample(text, 'process_cpu_system_seconds_total');
+    expect(user).toBeGreaterThan(0);
+    expect(sample(text, 'process_cpu_seconds_total')).toBeCloseTo(user + system, 6);
+    const startedAgo = Date.now() / 1000 - sample(text, 'process_start_time_seconds');
+    expect(Math.abs(startedAgo - process.uptime())).toBeLessThan(2);
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    const used = sample(text, 'nodejs_heap_size_used_bytes');
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThanOrEqual(sample(text, 'nodejs_heap_size_total_bytes'));
+    expect(sample(text, 'nodejs_external_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_heap_space_size_used_bytes{space="old"}')).toBeGreaterThan(0);
+    expect(text).not.toContain('space="old_space"');
+    const [major, minor, patch] = process.versions.node.split('.');
+    expect(sample(text, `nodejs_version_info{version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"}`)).toBe(1);
+
+    block(50);
+    const later = await registry.metrics();
+    expect(sample(later, 'process_cpu_seconds_total')).toBeGreaterThan(user + system + 0.02);
+  });
+
+  it.runIf(linux)('reads virtual memory and file descriptors from /proc', async () => {
+    const registry = setup();
+    const before = await registry.metrics();
+    expect(sample(before, 'process_virtual_memory_bytes')).toBeGreaterThan(sample(before, 'process_resident_memory_bytes'));
+    const limit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1];
+    expect(sample(before, 'process_max_fds')).toBe(Number(limit));
+    const fds = Array.from({ length: 5 }, () => openSync('/proc/self/stat', 'r'));
+    try {
+      const during = await registry.metrics();
+      expect(sample(during, 'process_open_fds') - sample(before, 'process_open_fds')).toBe(5);
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+  });
+
+  it('skips the /proc metrics when /proc cannot be read', async () => {
+    const text = await setup({ procDirectory: '/nonexistent/lookout-proc' }).metrics();
+    expect(text).not.toContain('process_virtual_memory_bytes');
+    expect(text).not.toContain('process_open_fds');
+    expect(text).not.toContain('process_max_fds');
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('parses a command name with spaces and parentheses in stat', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'lookout-proc-'));
+    try {
+      // Fields 3.. of a real stat line; vsize (field 23) is 123456789.
+      const tail = ['S', ...Array.from({ length: 19 }, (_, index) => String(index + 4)), '123456789', '2048'].join(' ');
+      writeFileSync(join(directory, 'stat'), `42 (my (odd) app) ${tail}\n`);
+      writeFileSync(join(directory, 'limits'), 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            4096                 8192                 files\n');
+      const text = await setup({ procDirectory: directory }).metrics();
+      if (linux) {
+        expect(sample(text, 'process_virtual_memory_bytes')).toBe(123456789);
+        expect(sample(text, 'process_max_fds')).toBe(4096);
+        // No fd directory in the fake /proc: the gauge keeps its last value rather than failing the scrape.
+        expect(sample(text, 'process_open_fds')).toBe(0);
+        expect(text).toContain('lookout_collect_errors_total');
+        expect(text).not.toMatch(/^lookout_collect_errors_total\{/m);
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('measures event-loop lag since the previous scrape and resets it', async () => {
+    const registry = setup({ eventLoopResolutionMs: 10 });
+    await sleep(40);
+    block(80);
+    await sleep(40);
+    const blocked = await registry.metrics();
+    const max = sample(blocked, 'nodejs_eventloop_lag_max_seconds');
+    console.log(`event-loop lag after an 80 ms block: max ${max.toFixed(4)} s, p99 ${sample(blocked, 'nodejs_eventloop_lag_p99_seconds').toFixed(4)} s, mean ${sample(blocked, 'nodejs_eventloop_lag_seconds').toFixed(4)} s`);
+    expect(max).toBeGreaterThan(0.06);
+    expect(max).toBeLessThan(0.5);
+    expect(sample(blocked, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0.06);
+    expect(sample(blocked, 'nodejs_eventloop_lag_seconds')).toBeGreaterThan(0);
+
+    await sleep(100);
+    const idle = await registry.metrics();
+    // The histogram was reset by the first scrape: the 80 ms block is gone.
+    expect(sample(idle, 'nodejs_eventloop_lag_max_seconds')).toBeLessThan(0.04);
+    // The sampling interval itself is not lag.
+    expect(sample(idle, 'nodejs_eventloop_lag_seconds')).toBeLessThan(0.005);
+  });
+
+  it('reports event-loop utilization since the previous scrape', async () => {
+    const registry = setup();
+    await registry.metrics();
+    block(150);
+    await sleep(10);
+    const busy = sample(await registry.metrics(), 'nodejs_eventloop_utilization_ratio');
+    await sleep(200);
+    const idle = sample(await registry.metrics(), 'nodejs_eventloop_utilization_ratio');
+    console.log(`event-loop utilization: busy ${busy.toFixed(3)}, idle ${idle.toFixed(3)}`);
+    expect(busy).toBeGreaterThan(0.7);
+    expect(busy).toBeLessThanOrEqual(1);
+    expect(idle).toBeLessThan(0.3);
+  });
+
+  it('observes garbage collections by kind', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const registry = setup();
+    let junk: object[] = [];
+    for (let index = 0; index < 300_000; index++) junk.push({ index });
+    junk = [];
+    gc();
+    await sleep(20);
+    const text = await registry.metrics();
+    expect(junk).toHaveLength(0);
+    expect(sample(text, 'nodejs_gc_duration_seconds_count{kind="major"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'nodejs_gc_duration_seconds_count{kind="minor"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'nodejs_gc_duration_seconds_sum{kind="major"}')).toBeGreaterThan(0);
+    // Every kind is bound up front, so dashboards see zeros rather than gaps.
+    expect(sample(text, 'nodejs_gc_duration_seconds_bucket{kind="weakcb",le="+Inf"}')).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('nodejs_gc_duration_seconds_bucket{kind="major",le="0.001"} ');
+  });
+
+  it('counts active resources by type, and a type that went away reads 0', async () => {
+    const registry = setup();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const open = await registry.metrics();
+    expect(sample(open, 'nodejs_active_resources{type="TCPServerWrap"}')).toBe(1);
+    const total = [...open.matchAll(/^nodejs_active_resources\{type="[^"]+"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    expect(sample(open, 'nodejs_active_handles')).toBe(total);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await sleep(20); // libuv releases the closed handle on a later loop turn
+    const closed = await registry.metrics();
+    expect(sample(closed, 'nodejs_active_resources{type="TCPServerWrap"}')).toBe(0);
+  });
+
+  it('stops: no more GC observations and no more refreshes', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const registry = setup();
+    const before = await registry.metrics();
+    runtime!.stop();
+    gc();
+    block(30);
+    await sleep(20);
+    const after = await registry.metrics();
+    for (const series of ['nodejs_gc_duration_seconds_count{kind="major"}', 'process_cpu_seconds_total']) {
+      expect(sample(after, series), series).toBe(sample(before, series));
+    }
+    runtime!.stop(); // idempotent
+  });
+
+  it('rejects a bad resolution and a second registration with stable codes', () => {
+    expect(() => registerRuntimeMetrics(new Registry(), { eventLoopResolutionMs: 0 })).toThrow(expect.objectContaining({ code: 'LOOKOUT_E_INVALID_OPTION' }));
+    const registry = setup();
+    expect(() => registerRuntimeMetrics(registry)).toThrow(expect.objectContaining({ code: 'LOOKOUT_E_DUPLICATE_METRIC' }));
+  });
+
+  it('scrapes cheaply and with a stable series count', async () => {
+    const registry = setup();
+    await registry.metrics();
+    const lines = (await registry.metrics()).split('\n').length;
+    const rounds = 200;
+    const start = performance.now();
+    for (let round = 0; round < rounds; round++) await registry.metrics();
+    const perScrape = (performance.now() - start) / rounds;
+    console.log(`runtime metrics scrape: ${perScrape.toFixed(3)} ms each (${lines} lines)`);
+    expect(perScrape).toBeLessThan(5);
+    expect((await registry.metrics()).split('\n').length).toBe(lines);
+  });
+
+  it('does not keep the process alive', () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'lookout-rt-')), 'exit.mts');
+    const source = new URL('./index.ts', new URL('../', import.meta.url)).pathname;
+    writeFileSync(script, `import { Registry, registerRuntimeMetrics } from ${JSON.stringify(source)};\nregisterRuntimeMetrics(new Registry());\nconsole.log('registered');\n`);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), timeout: 15_000, encoding: 'utf8' });
+    rmSync(join(script, '..'), { recursive: true, force: true });
+    expect(child.error).toBeUndefined();
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('registered');
+    expect(child.status).toBe(0);
+  });
+});
