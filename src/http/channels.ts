@@ -1,0 +1,83 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { kRecorder, type HttpRecorder, type TrackedRequest } from './recorder.js';
+
+/**
+ * Node's own HTTP diagnostics channels carry the request lifecycle to the
+ * recorder: measured on a Fastify hello-world they cost about 1 % of
+ * throughput, where a pair of framework hooks costs 6-12 % (DESIGN.md).
+ * Both channels are process-wide, so start events are filtered by server and
+ * finish events by the recorder mark on the request.
+ */
+interface ChannelMessage {
+  request: IncomingMessage;
+  response: ServerResponse;
+  server: Server;
+}
+
+const START = 'http.server.request.start';
+const FINISH = 'http.server.response.finish';
+
+const servers = new Map<Server, HttpRecorder>();
+let finishSubscribed = false;
+let startSubscribed = false;
+
+function onStart(message: unknown): void {
+  const { server, request, response } = message as ChannelMessage;
+  const recorder = servers.get(server);
+  if (recorder === undefined) return;
+  try {
+    recorder.start(request, response);
+  } catch {
+    // Metrics never break a request; a subscriber error would become an uncaught exception.
+    recorder.internalError();
+  }
+}
+
+function onFinish(message: unknown): void {
+  const { request, response } = message as ChannelMessage;
+  const recorder = (request as TrackedRequest)[kRecorder];
+  if (recorder === undefined) return;
+  try {
+    recorder.finish(request, response);
+  } catch {
+    recorder.internalError();
+  }
+}
+
+/**
+ * Subscribes to response-finish events (once per process). Adapters that
+ * mark requests themselves (Express, Hono, node:http) need only this.
+ *
+ * @example
+ * ```ts
+ * listenForFinish();
+ * ```
+ */
+export function listenForFinish(): void {
+  if (finishSubscribed) return;
+  diagnosticsChannel.subscribe(FINISH, onFinish);
+  finishSubscribed = true;
+}
+
+/**
+ * Tracks every request of `server` from its start event (used by Fastify,
+ * where a hook would cost more than the metrics). Returns a detach function.
+ *
+ * @example
+ * ```ts
+ * const detach = trackServer(fastify.server, recorder);
+ * fastify.addHook('onClose', (_, done) => { detach(); done(); });
+ * ```
+ */
+export function trackServer(server: Server, recorder: HttpRecorder): () => void {
+  listenForFinish();
+  if (!startSubscribed) {
+    diagnosticsChannel.subscribe(START, onStart);
+    startSubscribed = true;
+  }
+  servers.set(server, recorder);
+  return () => {
+    if (servers.get(server) === recorder) servers.delete(server);
+  };
+}

@@ -1,0 +1,278 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CounterSeries } from '../core/counter.js';
+import type { GaugeSeries } from '../core/gauge.js';
+import type { HistogramSeries } from '../core/histogram.js';
+import { METHODS, methodIndex, pathOf } from './methods.js';
+import type { ResolvedHttpOptions } from './options.js';
+import { HttpMetricSet } from './metric-set.js';
+
+/** Per-request state lives on the request under these symbols (no side tables on the hot path). */
+export const kRecorder = Symbol('lookout.recorder');
+export const kStart = Symbol('lookout.start');
+export const kMethod = Symbol('lookout.method');
+export const kRoute = Symbol('lookout.route');
+export const kBytesWritten = Symbol('lookout.bytesWritten');
+export const kException = Symbol('lookout.exception');
+
+/** A request as the recorder sees it: node's IncomingMessage plus our symbols. */
+export interface TrackedRequest extends IncomingMessage {
+  [kRecorder]?: HttpRecorder;
+  [kStart]?: number;
+  [kMethod]?: number;
+  [kRoute]?: string;
+  [kBytesWritten]?: number;
+  [kException]?: string;
+}
+
+/** Finds the route template of a finished request when the adapter did not set it. */
+export type RouteResolver = (req: IncomingMessage, res: ServerResponse) => string | undefined;
+
+interface SeriesHandles {
+  readonly requests: CounterSeries | undefined;
+  readonly duration: HistogramSeries | undefined;
+  readonly requestSize: HistogramSeries | undefined;
+  readonly responseSize: HistogramSeries | undefined;
+  readonly route: string;
+}
+
+type StatusKey = number | string;
+
+/** A request measured without node:http objects. */
+export interface DirectSample {
+  readonly path: string;
+  readonly method: number;
+  readonly route: string | undefined;
+  readonly status: number;
+  readonly elapsedSeconds: number;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  readonly headers: Record<string, string>;
+  readonly error: unknown;
+}
+
+const OTHER = '__other__';
+
+/**
+ * The framework-neutral request recorder every adapter shares. Options are
+ * resolved once; series handles are bound once per (route, method, status)
+ * and reused, so recording a request allocates nothing.
+ *
+ * @example
+ * ```ts
+ * const recorder = new HttpRecorder(resolveHttpOptions({ registry }));
+ * recorder.start(req, res); // when the request arrives
+ * // ...the `http.server.response.finish` channel calls recorder.finish(req, res)
+ * ```
+ */
+export class HttpRecorder {
+  readonly options: ResolvedHttpOptions;
+  private readonly metricSet: HttpMetricSet;
+  private readonly resolveRoute: RouteResolver | undefined;
+  private readonly routes = new Map<string, (Map<StatusKey, SeriesHandles> | undefined)[]>();
+  private readonly inFlight: (GaugeSeries | undefined)[] = new Array<GaugeSeries | undefined>(METHODS.length).fill(undefined);
+  private readonly active = new Set<ServerResponse>();
+  private sweepAt = 1024;
+  private readonly headerValues: Set<string>[];
+  private readonly exceptionTypes = new Set<string>();
+
+  constructor(options: ResolvedHttpOptions, resolveRoute?: RouteResolver) {
+    this.options = options;
+    this.resolveRoute = resolveRoute;
+    this.metricSet = new HttpMetricSet(options, () => this.sweep());
+    this.headerValues = options.headerLabels.map(() => new Set<string>());
+  }
+
+  /** True when `url` is one of the skipped paths (`/metrics` by default). */
+  skips(url: string | undefined): boolean {
+    return this.options.skipPaths.has(pathOf(url));
+  }
+
+  /** Marks a request as tracked and starts its clock. */
+  start(req: IncomingMessage, res: ServerResponse): void {
+    const tracked = req as TrackedRequest;
+    if (tracked[kRecorder] !== undefined || this.skips(req.url)) return;
+    tracked[kRecorder] = this;
+    tracked[kStart] = performance.now();
+    const method = methodIndex(req.method);
+    tracked[kMethod] = method;
+    if (this.options.metrics.responseSize) tracked[kBytesWritten] = req.socket?.bytesWritten ?? 0;
+    if (this.metricSet.inFlight !== undefined) (this.inFlight[method] ?? this.bindInFlight(method)).inc();
+    this.active.add(res);
+    if (this.active.size >= this.sweepAt) this.sweep();
+  }
+
+  /** Sets the route template of a tracked request. */
+  setRoute(req: IncomingMessage, route: string): void {
+    (req as TrackedRequest)[kRoute] = route;
+  }
+
+  /** Remembers the error class name of a failed request (counted when it finishes). */
+  exception(req: IncomingMessage, error: unknown): void {
+    const name = error instanceof Error ? error.constructor.name || error.name : typeof error;
+    let type = name.length > 100 ? name.slice(0, 100) : name;
+    if (!this.exceptionTypes.has(type)) {
+      if (this.exceptionTypes.size >= this.options.maxExceptionTypes) type = OTHER;
+      else this.exceptionTypes.add(type);
+    }
+    (req as TrackedRequest)[kException] = type;
+  }
+
+  /** Records a finished request. Called from the response-finish channel. */
+  finish(req: IncomingMessage, res: ServerResponse): void {
+    const tracked = req as TrackedRequest;
+    const elapsed = (performance.now() - tracked[kStart]!) / 1000;
+    this.active.delete(res);
+    const method = tracked[kMethod]!;
+    this.inFlight[method]?.dec();
+    const status = res.statusCode;
+    const handles = this.handlesFor(this.routeOf(tracked, res), method, status, req);
+    this.observe(handles, elapsed, this.options.traceId?.(req));
+    if (handles.requestSize !== undefined) handles.requestSize.observe(requestBytes(req));
+    if (handles.responseSize !== undefined) handles.responseSize.observe(responseBytes(req, res));
+    const exception = tracked[kException];
+    if (exception !== undefined) this.metricSet.countException(METHODS[method]!, handles.route, exception);
+    if (this.options.onRequest !== undefined) this.runHook(req, res, elapsed, handles.route, method, status);
+  }
+
+  /**
+   * Records a request measured outside node:http (Hono on Bun, Deno or
+   * workers). The per-request hook is not called: it needs node objects.
+   */
+  recordDirect(sample: DirectSample): void {
+    if (this.skips(sample.path)) return;
+    const headers = { headers: sample.headers } as IncomingMessage;
+    const handles = this.handlesFor(sample.route ?? this.options.unmatchedRoute, sample.method, sample.status, headers);
+    const traceId = this.options.traceId?.(headers);
+    this.observe(handles, sample.elapsedSeconds, traceId);
+    handles.requestSize?.observe(sample.requestBytes >= 0 ? sample.requestBytes : 0);
+    handles.responseSize?.observe(sample.responseBytes >= 0 ? sample.responseBytes : 0);
+    if (sample.error !== undefined) {
+      this.exception(headers, sample.error);
+      this.metricSet.countException(METHODS[sample.method]!, handles.route, (headers as TrackedRequest)[kException]!);
+    }
+  }
+
+  private observe(handles: SeriesHandles, elapsed: number, traceId: string | undefined): void {
+    if (handles.requests !== undefined) {
+      if (traceId === undefined) handles.requests.inc();
+      else handles.requests.incWithExemplar(1, traceId);
+    }
+    if (handles.duration !== undefined) {
+      if (traceId === undefined) handles.duration.observe(elapsed);
+      else handles.duration.observeWithExemplar(elapsed, traceId);
+    }
+  }
+
+  private runHook(req: IncomingMessage, res: ServerResponse, elapsed: number, route: string, method: number, status: number): void {
+    try {
+      this.options.onRequest!(req, res, elapsed, { route, method: METHODS[method]!, status });
+    } catch {
+      this.metricSet.hookErrors.inc();
+    }
+  }
+
+  /** Counts an internal failure; the request itself is left alone. */
+  internalError(): void {
+    this.metricSet.internalErrors.inc();
+  }
+
+  /**
+   * Finds requests whose client went away before the response finished
+   * (no finish event will come), so the in-flight gauge never drifts.
+   */
+  sweep(): void {
+    for (const res of this.active) {
+      if (!res.destroyed || res.writableFinished) continue;
+      this.active.delete(res);
+      const req = res.req as TrackedRequest | undefined;
+      const method = req?.[kMethod] ?? 0;
+      this.inFlight[method]?.dec();
+      const route = req === undefined ? this.options.unmatchedRoute : this.routeOf(req, res);
+      this.metricSet.countAborted(METHODS[method]!, route);
+    }
+    this.sweepAt = Math.max(1024, this.active.size * 2);
+  }
+
+  private routeOf(req: TrackedRequest, res: ServerResponse): string {
+    const route = req[kRoute] ?? this.resolveRoute?.(req, res);
+    return route === undefined || route === '' ? this.options.unmatchedRoute : route;
+  }
+
+  private handlesFor(route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
+    const byMethod = this.routes.get(route) ?? this.addRoute(route);
+    let byStatus = byMethod[method];
+    if (byStatus === undefined) byStatus = byMethod[method] = new Map();
+    const key = this.options.headerLabels.length === 0 ? status : this.headerKey(status, req);
+    return byStatus.get(key) ?? this.bindHandles(byStatus, key, byMethod === this.overflowRoute ? '__overflow__' : route, method, status, req);
+  }
+
+  private overflowRoute: (Map<StatusKey, SeriesHandles> | undefined)[] | undefined;
+
+  private addRoute(route: string): (Map<StatusKey, SeriesHandles> | undefined)[] {
+    if (this.routes.size >= this.options.maxRoutes) {
+      this.overflowRoute ??= new Array<Map<StatusKey, SeriesHandles> | undefined>(METHODS.length).fill(undefined);
+      return this.overflowRoute;
+    }
+    const byMethod = new Array<Map<StatusKey, SeriesHandles> | undefined>(METHODS.length).fill(undefined);
+    this.routes.set(route, byMethod);
+    return byMethod;
+  }
+
+  private headerKey(status: number, req: IncomingMessage): string {
+    let key = String(status);
+    for (const value of this.headerLabelValues(req)) key += `\u0000${value}`;
+    return key;
+  }
+
+  private headerLabelValues(req: IncomingMessage): string[] {
+    return this.options.headerLabels.map(([, header], index) => {
+      const raw = req.headers[header];
+      let value = Array.isArray(raw) ? raw.join(',') : raw ?? '';
+      if (value.length > 128) value = value.slice(0, 128);
+      const seen = this.headerValues[index]!;
+      if (seen.has(value)) return value;
+      if (seen.size >= this.options.maxHeaderValues) return OTHER;
+      seen.add(value);
+      return value;
+    });
+  }
+
+  private bindHandles(byStatus: Map<StatusKey, SeriesHandles>, key: StatusKey, route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
+    const set = this.metricSet;
+    const statusText = this.options.statusLabel === 'class' ? `${Math.floor(status / 100)}xx` : String(status);
+    const labels = set.labelsFor(METHODS[method]!, route, statusText, this.options.headerLabels.length === 0 ? [] : this.headerLabelValues(req));
+    const handles: SeriesHandles = {
+      requests: set.requests?.labels(labels.full),
+      duration: set.duration?.labels(labels.full),
+      requestSize: set.requestSize?.labels(labels.noStatus),
+      responseSize: set.responseSize?.labels(labels.noStatus),
+      route,
+    };
+    byStatus.set(key, handles);
+    return handles;
+  }
+
+  private bindInFlight(method: number): GaugeSeries {
+    const series = this.metricSet.inFlightSeries(METHODS[method]!);
+    this.inFlight[method] = series;
+    return series;
+  }
+}
+
+function requestBytes(req: IncomingMessage): number {
+  const length = req.headers['content-length'];
+  if (length === undefined) return 0;
+  const bytes = Number(length);
+  return bytes >= 0 ? bytes : 0;
+}
+
+function responseBytes(req: TrackedRequest, res: ServerResponse): number {
+  const length = res.getHeader('content-length');
+  if (length !== undefined) {
+    const bytes = Number(length);
+    if (bytes >= 0) return bytes;
+  }
+  // Chunked responses: what went out on the socket for this response, headers included.
+  const written = (req.socket?.bytesWritten ?? 0) - (req[kBytesWritten] ?? 0);
+  return written > 0 ? written : 0;
+}

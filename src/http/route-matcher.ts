@@ -1,0 +1,79 @@
+interface Pattern {
+  readonly template: string;
+  /** Segments after the leading '/': a string to match exactly, PARAM, or WILDCARD. */
+  readonly segments: readonly (string | typeof PARAM | typeof WILDCARD)[];
+  readonly specificity: number;
+}
+
+const PARAM = 0;
+const WILDCARD = 1;
+
+/**
+ * Maps a concrete path (`/users/42`) to its route template (`/users/:id`)
+ * without allocating per request. Static templates win over parameters,
+ * parameters over wildcards. Understands `:name` segments (also `:a-:b` and
+ * `:id(\\d+)` as one parameter segment) and a trailing `*`.
+ *
+ * @example
+ * ```ts
+ * const matcher = new RouteMatcher(['/users/:id', '/users/me']);
+ * matcher.match('/users/42'); // '/users/:id'
+ * matcher.match('/users/me'); // '/users/me'
+ * ```
+ */
+export class RouteMatcher {
+  private readonly exact = new Map<string, string>();
+  private patterns: Pattern[] = [];
+
+  constructor(templates: Iterable<string> = []) {
+    for (const template of templates) this.add(template);
+  }
+
+  /** Adds a route template. */
+  add(template: string): void {
+    const raw = template.split('/').slice(1);
+    const segments = raw.map((segment) => (segment === '*' || segment.startsWith('*') ? WILDCARD : segment.includes(':') ? PARAM : segment));
+    if (segments.every((segment) => typeof segment === 'string')) {
+      if (!this.exact.has(template)) this.exact.set(template, template);
+      return;
+    }
+    // More static segments first, then fewer wildcards: '/users/me/:x' before '/users/:id/:x'.
+    const specificity = segments.reduce<number>((score, segment) => score * 4 + (typeof segment === 'string' ? 3 : segment === PARAM ? 2 : 1), 0);
+    this.patterns.push({ template, segments, specificity });
+    this.patterns = [...this.patterns].sort((a, b) => b.specificity - a.specificity || b.segments.length - a.segments.length);
+  }
+
+  /** The template of `path`, or undefined when no route matches. */
+  match(path: string): string | undefined {
+    const exact = this.exact.get(path);
+    if (exact !== undefined) return exact;
+    for (const pattern of this.patterns) {
+      if (matches(pattern.segments, path)) return pattern.template;
+    }
+    return undefined;
+  }
+
+  /** How many templates it knows. */
+  get size(): number {
+    return this.exact.size + this.patterns.length;
+  }
+}
+
+function matches(segments: Pattern['segments'], path: string): boolean {
+  if (path.charCodeAt(0) !== 47) return false;
+  let position = 1;
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index]!;
+    if (segment === WILDCARD) return true;
+    if (position > path.length) return false;
+    let end = path.indexOf('/', position);
+    if (end < 0) end = path.length;
+    if (segment === PARAM) {
+      if (end === position) return false;
+    } else if (end - position !== segment.length || !path.startsWith(segment, position)) {
+      return false;
+    }
+    position = end + 1;
+  }
+  return position === path.length + 1;
+}
