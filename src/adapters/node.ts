@@ -7,6 +7,7 @@ import { createMetricsHandler } from '../http/serve.js';
 import { createRecorder, type AdapterOptions } from './shared.js';
 
 export { serveMetrics, createMetricsHandler, type MetricsServer, type MetricsServerOptions } from '../http/serve.js';
+export { recordException } from '../http/recorder.js';
 
 /**
  * Options of {@link instrument}: plain node:http has no router, so name the

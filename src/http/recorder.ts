@@ -276,3 +276,17 @@ function responseBytes(req: TrackedRequest, res: ServerResponse): number {
   const written = (req.socket?.bytesWritten ?? 0) - (req[kBytesWritten] ?? 0);
   return written > 0 ? written : 0;
 }
+
+/**
+ * Counts an error against a tracked request when your code handles the
+ * error itself (it shows in `http_exceptions_total` by class name once the
+ * response finishes). Does nothing for requests lookout does not track.
+ *
+ * @example
+ * ```ts
+ * try { await predict(input); } catch (error) { recordException(req, error); res.statusCode = 500; res.end(); }
+ * ```
+ */
+export function recordException(req: IncomingMessage, error: unknown): void {
+  (req as TrackedRequest)[kRecorder]?.exception(req, error);
+}

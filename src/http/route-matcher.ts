@@ -1,12 +1,25 @@
 interface Pattern {
   readonly template: string;
-  /** Segments after the leading '/': a string to match exactly, PARAM, or WILDCARD. */
-  readonly segments: readonly (string | typeof PARAM | typeof WILDCARD)[];
+  /** Segments after the leading '/': a string to match exactly, PARAM, WILDCARD, or a pattern for mixed segments (`a-:from-:to`). */
+  readonly segments: readonly Segment[];
   readonly specificity: number;
 }
 
 const PARAM = 0;
 const WILDCARD = 1;
+type Segment = string | typeof PARAM | typeof WILDCARD | RegExp;
+
+function compileSegment(segment: string): Segment {
+  if (segment === '*' || segment.startsWith('*')) return WILDCARD;
+  if (!segment.includes(':')) return segment;
+  if (/^:[A-Za-z0-9_]+(\(.*\))?\??$/.test(segment)) return PARAM;
+  // Static text around parameters: '-:' splits, each parameter matches one or more characters.
+  const pattern = segment
+    .split(/:[A-Za-z0-9_]+(?:\([^)]*\))?/)
+    .map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('(.+?)');
+  return new RegExp(`^${pattern}$`);
+}
 
 /**
  * Maps a concrete path (`/users/42`) to its route template (`/users/:id`)
@@ -32,13 +45,13 @@ export class RouteMatcher {
   /** Adds a route template. */
   add(template: string): void {
     const raw = template.split('/').slice(1);
-    const segments = raw.map((segment) => (segment === '*' || segment.startsWith('*') ? WILDCARD : segment.includes(':') ? PARAM : segment));
+    const segments = raw.map(compileSegment);
     if (segments.every((segment) => typeof segment === 'string')) {
       if (!this.exact.has(template)) this.exact.set(template, template);
       return;
     }
     // More static segments first, then fewer wildcards: '/users/me/:x' before '/users/:id/:x'.
-    const specificity = segments.reduce<number>((score, segment) => score * 4 + (typeof segment === 'string' ? 3 : segment === PARAM ? 2 : 1), 0);
+    const specificity = segments.reduce<number>((score, segment) => score * 4 + (typeof segment === 'string' ? 3 : segment === PARAM ? 1 : segment === WILDCARD ? 0 : 2), 0);
     this.patterns.push({ template, segments, specificity });
     this.patterns = [...this.patterns].sort((a, b) => b.specificity - a.specificity || b.segments.length - a.segments.length);
   }
@@ -70,6 +83,8 @@ function matches(segments: Pattern['segments'], path: string): boolean {
     if (end < 0) end = path.length;
     if (segment === PARAM) {
       if (end === position) return false;
+    } else if (segment instanceof RegExp) {
+      if (!segment.test(path.slice(position, end))) return false;
     } else if (end - position !== segment.length || !path.startsWith(segment, position)) {
       return false;
     }

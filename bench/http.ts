@@ -1,0 +1,68 @@
+/**
+ * Side-by-side HTTP throughput: for each framework, bare vs + lookout vs + the
+ * peer library, A/B/C interleaved over several rounds; autocannon runs in this
+ * process, each server in its own child process, all on 127.0.0.1.
+ *
+ *   npx tsx bench/http.ts            (BENCH_ROUNDS=5 BENCH_SECONDS=4 by default)
+ *   BENCH_FRAMEWORKS=fastify,node npx tsx bench/http.ts
+ */
+import autocannon from 'autocannon';
+import { emit, median, ROUNDS, SECONDS, spread, startServer, stopServer } from './lib.js';
+
+const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
+const VARIANTS = ['bare', 'lookout', 'peer'] as const;
+const PEERS: Record<string, string> = {
+  fastify: 'fastify-metrics 12',
+  express: 'express-prom-bundle 8',
+  hono: '@hono/prometheus 1',
+  node: 'prom-client 15 by hand',
+};
+
+async function load(port: number, seconds: number): Promise<number> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections: 50, duration: seconds, pipelining: 1 });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`bench run had ${result.non2xx} non-2xx and ${result.errors} errors`);
+  return result.requests.average;
+}
+
+/** Runs the HTTP benchmark; returns markdown table rows. */
+export async function runHttpBench(): Promise<string[]> {
+  const rows: string[] = [];
+  for (const framework of FRAMEWORKS) {
+    const servers = await Promise.all(VARIANTS.map((variant) => startServer('bench/servers/hello.ts', [framework, variant])));
+    const throughput: Record<string, number[]> = { bare: [], lookout: [], peer: [] };
+    try {
+      for (const { port } of servers) await load(port, 1); // warm-up (JIT)
+      for (let round = 0; round < ROUNDS; round++) {
+        // Rotate the order each round so no variant always runs first.
+        for (let step = 0; step < VARIANTS.length; step++) {
+          const index = (round + step) % VARIANTS.length;
+          throughput[VARIANTS[index]!]!.push(await load(servers[index]!.port, SECONDS));
+        }
+      }
+    } finally {
+      await Promise.all(servers.map(({ child }) => stopServer(child)));
+    }
+    const bare = median(throughput['bare']!);
+    const lookout = median(throughput['lookout']!);
+    const peer = median(throughput['peer']!);
+    // Per-round ratios against the bare run of the same round: the spread of what matters.
+    const lookoutRatios = throughput['lookout']!.map((value, round) => value / throughput['bare']![round]!);
+    const peerRatios = throughput['peer']!.map((value, round) => value / throughput['bare']![round]!);
+    emit({ bench: 'http', framework, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio: lookout / bare, peerRatio: peer / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS });
+    rows.push(
+      `| ${framework} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${(lookout / bare).toFixed(3)}** (${spread(lookoutRatios, 2)}) | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${(peer / bare).toFixed(3)} (${spread(peerRatios, 2)}) |`,
+    );
+  }
+  return rows;
+}
+
+/** Header of the table {@link runHttpBench} fills. */
+export const HTTP_TABLE_HEADER = [
+  '| framework | bare req/s (spread) | + lookout req/s (spread) | lookout / bare (per-round spread) | + peer req/s (spread) | peer / bare (per-round spread) |',
+  '|---|---|---|---|---|---|',
+];
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await runHttpBench();
+  console.log([...HTTP_TABLE_HEADER, ...rows].join('\n'));
+}

@@ -1,0 +1,51 @@
+/** Small helpers shared by the benchmark scripts. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+/** Median of numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** `min–max` spread as text. */
+export function spread(values: readonly number[], digits = 0): string {
+  return `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+}
+
+/** Prints one JSON result line (machine-readable) and returns it. */
+export function emit(result: Record<string, unknown>): Record<string, unknown> {
+  console.log(JSON.stringify(result));
+  return result;
+}
+
+/** Starts a script with tsx in a child process and waits for `READY <port>`. */
+export async function startServer(script: string, args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} ${args.join(' ')} did not start`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /READY (\d+)/.exec(output);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+/** Stops a child process and waits for it. */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+/** Environment knobs: BENCH_ROUNDS, BENCH_SECONDS. */
+export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);

@@ -1,0 +1,111 @@
+/**
+ * A hello-world `/users/:id` server for the side-by-side benchmark:
+ *   tsx bench/servers/hello.ts <fastify|express|hono|node> <bare|lookout|peer>
+ * Prints `READY <port>` once listening. Runs until killed.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry } from '../../src/index.js';
+
+type Framework = 'fastify' | 'express' | 'hono' | 'node';
+type Variant = 'bare' | 'lookout' | 'peer';
+
+const framework = process.argv[2] as Framework;
+const variant = process.argv[3] as Variant;
+
+async function fastifyServer(): Promise<http.Server> {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: false });
+  if (variant === 'lookout') {
+    const { default: lookout } = await import('../../src/adapters/fastify.js');
+    await app.register(lookout, { registry: new Registry() });
+  } else if (variant === 'peer') {
+    const { default: fastifyMetrics } = await import('fastify-metrics');
+    await app.register(fastifyMetrics as never, { endpoint: '/metrics' });
+  }
+  app.get('/users/:id', async (request) => ({ id: (request.params as { id: string }).id, name: 'Ada' }));
+  await app.ready();
+  return app.server;
+}
+
+async function expressServer(): Promise<http.Server> {
+  const { default: express } = await import('express');
+  const app = express();
+  if (variant === 'lookout') {
+    const { metrics } = await import('../../src/adapters/express.js');
+    app.use(metrics({ registry: new Registry() }));
+  } else if (variant === 'peer') {
+    const { default: promBundle } = await import('express-prom-bundle');
+    app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
+  }
+  app.get('/users/:id', (req, res) => {
+    res.json({ id: req.params.id, name: 'Ada' });
+  });
+  return http.createServer(app);
+}
+
+async function honoServer(): Promise<http.Server> {
+  const { Hono } = await import('hono');
+  const { createAdaptorServer } = await import('@hono/node-server');
+  const app = new Hono();
+  if (variant === 'lookout') {
+    const { metrics } = await import('../../src/adapters/hono.js');
+    app.use('*', metrics({ registry: new Registry() }));
+  } else if (variant === 'peer') {
+    const { prometheus } = await import('@hono/prometheus');
+    const { printMetrics, registerMetrics } = prometheus();
+    app.use('*', registerMetrics);
+    app.get('/metrics', printMetrics);
+  }
+  app.get('/users/:id', (c) => c.json({ id: c.req.param('id'), name: 'Ada' }));
+  return createAdaptorServer(app) as http.Server;
+}
+
+async function nodeServer(): Promise<http.Server> {
+  const match = /^\/users\/([^/?]+)/;
+  const hello: http.RequestListener = (req, res) => {
+    const found = match.exec(req.url ?? '');
+    if (found === null) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    const body = JSON.stringify({ id: found[1], name: 'Ada' });
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  if (variant === 'lookout') {
+    const { instrument } = await import('../../src/adapters/node.js');
+    return http.createServer(instrument(hello, { registry: new Registry(), routes: ['/users/:id'] }));
+  }
+  if (variant === 'peer') {
+    // prom-client wired by hand, the way its README shows.
+    const client = await import('prom-client');
+    const registry = new client.Registry();
+    const requests = new client.Counter({ name: 'http_requests_total', help: 'Requests.', labelNames: ['method', 'route', 'status'], registers: [registry] });
+    const duration = new client.Histogram({ name: 'http_request_duration_seconds', help: 'Duration.', labelNames: ['method', 'route', 'status'], registers: [registry] });
+    return http.createServer((req, res) => {
+      if (req.url === '/metrics') {
+        void registry.metrics().then((text) => res.end(text));
+        return;
+      }
+      const end = duration.startTimer();
+      res.once('finish', () => {
+        const labels = { method: req.method ?? 'GET', route: match.test(req.url ?? '') ? '/users/:id' : 'unmatched', status: String(res.statusCode) };
+        requests.inc(labels);
+        end(labels);
+      });
+      hello(req, res);
+    });
+  }
+  return http.createServer(hello);
+}
+
+const builders: Record<Framework, () => Promise<http.Server>> = { fastify: fastifyServer, express: expressServer, hono: honoServer, node: nodeServer };
+const server = await builders[framework]();
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => {
+  console.log(`READY ${(server.address() as AddressInfo).port}`);
+});
+// Exit normally on signals so `--cpu-prof` can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
