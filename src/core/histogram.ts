@@ -148,6 +148,7 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
   readonly buckets: readonly number[];
   private readonly bounds: Float64Array;
   private readonly leTexts: readonly string[];
+  private readonly negativeBounds: boolean;
 
   constructor(options: HistogramOptions<L>, context: MetricContext) {
     super(options.name, options, context, ['le']);
@@ -158,6 +159,7 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
     }
     this.buckets = buckets;
     this.bounds = Float64Array.from(buckets);
+    this.negativeBounds = buckets[0]! < 0;
     this.leTexts = [...buckets.map(formatCanonical), '+Inf'].map((text) => `${escapeLabelValue(text)}"} `);
     this.init();
   }
@@ -184,6 +186,9 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
       if (trace !== undefined) text += renderExemplar(trace, series.exemplarValues![index]!, series.exemplarTimes![index]!);
       text += '\n';
     }
+    // OpenMetrics: `_sum` is a counter, so it must be left out (with `_count`,
+    // they come as a pair) when buckets or observations are negative.
+    if (format === 'openmetrics' && (this.negativeBounds || !(series.sum >= 0))) return text;
     const labels = Metric.wrap(series.pairs);
     return `${text}${this.name}_sum${labels} ${formatValue(series.sum)}\n${this.name}_count${labels} ${cumulative}\n`;
   }

@@ -1,3 +1,4 @@
+import { LookoutError } from './errors.js';
 import { Metric, Series, type ExpositionFormat, type LabelValues, type MetricContext, type MetricOptions } from './metric.js';
 import { assertNoReservedSuffix } from './names.js';
 
@@ -21,6 +22,8 @@ export class Info<L extends string = never> extends Metric<L, InfoSeries> {
     const family = options.name.endsWith('_info') ? options.name.slice(0, -'_info'.length) : options.name;
     super(family, options, context);
     assertNoReservedSuffix(family, 'info');
+    // OpenMetrics: MetricFamilies of type Info MUST have an empty unit.
+    if (options.unit !== undefined) throw new LookoutError('LOOKOUT_E_INVALID_UNIT', `info ${options.name}: an info metric has no unit`);
     this.init();
   }
 

@@ -12,6 +12,8 @@ interface Sketch {
   negative: Map<number, number>;
   zero: number;
   count: number;
+  min: number;
+  max: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export class SlidingQuantiles {
     this.logGamma = Math.log(this.gamma);
     this.bucketMillis = (options.maxAgeSeconds * 1000) / options.ageBuckets;
     this.now = options.now ?? Date.now;
-    this.sketches = Array.from({ length: options.ageBuckets }, () => ({ epoch: -1, positive: new Map(), negative: new Map(), zero: 0, count: 0 }));
+    this.sketches = Array.from({ length: options.ageBuckets }, () => ({ epoch: -1, positive: new Map(), negative: new Map(), zero: 0, count: 0, min: Infinity, max: -Infinity }));
   }
 
   observe(value: number): void {
@@ -46,8 +48,12 @@ export class SlidingQuantiles {
       sketch.negative.clear();
       sketch.zero = 0;
       sketch.count = 0;
+      sketch.min = Infinity;
+      sketch.max = -Infinity;
     }
     sketch.count++;
+    if (value < sketch.min) sketch.min = value;
+    if (value > sketch.max) sketch.max = value;
     if (value > 1e-12) increment(sketch.positive, this.indexOf(value));
     else if (value < -1e-12) increment(sketch.negative, this.indexOf(-value));
     else sketch.zero++;
@@ -60,12 +66,16 @@ export class SlidingQuantiles {
     const negative = new Map<number, number>();
     let zero = 0;
     let total = 0;
+    let min = Infinity;
+    let max = -Infinity;
     for (const sketch of this.sketches) {
       if (sketch.epoch < oldest || sketch.count === 0) continue;
       merge(positive, sketch.positive);
       merge(negative, sketch.negative);
       zero += sketch.zero;
       total += sketch.count;
+      min = Math.min(min, sketch.min);
+      max = Math.max(max, sketch.max);
     }
     if (total === 0) return qs.map(() => Number.NaN);
     // Ascending values: negatives from the largest magnitude down, zero, then positives.
@@ -73,14 +83,19 @@ export class SlidingQuantiles {
     for (const index of [...negative.keys()].sort((a, b) => b - a)) ordered.push([-this.valueOf(index), negative.get(index)!]);
     if (zero > 0) ordered.push([0, zero]);
     for (const index of [...positive.keys()].sort((a, b) => a - b)) ordered.push([this.valueOf(index), positive.get(index)!]);
+    // A bucket's representative value may lie outside what was observed
+    // (100.49 for a lone 100): clamping to the window's extremes only moves it
+    // closer, and the extremes themselves are known exactly.
     return qs.map((q) => {
+      if (q <= 0) return min;
+      if (q >= 1) return max;
       const rank = q * (total - 1);
       let seen = 0;
       for (const [value, count] of ordered) {
         seen += count;
-        if (seen > rank) return value;
+        if (seen > rank) return Math.min(Math.max(value, min), max);
       }
-      return ordered[ordered.length - 1]![0];
+      return max;
     });
   }
 

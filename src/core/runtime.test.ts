@@ -27,6 +27,12 @@ function types(openMetrics: string): Map<string, string> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Burns `ms` of CPU time (not wall time: the machine may be shared). */
+function burnCpu(ms: number): void {
+  const start = process.cpuUsage();
+  while (process.cpuUsage(start).user < ms * 1000) block(1);
+}
+
 function block(ms: number): void {
   const end = performance.now() + ms;
   while (performance.now() < end) {
@@ -98,9 +104,10 @@ describe('registerRuntimeMetrics', () => {
     const [major, minor, patch] = process.versions.node.split('.');
     expect(sample(text, `nodejs_version_info{version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"}`)).toBe(1);
 
-    block(50);
+    burnCpu(50);
     const later = await registry.metrics();
-    expect(sample(later, 'process_cpu_seconds_total')).toBeGreaterThan(user + system + 0.02);
+    expect(sample(later, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(user + 0.05);
+    expect(sample(later, 'process_cpu_seconds_total')).toBeGreaterThanOrEqual(user + system + 0.05);
   });
 
   it.runIf(linux)('reads virtual memory and file descriptors from /proc', async () => {
@@ -150,34 +157,36 @@ describe('registerRuntimeMetrics', () => {
   it('measures event-loop lag since the previous scrape and resets it', async () => {
     const registry = setup({ eventLoopResolutionMs: 10 });
     await sleep(40);
-    block(80);
+    block(200);
     await sleep(40);
     const blocked = await registry.metrics();
     const max = sample(blocked, 'nodejs_eventloop_lag_max_seconds');
-    console.log(`event-loop lag after an 80 ms block: max ${max.toFixed(4)} s, p99 ${sample(blocked, 'nodejs_eventloop_lag_p99_seconds').toFixed(4)} s, mean ${sample(blocked, 'nodejs_eventloop_lag_seconds').toFixed(4)} s`);
-    expect(max).toBeGreaterThan(0.06);
-    expect(max).toBeLessThan(0.5);
-    expect(sample(blocked, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0.06);
+    console.log(`event-loop lag after a 200 ms block: max ${max.toFixed(4)} s, p99 ${sample(blocked, 'nodejs_eventloop_lag_p99_seconds').toFixed(4)} s, mean ${sample(blocked, 'nodejs_eventloop_lag_seconds').toFixed(4)} s`);
+    // The block minus at most one sampling interval (the histogram records whole intervals).
+    expect(max).toBeGreaterThan(0.18);
+    expect(max).toBeLessThan(1);
+    expect(sample(blocked, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0.18);
     expect(sample(blocked, 'nodejs_eventloop_lag_seconds')).toBeGreaterThan(0);
 
     await sleep(100);
     const idle = await registry.metrics();
-    // The histogram was reset by the first scrape: the 80 ms block is gone.
-    expect(sample(idle, 'nodejs_eventloop_lag_max_seconds')).toBeLessThan(0.04);
-    // The sampling interval itself is not lag.
-    expect(sample(idle, 'nodejs_eventloop_lag_seconds')).toBeLessThan(0.005);
+    // The histogram was reset by the first scrape: the 200 ms block is gone
+    // (the bounds leave room for a busy shared machine).
+    expect(sample(idle, 'nodejs_eventloop_lag_max_seconds')).toBeLessThan(0.15);
+    // The sampling interval itself is not lag: an idle loop reads near 0, not near 0.010.
+    expect(sample(idle, 'nodejs_eventloop_lag_seconds')).toBeLessThan(0.02);
   });
 
   it('reports event-loop utilization since the previous scrape', async () => {
     const registry = setup();
     await registry.metrics();
-    block(150);
-    await sleep(10);
+    block(300);
+    await sleep(5);
     const busy = sample(await registry.metrics(), 'nodejs_eventloop_utilization_ratio');
     await sleep(200);
     const idle = sample(await registry.metrics(), 'nodejs_eventloop_utilization_ratio');
     console.log(`event-loop utilization: busy ${busy.toFixed(3)}, idle ${idle.toFixed(3)}`);
-    expect(busy).toBeGreaterThan(0.7);
+    expect(busy).toBeGreaterThan(0.6);
     expect(busy).toBeLessThanOrEqual(1);
     expect(idle).toBeLessThan(0.3);
   });

@@ -63,6 +63,8 @@ export class StateSet<L extends string = never> extends Metric<L, StateSetSeries
   constructor(options: StateSetOptions<L>, context: MetricContext) {
     super(options.name, options, context, [options.name]);
     assertNoReservedSuffix(options.name, 'stateset');
+    // OpenMetrics: MetricFamilies of type StateSet MUST have an empty unit.
+    if (options.unit !== undefined) throw new LookoutError('LOOKOUT_E_INVALID_UNIT', `stateset ${options.name}: a stateset metric has no unit`);
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(options.name)) {
       throw new LookoutError('LOOKOUT_E_INVALID_NAME', `state set ${options.name}: the name is also a label name, so it cannot contain ':'`);
     }
