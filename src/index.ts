@@ -10,3 +10,7 @@ export { OVERFLOW_LABEL_VALUE, type ExpositionFormat, type LabelValues, type Met
 export { contentType, negotiateFormat, acceptsGzip, TEXT_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } from './core/exposition.js';
 export type { PromClientRegistryLike } from './core/promclient.js';
 export { registerRuntimeMetrics, type RuntimeMetrics, type RuntimeMetricsOptions } from './core/runtime.js';
+export { serveMetrics, createMetricsHandler, createMetricsResponder, bearerChecker, type MetricsServer, type MetricsServerOptions, type MetricsEndpointOptions } from './http/serve.js';
+export { recordException } from './http/recorder.js';
+export type { HttpMetricsOptions, RequestHook, RequestInfo, HttpMetricSwitches } from './http/options.js';
+export type { AdapterOptions } from './adapters/shared.js';
