@@ -34,7 +34,7 @@ interface MediaRange {
  * ```
  */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  if (accept === undefined || !accept.includes('openmetrics')) return 'text';
+  if (accept === undefined || !/openmetrics/i.test(accept)) return 'text';
   let best: ExpositionFormat = 'text';
   let bestQ = -1;
   for (const range of parseAccept(accept)) {
@@ -62,7 +62,7 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
  * ```
  */
 export function acceptsGzip(acceptEncoding: string | undefined): boolean {
-  if (acceptEncoding === undefined || !acceptEncoding.includes('gzip')) return false;
+  if (acceptEncoding === undefined || !/gzip/i.test(acceptEncoding)) return false;
   for (const range of parseAccept(acceptEncoding)) {
     if (range.type === 'gzip' || range.type === 'x-gzip') return range.q > 0;
   }
@@ -78,7 +78,10 @@ function parseAccept(header: string): MediaRange[] {
     let q = 1;
     let version: string | undefined;
     for (const param of params) {
-      const [key, value] = param.split('=').map((piece) => piece.trim());
+      // Media types, codings and parameter names are case-insensitive; values may be quoted (RFC 9110).
+      const [name = '', rawValue] = param.split('=').map((piece) => piece.trim());
+      const key = name.toLowerCase();
+      const value = rawValue?.replace(/^"(.*)"$/, '$1');
       if (key === 'q') {
         const parsed = Number(value);
         q = Number.isFinite(parsed) ? Math.min(Math.max(parsed, 0), 1) : 0;

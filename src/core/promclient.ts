@@ -16,7 +16,8 @@ export interface PromClientMetricJson {
 
 /**
  * Renders a prom-client registry in either format, skipping families whose
- * names lookout already uses (counted through `onClash`).
+ * names are already `taken` (counted through `onClash`); rendered names are
+ * added to `taken`.
  *
  * @example
  * ```ts
@@ -26,7 +27,7 @@ export interface PromClientMetricJson {
 export async function renderPromClient(
   registry: PromClientRegistryLike,
   format: ExpositionFormat,
-  taken: ReadonlySet<string>,
+  taken: Set<string>,
   onClash: (name: string) => void,
 ): Promise<string> {
   const families = await registry.getMetricsAsJSON();
@@ -36,10 +37,11 @@ export async function renderPromClient(
     const type = String(family.type);
     const isCounter = type === 'counter';
     const base = isCounter ? family.name.replace(/_total$/, '') : family.name;
-    if (taken.has(base)) {
+    if (taken.has(base) || taken.has(family.name)) {
       onClash(family.name);
       continue;
     }
+    taken.add(base).add(family.name);
     const omType = type === 'histogram' || type === 'summary' || type === 'gauge' || isCounter ? type : 'unknown';
     const headerName = openMetrics ? base : isCounter ? `${base}_total` : family.name;
     text += openMetrics

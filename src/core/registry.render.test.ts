@@ -1,0 +1,89 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import type { ExpositionFormat } from './metric.js';
+import { Registry } from './registry.js';
+
+const SERIES = 10_000;
+
+function registryWithHistograms(renderSliceMs?: number): Registry {
+  const registry = renderSliceMs === undefined ? new Registry() : new Registry({ renderSliceMs });
+  const histogram = registry.histogram({ name: 'http_request_duration_seconds', help: 'Latency.', labelNames: ['route', 'status'], maxSeries: SERIES });
+  for (let index = 0; index < SERIES; index++) {
+    histogram.labels({ route: `/api/v1/resource/${index}/:id`, status: String(200 + (index % 5)) }).observe((index % 1000) / 100);
+  }
+  return registry;
+}
+
+interface Measure {
+  renderMs: number;
+  /** Longest time between two ticks of a 1 ms interval while rendering. */
+  longestGapMs: number;
+  /** Longest delay monitorEventLoopDelay saw (its 1 ms interval taken off). */
+  longestDelayMs: number;
+  ticks: number;
+  lines: number;
+}
+
+async function measure(registry: Registry, format: ExpositionFormat): Promise<Measure> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  let last = 0;
+  let longestGapMs = 0;
+  let ticks = 0;
+  const interval = setInterval(() => {
+    const now = performance.now();
+    longestGapMs = Math.max(longestGapMs, now - last);
+    last = now;
+    ticks++;
+  }, 1);
+  delay.enable();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  delay.reset();
+  longestGapMs = 0;
+  ticks = 0;
+  last = performance.now();
+  const start = performance.now();
+  const text = await registry.metrics(format);
+  const end = performance.now();
+  longestGapMs = Math.max(longestGapMs, end - last);
+  clearInterval(interval);
+  delay.disable();
+  return { renderMs: end - start, longestGapMs, longestDelayMs: Math.max(0, delay.max / 1e6 - 1), ticks, lines: text.split('\n').length };
+}
+
+describe('rendering 10,000 histogram series', () => {
+  it('yields to the event loop: no long block while it renders', async () => {
+    const registry = registryWithHistograms();
+    await registry.metrics(); // warm up the JIT
+    const runs: Measure[] = [];
+    for (const format of ['text', 'openmetrics', 'text'] as const) runs.push(await measure(registry, format));
+    const blocking = await measure(registryWithHistograms(1e9), 'text');
+    for (const run of runs) {
+      console.log(
+        `render 10k histogram series: ${run.renderMs.toFixed(1)} ms, longest event-loop gap ${run.longestGapMs.toFixed(1)} ms ` +
+          `(monitorEventLoopDelay ${run.longestDelayMs.toFixed(1)} ms), ${run.ticks} interval ticks`,
+      );
+    }
+    console.log(`same render without yielding: ${blocking.renderMs.toFixed(1)} ms, longest gap ${blocking.longestGapMs.toFixed(1)} ms`);
+
+    // 12 bucket lines + sum + count per series, plus headers and self-metrics.
+    for (const run of runs) expect(run.lines).toBeGreaterThan(SERIES * 14);
+    for (const run of runs) expect(run.ticks).toBeGreaterThanOrEqual(2);
+    // The best of three runs shows what the renderer does; the worst bounds
+    // what a busy shared machine adds on top (scheduling, GC).
+    const best = Math.min(...runs.map((run) => Math.max(run.longestGapMs, run.longestDelayMs)));
+    const worst = Math.max(...runs.map((run) => Math.max(run.longestGapMs, run.longestDelayMs)));
+    expect(best).toBeLessThan(20);
+    expect(worst).toBeLessThan(60);
+    // Without yielding, the whole render is one block: the bound above is meaningful.
+    expect(blocking.ticks).toBeLessThanOrEqual(1);
+    expect(blocking.longestGapMs).toBeGreaterThan(best);
+  });
+
+  it('yields at least every renderSliceMs on a big render', async () => {
+    const registry = registryWithHistograms(1);
+    await registry.metrics();
+    const run = await measure(registry, 'openmetrics');
+    console.log(`renderSliceMs 1: ${run.renderMs.toFixed(1)} ms render, ${run.ticks} ticks, longest gap ${run.longestGapMs.toFixed(1)} ms`);
+    expect(run.ticks).toBeGreaterThanOrEqual(5);
+  });
+});
