@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LookoutError } from '../core/errors.js';
+import { rawHeader } from './headers.js';
 import { DEFAULT_BUCKETS } from '../core/histogram.js';
 import { assertLabelNames, assertMetricName } from '../core/names.js';
 import type { Registry } from '../core/registry.js';
@@ -115,8 +116,8 @@ export const DEFAULT_SIZE_BUCKETS: readonly number[] = [100, 1_000, 10_000, 100_
  * ```
  */
 export function traceIdFromTraceparent(req: IncomingMessage): string | undefined {
-  const header = req.headers.traceparent;
-  if (typeof header !== 'string' || header.length < 55 || header.charCodeAt(2) !== 45 || header.charCodeAt(35) !== 45) return undefined;
+  const header = rawHeader(req, 'traceparent');
+  if (header === undefined || header.length < 55 || header.charCodeAt(2) !== 45 || header.charCodeAt(35) !== 45) return undefined;
   const traceId = header.slice(3, 35);
   return /^[0-9a-f]{32}$/.test(traceId) && traceId !== '00000000000000000000000000000000' ? traceId : undefined;
 }

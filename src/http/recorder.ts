@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
 import type { HistogramSeries } from '../core/histogram.js';
+import { rawHeader } from './headers.js';
 import { METHODS, methodIndex, pathOf } from './methods.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { HttpMetricSet } from './metric-set.js';
@@ -140,7 +141,7 @@ export class HttpRecorder {
    */
   recordDirect(sample: DirectSample): void {
     if (this.skips(sample.path)) return;
-    const headers = { headers: sample.headers } as IncomingMessage;
+    const headers = { rawHeaders: Object.entries(sample.headers).flat() } as IncomingMessage;
     const handles = this.handlesFor(sample.route ?? this.options.unmatchedRoute, sample.method, sample.status, headers);
     const traceId = this.options.traceId?.(headers);
     this.observe(handles, sample.elapsedSeconds, traceId);
@@ -226,8 +227,7 @@ export class HttpRecorder {
 
   private headerLabelValues(req: IncomingMessage): string[] {
     return this.options.headerLabels.map(([, header], index) => {
-      const raw = req.headers[header];
-      let value = Array.isArray(raw) ? raw.join(',') : raw ?? '';
+      let value = rawHeader(req, header) ?? '';
       if (value.length > 128) value = value.slice(0, 128);
       const seen = this.headerValues[index]!;
       if (seen.has(value)) return value;
@@ -260,7 +260,7 @@ export class HttpRecorder {
 }
 
 function requestBytes(req: IncomingMessage): number {
-  const length = req.headers['content-length'];
+  const length = rawHeader(req, 'content-length');
   if (length === undefined) return 0;
   const bytes = Number(length);
   return bytes >= 0 ? bytes : 0;
