@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'deploy/**', '.lookout/**', 'coverage/**', 'src/dashboard/vendor/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'deploy/**', '.lookout/**', 'coverage/**', 'src/dashboard/vendor/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
