@@ -11,7 +11,8 @@ export interface PromClientMetricJson {
   name: string;
   help: string;
   type: string | { toString(): string };
-  values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
+  // Partial, as prom-client declares it: without it, a prom-client Registry does not type-check here.
+  values: { value: number; labels: Readonly<Partial<Record<string, string | number>>>; metricName?: string }[];
 }
 
 /**
@@ -50,7 +51,7 @@ export async function renderPromClient(
     for (const sample of family.values) {
       let name = sample.metricName ?? family.name;
       if (isCounter) name = `${base}_total`;
-      const names = Object.keys(sample.labels);
+      const names = Object.keys(sample.labels).filter((label) => sample.labels[label] !== undefined);
       const values = names.map((label) => {
         const value = sample.labels[label]!;
         return (label === 'le' || label === 'quantile') && typeof value === 'number' ? formatCanonical(value) : String(value);
