@@ -1,0 +1,75 @@
+import { uuidString } from './ids.js';
+
+/**
+ * A batch of events handed to a store, column by column. Ids are assigned
+ * once (when the batch leaves the buffer) and kept across retries, so a
+ * store that writes with `ON CONFLICT (id) DO NOTHING` never duplicates rows.
+ * Ids are kept as numbers (see `IdGenerator`); `batchIds` gives the strings.
+ *
+ * @example
+ * ```ts
+ * const ids = batchIds(batch);
+ * for (let row = 0; row < batch.size; row++) console.log(ids[row], batch.events[row]);
+ * ```
+ */
+export interface KpiBatch {
+  readonly size: number;
+  /** Milliseconds part of each id (the record time, never going backwards). */
+  readonly idTimes: Float64Array;
+  /** Counter part of each id. */
+  readonly idCounters: Uint32Array;
+  /** The random tail shared by every id of this process. */
+  readonly idNode: Uint8Array;
+  /** Unix time in milliseconds when `record` was called. */
+  readonly times: Float64Array;
+  readonly events: readonly string[];
+  readonly users: readonly (string | null)[];
+  readonly models: readonly (string | null)[];
+  /** `args` already serialised as JSON text (validated at `record` time). */
+  readonly args: readonly (string | null)[];
+  readonly values: readonly (number | null)[];
+}
+
+const idCache = new WeakMap<KpiBatch, string[]>();
+
+/**
+ * The ids of a batch as UUID strings (computed once per batch).
+ *
+ * @example
+ * ```ts
+ * await db.query('... UNNEST($1::uuid[]) ...', [batchIds(batch)]);
+ * ```
+ */
+export function batchIds(batch: KpiBatch): string[] {
+  let ids = idCache.get(batch);
+  if (ids === undefined) {
+    ids = new Array<string>(batch.size);
+    for (let row = 0; row < batch.size; row++) ids[row] = uuidString(batch.idTimes[row]!, batch.idCounters[row]!, batch.idNode);
+    idCache.set(batch, ids);
+  }
+  return ids;
+}
+
+/**
+ * Rows `start` (inclusive) to `end` (exclusive) of a batch, for splitting a
+ * batch that PostgreSQL rejected.
+ *
+ * @example
+ * ```ts
+ * const [left, right] = [sliceBatch(batch, 0, half), sliceBatch(batch, half, batch.size)];
+ * ```
+ */
+export function sliceBatch(batch: KpiBatch, start: number, end: number): KpiBatch {
+  return {
+    size: end - start,
+    idTimes: batch.idTimes.slice(start, end),
+    idCounters: batch.idCounters.slice(start, end),
+    idNode: batch.idNode,
+    times: batch.times.slice(start, end),
+    events: batch.events.slice(start, end),
+    users: batch.users.slice(start, end),
+    models: batch.models.slice(start, end),
+    args: batch.args.slice(start, end),
+    values: batch.values.slice(start, end),
+  };
+}

@@ -1,0 +1,17 @@
+import { pgStore } from './pg-store.js';
+import { pgliteStore } from './pglite-store.js';
+import type { KpiStore } from './store.js';
+
+/**
+ * The store `createKpi` uses when none is given: PostgreSQL when
+ * `DATABASE_URL` is set, otherwise embedded PGlite in `.lookout/pglite`.
+ *
+ * @example
+ * ```ts
+ * defaultStore({ DATABASE_URL: 'postgres://app@db/app' }).kind; // 'postgres'
+ * ```
+ */
+export function defaultStore(env: NodeJS.ProcessEnv = process.env): KpiStore {
+  const url = env['DATABASE_URL'];
+  return url !== undefined && url !== '' ? pgStore({ connectionString: url }) : pgliteStore();
+}

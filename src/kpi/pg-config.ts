@@ -1,0 +1,88 @@
+import type { PoolConfig } from 'pg';
+
+/**
+ * How to reach PostgreSQL. Give a URL or fields; leave everything out to use
+ * `DATABASE_URL`, then the `PG*` variables, then pg's defaults.
+ *
+ * @example
+ * ```ts
+ * const connection: PgConnectionOptions = { host: '127.0.0.1', user: 'postgres', database: 'test' };
+ * ```
+ */
+export interface PgConnectionOptions {
+  readonly connectionString?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly database?: string;
+  readonly ssl?: PoolConfig['ssl'];
+}
+
+/** Where the settings came from, in order of precedence. */
+export type PgConfigSource = 'explicit' | 'DATABASE_URL' | 'PG environment' | 'default';
+
+/**
+ * The resolved connection settings.
+ *
+ * @example
+ * ```ts
+ * const { config, source } = resolvePgConfig({}, { DATABASE_URL: 'postgres://a@b/c' });
+ * ```
+ */
+export interface ResolvedPgConfig {
+  readonly config: PoolConfig;
+  readonly source: PgConfigSource;
+}
+
+const PG_ENV = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE', 'PGSERVICE'];
+const FIELDS = ['host', 'port', 'user', 'password', 'database', 'ssl'] as const;
+
+/**
+ * Resolves connection settings once, in one place: explicit options, else
+ * `DATABASE_URL`, else the `PG*` environment variables (read by pg), else
+ * pg's defaults (localhost:5432). Fields left out of explicit options are
+ * still filled from `PG*` by pg.
+ *
+ * @example
+ * ```ts
+ * resolvePgConfig({}, process.env).source; // 'DATABASE_URL' when it is set
+ * ```
+ */
+export function resolvePgConfig(options: PgConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedPgConfig {
+  if (options.connectionString !== undefined && options.connectionString !== '') {
+    return { config: { connectionString: options.connectionString }, source: 'explicit' };
+  }
+  const explicit: PoolConfig = {};
+  for (const field of FIELDS) {
+    if (options[field] !== undefined) Object.assign(explicit, { [field]: options[field] });
+  }
+  if (Object.keys(explicit).length > 0) return { config: explicit, source: 'explicit' };
+  const url = env['DATABASE_URL'];
+  if (url !== undefined && url !== '') return { config: { connectionString: url }, source: 'DATABASE_URL' };
+  if (PG_ENV.some((name) => env[name] !== undefined && env[name] !== '')) return { config: {}, source: 'PG environment' };
+  return { config: {}, source: 'default' };
+}
+
+/**
+ * `host:port/database` of a config, without credentials, for messages.
+ *
+ * @example
+ * ```ts
+ * describeTarget({ connectionString: 'postgres://u:secret@db:5432/app' }); // 'db:5432/app'
+ * ```
+ */
+export function describeTarget(config: PoolConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (config.connectionString !== undefined) {
+    try {
+      const url = new URL(config.connectionString);
+      return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+    } catch {
+      return 'the configured connection string';
+    }
+  }
+  const host = config.host ?? env['PGHOST'] ?? 'localhost';
+  const port = config.port ?? env['PGPORT'] ?? 5432;
+  const database = config.database ?? env['PGDATABASE'] ?? config.user ?? env['PGUSER'] ?? env['USER'] ?? '';
+  return `${host}:${String(port)}/${database}`;
+}

@@ -1,0 +1,185 @@
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { Registry } from '../core/registry.js';
+import type { KpiBatch } from './batch.js';
+import { trackPool } from './connections.js';
+import { COPY_COLUMNS, encodeCopyBinary } from './copy-binary.js';
+import { KPI_ERRORS, integerOption, isDataError, kpiError } from './errors.js';
+import { describeTarget, resolvePgConfig, type PgConnectionOptions } from './pg-config.js';
+import { migrate, qualifiedNames, type EventsLocation } from './schema.js';
+import type { KpiStore } from './store.js';
+
+/**
+ * Options of the PostgreSQL store. Connection: see `PgConnectionOptions`
+ * (explicit > `DATABASE_URL` > `PG*` > default), or pass your own `pool`.
+ *
+ * @example
+ * ```ts
+ * pgStore({ connectionString: process.env.KPI_DATABASE_URL, schema: 'analytics' });
+ * ```
+ */
+export interface PgStoreOptions extends PgConnectionOptions, EventsLocation {
+  /** Use this pool instead of creating one (it is not ended on close). */
+  readonly pool?: pg.Pool;
+  /** Connections of the store's own pool (default 2: one writing, one spare). */
+  readonly maxConnections?: number;
+  /** `application_name` of the store's connections (default `lookout-kpi`). */
+  readonly applicationName?: string;
+  /** Give up connecting after this long (default 5000 ms); the batch is retried. */
+  readonly connectTimeoutMs?: number;
+  /** Abort a write that takes longer (default 30,000 ms): the connection is destroyed, the batch retried. */
+  readonly writeTimeoutMs?: number;
+  /**
+   * `on-retry` (default): a batch's first attempt is one atomic `COPY` into
+   * the table; any later attempt, whose predecessor may have committed, goes
+   * through a temporary staging table and `INSERT ... ON CONFLICT (id) DO NOTHING`.
+   * `always`: every batch takes the staging path.
+   */
+  readonly dedupe?: 'on-retry' | 'always';
+  /** Run the migrations on open (default true). */
+  readonly migrate?: boolean;
+}
+
+const STAGING = 'pg_temp.lookout_kpi_staging';
+
+/**
+ * The PostgreSQL store: batches are written with binary COPY (`pg-copy-streams`);
+ * a retried batch never duplicates rows (see `dedupe`).
+ *
+ * @example
+ * ```ts
+ * const kpi = createKpi({ registry, events: ['good_inference'], store: pgStore() });
+ * ```
+ */
+export class PgStore implements KpiStore {
+  readonly kind = 'postgres';
+  readonly preferredBatchSize = 10_000;
+  /** The pool rows are written through. */
+  readonly pool: pg.Pool;
+  /** `host:port/database`, without credentials. */
+  readonly target: string;
+  private readonly ownsPool: boolean;
+  private readonly names: ReturnType<typeof qualifiedNames>;
+  private readonly location: EventsLocation;
+  private readonly writeTimeoutMs: number;
+  private readonly dedupe: 'on-retry' | 'always';
+  private readonly runMigrations: boolean;
+  private readonly encoded = new WeakMap<KpiBatch, Buffer[]>();
+  private readonly staged = new WeakSet<pg.PoolClient>();
+  private active: pg.PoolClient | undefined;
+
+  constructor(options: PgStoreOptions = {}) {
+    this.location = { ...(options.schema !== undefined && { schema: options.schema }), ...(options.table !== undefined && { table: options.table }) };
+    this.names = qualifiedNames(this.location);
+    this.writeTimeoutMs = integerOption('writeTimeoutMs', options.writeTimeoutMs, 30_000, 1);
+    this.dedupe = options.dedupe ?? 'on-retry';
+    this.runMigrations = options.migrate ?? true;
+    if (options.pool !== undefined) {
+      this.pool = options.pool;
+      this.ownsPool = false;
+      this.target = 'the given pool';
+    } else {
+      const { config } = resolvePgConfig(options);
+      this.pool = new pg.Pool({
+        ...config,
+        max: integerOption('maxConnections', options.maxConnections, 2, 1, 100),
+        application_name: options.applicationName ?? 'lookout-kpi',
+        connectionTimeoutMillis: integerOption('connectTimeoutMs', options.connectTimeoutMs, 5000, 1),
+        idleTimeoutMillis: 30_000,
+        keepAlive: true,
+        allowExitOnIdle: true,
+      });
+      this.ownsPool = true;
+      this.target = describeTarget(config);
+    }
+    // An idle connection that dies (server restart, pg_terminate_backend) is
+    // reported here; the pool drops it and the next write reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  async open(): Promise<void> {
+    if (this.runMigrations) await migrate(this.pool, this.location);
+  }
+
+  async write(batch: KpiBatch, retry: boolean): Promise<void> {
+    let chunks = this.encoded.get(batch);
+    if (chunks === undefined) {
+      chunks = encodeCopyBinary(batch);
+      this.encoded.set(batch, chunks);
+    }
+    const client = await this.pool.connect();
+    this.active = client;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      destroyConnection(client);
+    }, this.writeTimeoutMs);
+    try {
+      if (retry || this.dedupe === 'always') await this.writeStaged(client, chunks);
+      else await copyIn(client, `COPY ${this.names.events} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, chunks);
+      client.release();
+    } catch (error) {
+      // After a data error the connection is fine; after anything else it is suspect.
+      if (!timedOut && isDataError(error)) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release();
+      } else {
+        client.release(true);
+      }
+      if (timedOut) throw kpiError(KPI_ERRORS.store, `writing ${batch.size} events to ${this.target} took more than writeTimeoutMs (${this.writeTimeoutMs} ms)`, error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.active = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.active !== undefined) destroyConnection(this.active);
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  instrument(registry: Registry): void {
+    trackPool(this.pool, registry);
+  }
+
+  // The rows may already be in the table (the commit of an earlier attempt can
+  // succeed while its reply is lost): stage them, insert only the new ids.
+  private async writeStaged(client: pg.PoolClient, chunks: readonly Buffer[]): Promise<void> {
+    if (!this.staged.has(client)) {
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS lookout_kpi_staging (LIKE ${this.names.events} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+      this.staged.add(client);
+    }
+    await client.query('BEGIN');
+    await copyIn(client, `COPY ${STAGING} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, chunks);
+    await client.query(`INSERT INTO ${this.names.events} (${COPY_COLUMNS}) SELECT ${COPY_COLUMNS} FROM ${STAGING} ON CONFLICT (id) DO NOTHING`);
+    await client.query('COMMIT');
+  }
+}
+
+/**
+ * Creates the PostgreSQL store.
+ *
+ * @example
+ * ```ts
+ * const store = pgStore({ host: '127.0.0.1', user: 'postgres', database: 'app' });
+ * ```
+ */
+export function pgStore(options: PgStoreOptions = {}): PgStore {
+  return new PgStore(options);
+}
+
+function copyIn(client: pg.PoolClient, sql: string, chunks: readonly Buffer[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyStreams.from(sql));
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+    for (const chunk of chunks) stream.write(chunk);
+    stream.end();
+  });
+}
+
+// pg has no public way to abort a query in progress: end the socket under it.
+function destroyConnection(client: pg.PoolClient): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
