@@ -46,9 +46,21 @@ const NEEDS_LABEL_ESCAPE = /[\\"\n]/;
  * ```
  */
 export function escapeLabelValue(value: string): string {
-  const wellFormed = isWellFormed(value) ? value : toWellFormed(value);
-  if (!NEEDS_LABEL_ESCAPE.test(wellFormed)) return wellFormed;
-  return wellFormed.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+  const text = wellFormed(value);
+  if (!NEEDS_LABEL_ESCAPE.test(text)) return text;
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/**
+ * `text` with every lone surrogate replaced by U+FFFD: what UTF-8 output carries.
+ *
+ * @example
+ * ```ts
+ * wellFormed('a\uD800'); // 'a\uFFFD'
+ * ```
+ */
+export function wellFormed(text: string): string {
+  return isWellFormed(text) ? text : toWellFormed(text);
 }
 
 /**
@@ -61,8 +73,7 @@ export function escapeLabelValue(value: string): string {
  * ```
  */
 export function escapeHelp(help: string, openMetrics: boolean): string {
-  const wellFormed = isWellFormed(help) ? help : toWellFormed(help);
-  const escaped = wellFormed.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  const escaped = wellFormed(help).replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
   return openMetrics ? escaped.replace(/"/g, '\\"') : escaped;
 }
 

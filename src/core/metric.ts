@@ -1,5 +1,5 @@
 import { LookoutError } from './errors.js';
-import { braces, escapeHelp, joinPairs, labelPairs } from './format.js';
+import { braces, escapeHelp, joinPairs, labelPairs, wellFormed } from './format.js';
 import { assertHelp, assertLabelNames, assertMetricName, assertUnit } from './names.js';
 
 /** The two exposition formats lookout writes. */
@@ -62,7 +62,19 @@ export abstract class Series {
   }
 }
 
-const KEY_SEPARATOR = '\u0000';
+// Series keys join label values with NUL + STX; a NUL inside a value is written
+// NUL + SOH, so that no two label sets share a key.
+const KEY_SEPARATOR = '\u0000\u0002';
+const NUL = '\u0000';
+const ESCAPED_NUL = '\u0000\u0001';
+
+function keyPart(value: string): string {
+  return value.includes(NUL) ? value.replaceAll(NUL, ESCAPED_NUL) : value;
+}
+
+function seriesKey(labelValues: readonly string[]): string {
+  return labelValues.map(keyPart).join(KEY_SEPARATOR);
+}
 
 /**
  * Base of every metric: name checks, label binding, the series cap.
@@ -134,7 +146,7 @@ export abstract class Metric<L extends string, S extends Series> {
       const value = values[names[index] as L];
       if (value === undefined) this.labelError(values);
       if (index > 0) key += KEY_SEPARATOR;
-      key += typeof value === 'string' ? value : String(value);
+      key += keyPart(typeof value === 'string' ? value : String(value));
     }
     return this.byKey.get(key) ?? this.create(key, values);
   }
@@ -158,7 +170,7 @@ export abstract class Metric<L extends string, S extends Series> {
   remove(values: LabelValues<L>): void {
     const series = this.labels(values);
     if (series === this.overflowSeries) return;
-    const key = series.labelValues.join(KEY_SEPARATOR);
+    const key = seriesKey(series.labelValues);
     this.byKey.delete(key);
     const index = this.series.indexOf(series);
     if (index >= 0) this.series.splice(index, 1);
@@ -230,10 +242,17 @@ export abstract class Metric<L extends string, S extends Series> {
 
   private create(key: string, values: LabelValues<L>): S {
     if (Object.keys(values).length !== this.labelNames.length) this.labelError(values);
+    // Values are written as well-formed text (a lone surrogate becomes U+FFFD), so
+    // strings that differ only there are one series, never two identical ones.
+    const labelValues = this.labelNames.map((name) => wellFormed(String(values[name])));
+    const canonicalKey = seriesKey(labelValues);
+    if (canonicalKey !== key) {
+      const existing = this.byKey.get(canonicalKey);
+      if (existing !== undefined) return existing;
+    }
     if (this.byKey.size >= this.maxSeries) return this.overflow();
-    const labelValues = this.labelNames.map((name) => String(values[name]));
     const series = this.bind(labelValues);
-    this.byKey.set(key, series);
+    this.byKey.set(canonicalKey, series);
     return series;
   }
 
