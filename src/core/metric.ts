@@ -62,19 +62,8 @@ export abstract class Series {
   }
 }
 
-// Series keys join label values with NUL + STX; a NUL inside a value is written
-// NUL + SOH, so that no two label sets share a key.
-const KEY_SEPARATOR = '\u0000\u0002';
-const NUL = '\u0000';
-const ESCAPED_NUL = '\u0000\u0001';
-
-function keyPart(value: string): string {
-  return value.includes(NUL) ? value.replaceAll(NUL, ESCAPED_NUL) : value;
-}
-
-function seriesKey(labelValues: readonly string[]): string {
-  return labelValues.map(keyPart).join(KEY_SEPARATOR);
-}
+/** Series are found through one Map per label (value -> next level); the last level holds the series. */
+type SeriesTree<S> = Map<string, SeriesTree<S> | S>;
 
 /**
  * Base of every metric: name checks, label binding, the series cap.
@@ -92,7 +81,8 @@ export abstract class Metric<L extends string, S extends Series> {
   readonly series: S[] = [];
 
   protected readonly context: MetricContext;
-  private readonly byKey = new Map<string, S>();
+  private readonly tree: SeriesTree<S> = new Map();
+  private labelledCount = 0;
   private overflowSeries: S | undefined;
   private unlabelled: S | undefined;
 
@@ -141,14 +131,20 @@ export abstract class Metric<L extends string, S extends Series> {
    */
   labels(values: LabelValues<L>): S {
     const names = this.labelNames;
-    let key = '';
-    for (let index = 0; index < names.length; index++) {
-      const value = values[names[index] as L];
+    const last = names.length - 1;
+    if (last < 0) return this.only;
+    // No key strings are built: each label value indexes one Map level.
+    let node = this.tree;
+    for (let index = 0; index < last; index++) {
+      const value = values[names[index]!];
       if (value === undefined) this.labelError(values);
-      if (index > 0) key += KEY_SEPARATOR;
-      key += keyPart(typeof value === 'string' ? value : String(value));
+      const next = node.get(typeof value === 'string' ? value : String(value)) as SeriesTree<S> | undefined;
+      if (next === undefined) return this.create(values);
+      node = next;
     }
-    return this.byKey.get(key) ?? this.create(key, values);
+    const value = values[names[last]!];
+    if (value === undefined) this.labelError(values);
+    return (node.get(typeof value === 'string' ? value : String(value)) as S | undefined) ?? this.create(values);
   }
 
   /** The series of a metric without labels. */
@@ -168,10 +164,13 @@ export abstract class Metric<L extends string, S extends Series> {
    * ```
    */
   remove(values: LabelValues<L>): void {
-    const series = this.labels(values);
-    if (series === this.overflowSeries) return;
-    const key = seriesKey(series.labelValues);
-    this.byKey.delete(key);
+    if (this.labelNames.length === 0) return;
+    const raw = this.rawValues(values);
+    const series = this.find(raw) ?? this.find(raw.map(wellFormed));
+    if (series === undefined || series === this.overflowSeries) return;
+    this.forget(raw);
+    this.forget(series.labelValues);
+    this.labelledCount--;
     const index = this.series.indexOf(series);
     if (index >= 0) this.series.splice(index, 1);
   }
@@ -185,7 +184,8 @@ export abstract class Metric<L extends string, S extends Series> {
    * ```
    */
   reset(): void {
-    this.byKey.clear();
+    this.tree.clear();
+    this.labelledCount = 0;
     this.series.length = 0;
     this.overflowSeries = undefined;
     if (this.labelNames.length === 0) this.bindUnlabelled();
@@ -230,7 +230,6 @@ export abstract class Metric<L extends string, S extends Series> {
   /** The one series of a metric without labels, also what `labels({})` returns. */
   private bindUnlabelled(): void {
     this.unlabelled = this.bind([]);
-    this.byKey.set('', this.unlabelled);
   }
 
   private bind(labelValues: readonly string[]): S {
@@ -240,20 +239,60 @@ export abstract class Metric<L extends string, S extends Series> {
     return series;
   }
 
-  private create(key: string, values: LabelValues<L>): S {
+  private create(values: LabelValues<L>): S {
     if (Object.keys(values).length !== this.labelNames.length) this.labelError(values);
+    const raw = this.rawValues(values);
     // Values are written as well-formed text (a lone surrogate becomes U+FFFD), so
     // strings that differ only there are one series, never two identical ones.
-    const labelValues = this.labelNames.map((name) => wellFormed(String(values[name])));
-    const canonicalKey = seriesKey(labelValues);
-    if (canonicalKey !== key) {
-      const existing = this.byKey.get(canonicalKey);
-      if (existing !== undefined) return existing;
+    const labelValues = raw.map(wellFormed);
+    let series = this.find(labelValues);
+    if (series === undefined) {
+      if (this.labelledCount >= this.maxSeries) return this.overflow();
+      series = this.bind(labelValues);
+      this.labelledCount++;
+      this.insert(labelValues, series);
     }
-    if (this.byKey.size >= this.maxSeries) return this.overflow();
-    const series = this.bind(labelValues);
-    this.byKey.set(canonicalKey, series);
+    if (raw.some((value, index) => value !== labelValues[index])) this.insert(raw, series);
     return series;
+  }
+
+  private rawValues(values: LabelValues<L>): string[] {
+    return this.labelNames.map((name) => {
+      const value = values[name];
+      if (value === undefined) this.labelError(values);
+      return String(value);
+    });
+  }
+
+  private find(labelValues: readonly string[]): S | undefined {
+    let node: SeriesTree<S> | S | undefined = this.tree;
+    for (const value of labelValues) {
+      if (!(node instanceof Map)) return undefined;
+      node = node.get(value);
+    }
+    return node instanceof Map ? undefined : node;
+  }
+
+  private insert(labelValues: readonly string[], series: S): void {
+    let node = this.tree;
+    for (let index = 0; index < labelValues.length - 1; index++) {
+      let next = node.get(labelValues[index]!) as SeriesTree<S> | undefined;
+      if (next === undefined) node.set(labelValues[index]!, (next = new Map()));
+      node = next;
+    }
+    node.set(labelValues[labelValues.length - 1]!, series);
+  }
+
+  private forget(labelValues: readonly string[]): void {
+    const path: SeriesTree<S>[] = [this.tree];
+    for (let index = 0; index < labelValues.length - 1; index++) {
+      const next = path[index]!.get(labelValues[index]!);
+      if (!(next instanceof Map)) return;
+      path.push(next);
+    }
+    path[path.length - 1]!.delete(labelValues[labelValues.length - 1]!);
+    // Drop levels left empty, deepest first.
+    for (let index = path.length - 1; index > 0 && path[index]!.size === 0; index--) path[index - 1]!.delete(labelValues[index - 1]!);
   }
 
   private overflow(): S {

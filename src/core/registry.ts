@@ -80,7 +80,7 @@ export class Registry {
     };
     this.overflowTotal = this.counter({
       name: 'lookout_series_overflow_total',
-      help: 'Label sets folded into a metric\'s overflow series because the metric reached its series cap.',
+      help: 'Calls that resolved to a metric\'s overflow series because the metric had reached its series cap.',
       labelNames: ['metric'],
       maxSeries: 10_000,
     });
@@ -213,6 +213,11 @@ export class Registry {
             sliceEnd = performance.now() + this.sliceMs;
           }
         }
+      }
+      // Many small metrics must not add up to one long block either.
+      if (performance.now() > sliceEnd) {
+        await yieldToEventLoop();
+        sliceEnd = performance.now() + this.sliceMs;
       }
     }
     buffer += merged;
