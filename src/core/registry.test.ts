@@ -5,7 +5,7 @@ import { OVERFLOW_LABEL_VALUE } from './metric.js';
 import { Registry } from './registry.js';
 
 const SELF_METRICS_TEXT =
-  '# HELP lookout_series_overflow_total Label sets folded into a metric\'s overflow series because the metric reached its series cap.\n' +
+  '# HELP lookout_series_overflow_total Calls that resolved to a metric\'s overflow series because the metric had reached its series cap.\n' +
   '# TYPE lookout_series_overflow_total counter\n' +
   '# HELP lookout_collect_errors_total Collect callbacks or merged registries that failed during a render.\n' +
   '# TYPE lookout_collect_errors_total counter\n';
