@@ -1,0 +1,101 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { composeFile, envExample } from './compose.js';
+import { apiOverviewDashboard } from './dashboards/api-overview.js';
+import { dashboardContext } from './dashboards/common.js';
+import { inferenceKpisDashboard } from './dashboards/inference-kpis.js';
+import { runtimeDashboard } from './dashboards/runtime.js';
+import { grafanaDashboardProviders, grafanaDatasources } from './grafana/provisioning.js';
+import type { ResolvedProvisionOptions } from './options.js';
+import { readerInitScript } from './postgres.js';
+import { prometheusConfig } from './prometheus/config.js';
+import { opsRuleTests } from './prometheus/ops-rule-tests.js';
+import { operationsAlertGroup } from './prometheus/ops-rules.js';
+import { SLO_TEST_PLANS, sloRuleTests } from './prometheus/slo-rule-tests.js';
+import { burnRateAlertGroup, sliRecordingGroup } from './prometheus/slo-rules.js';
+import { number } from './promql.js';
+import { renderYaml } from './yaml.js';
+
+/**
+ * One generated file: a path relative to the output folder and its exact content.
+ *
+ * @example
+ * ```ts
+ * const file: GeneratedFile = { path: 'prometheus/prometheus.yml', content: '...', mode: 0o644 };
+ * ```
+ */
+export interface GeneratedFile {
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+}
+
+/** Relative paths of the generated dashboards, by key. */
+export const DASHBOARD_FILES = { apiOverview: 'api-overview.json', inferenceKpis: 'inference-kpis.json', runtime: 'runtime.json' } as const;
+
+/**
+ * Everything `lookout provision` writes, in a stable order. Pure: the drift test compares it with
+ * the committed `deploy/` folder.
+ *
+ * @example
+ * ```ts
+ * const files = generateDeployFiles(resolveProvisionOptions({ service: 'inference-api' }));
+ * files.map((file) => file.path); // ['prometheus/prometheus.yml', 'prometheus/rules/slo.yml', ...]
+ * ```
+ */
+export function generateDeployFiles(options: ResolvedProvisionOptions): GeneratedFile[] {
+  const context = dashboardContext(options);
+  const dashboards = `grafana/dashboards/${options.service}`;
+  const text = (path: string, content: string, mode = 0o644): GeneratedFile => ({ path, content, mode });
+  const json = (path: string, value: unknown): GeneratedFile => text(path, `${JSON.stringify(value, null, 2)}\n`);
+  return [
+    text('prometheus/prometheus.yml', renderYaml(prometheusConfig(options))),
+    text('prometheus/rules/slo.yml', renderYaml({ groups: [sliRecordingGroup(options), burnRateAlertGroup(options)] }, sloComment(options))),
+    text('prometheus/rules/operations.yml', renderYaml({ groups: [operationsAlertGroup(options)] })),
+    text('prometheus/tests/slo-page.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.page.interval, sloRuleTests(options, 'page'))),
+    text('prometheus/tests/slo-ticket.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.ticket.interval, sloRuleTests(options, 'ticket'))),
+    text('prometheus/tests/operations.test.yml', promtoolFile('../rules/operations.yml', '1m', opsRuleTests(options))),
+    text('grafana/provisioning/datasources/datasources.yml', renderYaml(grafanaDatasources(options), 'Every ${VAR} is expanded by Grafana from its environment at start-up.')),
+    text('grafana/provisioning/dashboards/dashboards.yaml', renderYaml(grafanaDashboardProviders(options))),
+    json(`${dashboards}/${DASHBOARD_FILES.apiOverview}`, apiOverviewDashboard(context)),
+    json(`${dashboards}/${DASHBOARD_FILES.inferenceKpis}`, inferenceKpisDashboard(context)),
+    json(`${dashboards}/${DASHBOARD_FILES.runtime}`, runtimeDashboard(context)),
+    text('postgres/initdb/10-lookout-reader.sh', readerInitScript(options), 0o755),
+    text('compose.yaml', renderYaml(composeFile(options), 'Start: cp .env.example .env, fill it in, then docker compose up -d')),
+    text('.env.example', envExample()),
+  ];
+}
+
+/**
+ * Writes the generated files under `outDir`, creating folders; returns the paths written.
+ *
+ * @example
+ * ```ts
+ * await writeDeployFiles('deploy', generateDeployFiles(options));
+ * ```
+ */
+export async function writeDeployFiles(outDir: string, files: readonly GeneratedFile[]): Promise<string[]> {
+  const written: string[] = [];
+  for (const file of files) {
+    const target = join(outDir, file.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.content);
+    // writeFile's mode only applies to new files; the init script must stay executable.
+    await chmod(target, file.mode);
+    written.push(target);
+  }
+  return written;
+}
+
+function promtoolFile(ruleFile: string, evaluationInterval: string, tests: readonly unknown[]): string {
+  return renderYaml({ rule_files: [ruleFile], evaluation_interval: evaluationInterval, tests }, 'Run from deploy/: promtool test rules prometheus/tests/*.yml');
+}
+
+function sloComment(options: ResolvedProvisionOptions): string {
+  const { availability, latency, period } = options.slo;
+  return [
+    `SLOs of job "${options.service}" over ${period}:`,
+    `  availability: ${number(availability.objective * 100)}% of requests answer without a 5xx status`,
+    `  latency: ${number(latency.objective * 100)}% of requests complete within ${latency.thresholdSeconds}s`,
+  ].join('\n');
+}

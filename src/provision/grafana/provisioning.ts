@@ -1,0 +1,92 @@
+import type { ResolvedProvisionOptions } from '../options.js';
+
+/** Where the compose file mounts the dashboard JSON inside the Grafana container. */
+export const GRAFANA_DASHBOARDS_PATH = '/var/lib/grafana/dashboards';
+
+/** The PostgreSQL major version Grafana is told about (`jsonData.postgresVersion`, 1500 = 15). */
+export const POSTGRES_VERSION = 1500;
+
+/**
+ * Grafana's datasource provisioning document: Prometheus and PostgreSQL with fixed uids. Every URL,
+ * user and secret is an `${ENV}` reference that Grafana expands at start-up; nothing secret is written.
+ *
+ * @example
+ * ```ts
+ * const document = grafanaDatasources(resolveProvisionOptions());
+ * document.datasources[1].secureJsonData.password; // '${DS_POSTGRES_PASSWORD}'
+ * ```
+ */
+export function grafanaDatasources(options: ResolvedProvisionOptions) {
+  const { prometheus, postgres } = options.datasources;
+  return {
+    apiVersion: 1,
+    datasources: [
+      {
+        name: prometheus.name,
+        type: 'prometheus',
+        uid: prometheus.uid,
+        access: 'proxy',
+        url: env(prometheus.urlEnv),
+        isDefault: true,
+        editable: false,
+        jsonData: {
+          httpMethod: 'POST',
+          // The scrape interval: Grafana's floor for $__interval and the basis of $__rate_interval.
+          timeInterval: options.scrapeInterval,
+          queryTimeout: '60s',
+        },
+      },
+      {
+        name: postgres.name,
+        type: 'grafana-postgresql-datasource',
+        uid: postgres.uid,
+        access: 'proxy',
+        url: env(postgres.hostEnv),
+        // The read-only role (SELECT on the events table only): dashboards can never write.
+        user: env(postgres.userEnv),
+        editable: false,
+        jsonData: {
+          database: env(postgres.databaseEnv),
+          sslmode: postgres.sslmode,
+          postgresVersion: POSTGRES_VERSION,
+          timescaledb: false,
+          timeInterval: '1m',
+          maxOpenConns: 10,
+          maxIdleConns: 10,
+          connMaxLifetime: 14_400,
+        },
+        secureJsonData: { password: env(postgres.passwordEnv) },
+      },
+    ],
+  };
+}
+
+/**
+ * Grafana's dashboard provisioning document: one file provider whose sub-folders become folders.
+ *
+ * @example
+ * ```ts
+ * grafanaDashboardProviders(resolveProvisionOptions()).providers[0].options.foldersFromFilesStructure; // true
+ * ```
+ */
+export function grafanaDashboardProviders(_options: ResolvedProvisionOptions) {
+  return {
+    apiVersion: 1,
+    providers: [
+      {
+        name: 'lookout',
+        orgId: 1,
+        type: 'file',
+        disableDeletion: false,
+        updateIntervalSeconds: 30,
+        // Generated dashboards change in code, never in the UI.
+        allowUiUpdates: false,
+        options: { path: GRAFANA_DASHBOARDS_PATH, foldersFromFilesStructure: true },
+      },
+    ],
+  };
+}
+
+function env(name: string): string {
+  return `\${${name}}`;
+}

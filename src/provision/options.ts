@@ -1,0 +1,211 @@
+import { LookoutError } from '../core/errors.js';
+
+/**
+ * What `lookout provision` is built from. Every field is optional; `resolveProvisionOptions`
+ * fills the defaults and validates everything once.
+ *
+ * @example
+ * ```ts
+ * const options: ProvisionOptions = {
+ *   service: 'inference-api',
+ *   targets: ['api:8000'],
+ *   slo: { availability: { objective: 0.999 }, latency: { objective: 0.99, thresholdSeconds: 1 } },
+ * };
+ * ```
+ */
+export interface ProvisionOptions {
+  /** Prometheus job name, Grafana folder and alert prefix (default `api`). */
+  readonly service?: string;
+  /** `host:port` of every API instance to scrape (default `['api:8000']`). */
+  readonly targets?: readonly string[];
+  readonly metricsPath?: string;
+  readonly scheme?: 'http' | 'https';
+  /** Scrape interval (default `5s`); also the Grafana Prometheus datasource's `timeInterval`. */
+  readonly scrapeInterval?: string;
+  /** Rule evaluation interval (default `15s`). */
+  readonly evaluationInterval?: string;
+  /** File holding the bearer token for `/metrics`, as Prometheus sees it (default: no auth). */
+  readonly bearerTokenFile?: string;
+  /** Upper bounds of `http_request_duration_seconds` (the latency threshold must be one of them). */
+  readonly durationBuckets?: readonly number[];
+  readonly slo?: {
+    /** SLO period used for "error budget left" (default `30d`). */
+    readonly period?: string;
+    readonly availability?: { readonly objective?: number };
+    readonly latency?: { readonly objective?: number; readonly thresholdSeconds?: number };
+  };
+  readonly datasources?: {
+    readonly prometheus?: { readonly uid?: string; readonly name?: string; readonly urlEnv?: string };
+    readonly postgres?: {
+      readonly uid?: string;
+      readonly name?: string;
+      readonly hostEnv?: string;
+      readonly databaseEnv?: string;
+      readonly userEnv?: string;
+      readonly passwordEnv?: string;
+      readonly sslmode?: SslMode;
+      /** The read-only role Grafana logs in as (default `lookout_reader`). */
+      readonly readerRole?: string;
+    };
+  };
+  readonly compose?: {
+    readonly apiImage?: string;
+    readonly apiCommand?: readonly string[];
+    readonly apiPort?: number;
+    readonly postgresImage?: string;
+    readonly prometheusImage?: string;
+    readonly grafanaImage?: string;
+  };
+}
+
+/** PostgreSQL `sslmode` values Grafana accepts. */
+export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
+
+/**
+ * Options with every default filled in and validated.
+ *
+ * @example
+ * ```ts
+ * const resolved: ResolvedProvisionOptions = resolveProvisionOptions({ service: 'shop' });
+ * resolved.slo.availability.objective; // 0.999
+ * ```
+ */
+export interface ResolvedProvisionOptions {
+  readonly service: string;
+  readonly targets: readonly string[];
+  readonly metricsPath: string;
+  readonly scheme: 'http' | 'https';
+  readonly scrapeInterval: string;
+  readonly evaluationInterval: string;
+  readonly bearerTokenFile: string | undefined;
+  readonly durationBuckets: readonly number[];
+  readonly slo: {
+    readonly period: string;
+    readonly availability: { readonly objective: number };
+    readonly latency: { readonly objective: number; readonly thresholdSeconds: number };
+  };
+  readonly datasources: {
+    readonly prometheus: { readonly uid: string; readonly name: string; readonly urlEnv: string };
+    readonly postgres: {
+      readonly uid: string;
+      readonly name: string;
+      readonly hostEnv: string;
+      readonly databaseEnv: string;
+      readonly userEnv: string;
+      readonly passwordEnv: string;
+      readonly sslmode: SslMode;
+      readonly readerRole: string;
+    };
+  };
+  readonly compose: {
+    readonly apiImage: string;
+    readonly apiCommand: readonly string[];
+    readonly apiPort: number;
+    readonly postgresImage: string;
+    readonly prometheusImage: string;
+    readonly grafanaImage: string;
+  };
+}
+
+/** The contract's buckets for `http_request_duration_seconds`. */
+export const CONTRACT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
+const NAME = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const ROLE = /^[a-z_][a-z0-9_]*$/;
+const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+const TARGET = /^[a-zA-Z0-9.-]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/;
+const IMAGE = /^[a-z0-9./_-]+:[A-Za-z0-9._-]*[0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Fills defaults and validates; throws `LOOKOUT_E_PROVISION_OPTION` naming the bad field.
+ *
+ * @example
+ * ```ts
+ * resolveProvisionOptions({ targets: ['127.0.0.1:3000'], scrapeInterval: '1s' });
+ * ```
+ */
+export function resolveProvisionOptions(options: ProvisionOptions = {}): ResolvedProvisionOptions {
+  const service = check('service', options.service ?? 'api', (value) => NAME.test(value), 'letters, digits, _ or -, starting with a letter');
+  const targets = options.targets ?? ['api:8000'];
+  if (targets.length === 0) fail('targets', 'at least one host:port is needed');
+  for (const target of targets) check('targets', target, (value) => TARGET.test(value), 'host:port');
+  const durationBuckets = options.durationBuckets ?? CONTRACT_DURATION_BUCKETS;
+  const thresholdSeconds = options.slo?.latency?.thresholdSeconds ?? 1;
+  if (!durationBuckets.includes(thresholdSeconds)) {
+    fail('slo.latency.thresholdSeconds', `${thresholdSeconds} is not a bucket bound of http_request_duration_seconds (${durationBuckets.join(', ')})`);
+  }
+  const prometheus = options.datasources?.prometheus ?? {};
+  const postgres = options.datasources?.postgres ?? {};
+  const compose = options.compose ?? {};
+  return {
+    service,
+    targets,
+    metricsPath: check('metricsPath', options.metricsPath ?? '/metrics', (value) => /^\/[\w./-]*$/.test(value), 'an absolute path'),
+    scheme: check('scheme', options.scheme ?? 'http', (value) => value === 'http' || value === 'https', 'http or https'),
+    scrapeInterval: duration('scrapeInterval', options.scrapeInterval ?? '5s'),
+    evaluationInterval: duration('evaluationInterval', options.evaluationInterval ?? '15s'),
+    bearerTokenFile: options.bearerTokenFile === undefined ? undefined : check('bearerTokenFile', options.bearerTokenFile, (value) => value.startsWith('/'), 'an absolute path'),
+    durationBuckets,
+    slo: {
+      period: duration('slo.period', options.slo?.period ?? '30d'),
+      availability: { objective: objective('slo.availability.objective', options.slo?.availability?.objective ?? 0.999) },
+      latency: { objective: objective('slo.latency.objective', options.slo?.latency?.objective ?? 0.99), thresholdSeconds },
+    },
+    datasources: {
+      prometheus: {
+        uid: uid('datasources.prometheus.uid', prometheus.uid ?? 'lookout-prometheus'),
+        name: prometheus.name ?? 'Prometheus',
+        urlEnv: envName('datasources.prometheus.urlEnv', prometheus.urlEnv ?? 'DS_PROMETHEUS_URL'),
+      },
+      postgres: {
+        uid: uid('datasources.postgres.uid', postgres.uid ?? 'lookout-postgres'),
+        name: postgres.name ?? 'PostgreSQL (KPI events)',
+        hostEnv: envName('datasources.postgres.hostEnv', postgres.hostEnv ?? 'DS_POSTGRES_HOST'),
+        databaseEnv: envName('datasources.postgres.databaseEnv', postgres.databaseEnv ?? 'DS_POSTGRES_DATABASE'),
+        userEnv: envName('datasources.postgres.userEnv', postgres.userEnv ?? 'DS_POSTGRES_USER'),
+        passwordEnv: envName('datasources.postgres.passwordEnv', postgres.passwordEnv ?? 'DS_POSTGRES_PASSWORD'),
+        sslmode: check('datasources.postgres.sslmode', postgres.sslmode ?? 'disable', (value) => SSL_MODES.includes(value), SSL_MODES.join(' | ')),
+        readerRole: check('datasources.postgres.readerRole', postgres.readerRole ?? 'lookout_reader', (value) => ROLE.test(value), 'a lower-case SQL identifier'),
+      },
+    },
+    compose: {
+      apiImage: image('compose.apiImage', compose.apiImage ?? 'node:20.18.1-bookworm-slim'),
+      apiCommand: compose.apiCommand ?? ['node', '--import', 'tsx', 'examples/inference-api/server.ts'],
+      apiPort: check('compose.apiPort', compose.apiPort ?? 8000, (value) => Number.isInteger(value) && value > 0 && value < 65536, 'a TCP port'),
+      postgresImage: image('compose.postgresImage', compose.postgresImage ?? 'postgres:16.4-bookworm'),
+      prometheusImage: image('compose.prometheusImage', compose.prometheusImage ?? 'prom/prometheus:v2.54.1'),
+      grafanaImage: image('compose.grafanaImage', compose.grafanaImage ?? 'grafana/grafana-oss:11.2.0'),
+    },
+  };
+}
+
+function fail(field: string, expected: string): never {
+  throw new LookoutError('LOOKOUT_E_PROVISION_OPTION', `${field}: ${expected}`);
+}
+
+function check<T>(field: string, value: T, valid: (value: T) => boolean, expected: string): T {
+  if (!valid(value)) fail(field, `expected ${expected}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function duration(field: string, value: string): string {
+  return check(field, value, (text) => typeof text === 'string' && DURATION.test(text), 'a Prometheus duration such as 5s, 1m or 30d');
+}
+
+function objective(field: string, value: number): number {
+  return check(field, value, (number) => typeof number === 'number' && number > 0 && number < 1, 'a ratio strictly between 0 and 1, e.g. 0.999');
+}
+
+function envName(field: string, value: string): string {
+  return check(field, value, (text) => ENV_NAME.test(text), 'an upper-case environment variable name');
+}
+
+function uid(field: string, value: string): string {
+  return check(field, value, (text) => /^[a-zA-Z0-9_-]{1,40}$/.test(text), 'a datasource uid (letters, digits, _ or -, at most 40)');
+}
+
+function image(field: string, value: string): string {
+  return check(field, value, (text) => IMAGE.test(text), 'an image with a pinned version tag (never latest)');
+}

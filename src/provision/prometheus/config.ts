@@ -1,0 +1,51 @@
+import type { ResolvedProvisionOptions } from '../options.js';
+import { durationSeconds } from '../promql.js';
+
+/**
+ * Where the generated `prometheus.yml` differs per use: the committed file points at
+ * `rules/*.yml` beside it; the verification harness points at absolute paths and its own targets.
+ *
+ * @example
+ * ```ts
+ * const overrides: PrometheusConfigOverrides = { ruleFiles: ['/abs/rules/*.yml'], targets: ['127.0.0.1:3000'] };
+ * ```
+ */
+export interface PrometheusConfigOverrides {
+  readonly ruleFiles?: readonly string[];
+  readonly targets?: readonly string[];
+  readonly bearerTokenFile?: string | undefined;
+  readonly scrapeInterval?: string;
+  readonly evaluationInterval?: string;
+}
+
+/**
+ * The `prometheus.yml` document: one scrape job for the API's `/metrics` and the rule files.
+ *
+ * @example
+ * ```ts
+ * const config = prometheusConfig(resolveProvisionOptions({ service: 'shop' }));
+ * config.scrape_configs[0].job_name; // 'shop'
+ * ```
+ */
+export function prometheusConfig(options: ResolvedProvisionOptions, overrides: PrometheusConfigOverrides = {}) {
+  const scrapeInterval = overrides.scrapeInterval ?? options.scrapeInterval;
+  const bearerTokenFile = 'bearerTokenFile' in overrides ? overrides.bearerTokenFile : options.bearerTokenFile;
+  return {
+    global: {
+      scrape_interval: scrapeInterval,
+      // Prometheus rejects a timeout longer than the interval; 10s is its own default.
+      scrape_timeout: durationSeconds(scrapeInterval) < 10 ? scrapeInterval : '10s',
+      evaluation_interval: overrides.evaluationInterval ?? options.evaluationInterval,
+    },
+    rule_files: [...(overrides.ruleFiles ?? ['rules/*.yml'])],
+    scrape_configs: [
+      {
+        job_name: options.service,
+        metrics_path: options.metricsPath,
+        scheme: options.scheme,
+        ...(bearerTokenFile === undefined ? {} : { authorization: { type: 'Bearer', credentials_file: bearerTokenFile } }),
+        static_configs: [{ targets: [...(overrides.targets ?? options.targets)] }],
+      },
+    ],
+  };
+}

@@ -1,0 +1,85 @@
+import type { ResolvedProvisionOptions } from '../options.js';
+import type { RuleGroup } from './slo-rules.js';
+
+/** Seconds without a successful KPI flush, while events wait, before `KpiFlushStale` fires. */
+export const KPI_FLUSH_STALE_SECONDS = 300;
+
+/**
+ * "This counter went up in the last `window`", including a series that first appeared inside the
+ * window already above zero (`increase()` alone cannot see that first step, because Prometheus
+ * never saw the counter at 0).
+ *
+ * @example
+ * ```ts
+ * counterIncreased('lookout_kpi_dropped_total{job="api"}', '5m');
+ * ```
+ */
+export function counterIncreased(series: string, window: string): string {
+  return `increase(${series}[${window}]) > 0\nor\n(${series} unless ${series} offset ${window}) > 0`;
+}
+
+/**
+ * Operational alerts: target down, KPI events dropped, KPI flush stale, KPI store down, series overflow.
+ *
+ * @example
+ * ```ts
+ * operationsAlertGroup(resolveProvisionOptions()).rules.map((rule) => rule.alert);
+ * // ['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow']
+ * ```
+ */
+export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGroup {
+  const job = `job="${options.service}"`;
+  return {
+    name: `${options.service}-operations`,
+    rules: [
+      {
+        alert: 'TargetDown',
+        expr: `up{${job}} == 0`,
+        for: '2m',
+        labels: { severity: 'page' },
+        annotations: {
+          summary: '{{ $labels.job }} target {{ $labels.instance }} is down',
+          description: 'Prometheus could not scrape {{ $labels.instance }} for 2 minutes: the process is down, unreachable, or /metrics rejects the token.',
+        },
+      },
+      {
+        alert: 'KpiEventsDropped',
+        expr: counterIncreased(`lookout_kpi_dropped_total{${job}}`, '5m'),
+        labels: { severity: 'ticket' },
+        annotations: {
+          summary: '{{ $labels.instance }} dropped KPI events ({{ $labels.reason }})',
+          description: 'KPI events were dropped in the last 5 minutes with reason {{ $labels.reason }}; the events table and the KPI dashboards under-count.',
+        },
+      },
+      {
+        alert: 'KpiFlushStale',
+        expr: `time() - lookout_kpi_last_flush_timestamp_seconds{${job}} > ${KPI_FLUSH_STALE_SECONDS}\nand\nlookout_kpi_queue_depth{${job}} > 0`,
+        for: '5m',
+        labels: { severity: 'ticket' },
+        annotations: {
+          summary: '{{ $labels.instance }} has not flushed KPI events for over 5 minutes',
+          description: 'KPI events are waiting in the queue but no batch reached PostgreSQL for more than 5 minutes; check the store and lookout_kpi_flush_errors_total.',
+        },
+      },
+      {
+        alert: 'KpiStoreDown',
+        expr: `lookout_kpi_store_up{${job}} == 0`,
+        for: '5m',
+        labels: { severity: 'ticket' },
+        annotations: {
+          summary: '{{ $labels.instance }} cannot reach the KPI event store',
+          description: 'lookout_kpi_store_up has been 0 for 5 minutes; events are buffered and will be dropped once the buffer is full.',
+        },
+      },
+      {
+        alert: 'MetricSeriesOverflow',
+        expr: counterIncreased(`lookout_series_overflow_total{${job}}`, '15m'),
+        labels: { severity: 'ticket' },
+        annotations: {
+          summary: '{{ $labels.instance }}: metric {{ $labels.metric }} hit its series cap',
+          description: 'New label sets of {{ $labels.metric }} are being folded into its overflow series; a label carries unbounded values (raw URLs, ids).',
+        },
+      },
+    ],
+  };
+}

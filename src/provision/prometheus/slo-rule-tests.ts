@@ -1,0 +1,180 @@
+import type { ResolvedProvisionOptions } from '../options.js';
+import { durationSeconds, errorBudget, leLabel, number } from '../promql.js';
+import { BURN_RATE_WINDOWS, burnRateAlertGroup, burnRateAlertName, type PrometheusRule, type SloName } from './slo-rules.js';
+
+/**
+ * One `promtool test rules` test case (a subset of promtool's format).
+ *
+ * @example
+ * ```ts
+ * const test: PromtoolTest = { name: 'healthy', interval: '1m', input_series: [], alert_rule_test: [] };
+ * ```
+ */
+export interface PromtoolTest {
+  readonly name: string;
+  readonly interval: string;
+  readonly input_series: readonly { readonly series: string; readonly values: string }[];
+  readonly alert_rule_test: readonly {
+    readonly eval_time: string;
+    readonly alertname: string;
+    readonly exp_alerts: readonly { readonly exp_labels: Record<string, string>; readonly exp_annotations: Record<string, string> }[];
+  }[];
+}
+
+/** Requests per minute in every synthetic scenario. */
+const REQUESTS_PER_MINUTE = 10_000;
+
+/**
+ * How a test file samples time. Page alerts need 1-minute resolution (their short window is 5m);
+ * ticket alerts need 3h+ of history (their longest `for` is 3h), which 5-minute resolution makes fast.
+ * The evaluation time is chosen so every asserted alert is decided: `for` elapsed, or never active.
+ */
+export const SLO_TEST_PLANS = {
+  page: { interval: '1m', intervalMinutes: 1, evalMinutes: 30, severity: 'page' },
+  ticket: { interval: '5m', intervalMinutes: 5, evalMinutes: 200, severity: 'ticket' },
+} as const;
+
+type Plan = (typeof SLO_TEST_PLANS)[keyof typeof SLO_TEST_PLANS];
+type Pair = (typeof BURN_RATE_WINDOWS)[number];
+
+/**
+ * The expected annotations of an alert: `{{ $labels.x }}` filled from `labels`, as Prometheus does.
+ *
+ * @example
+ * ```ts
+ * expandAnnotations({ expr: 'up == 0', annotations: { summary: '{{ $labels.job }} down' } }, { job: 'api' }); // { summary: 'api down' }
+ * ```
+ */
+export function expandAnnotations(rule: PrometheusRule, labels: Readonly<Record<string, string>>): Record<string, string> {
+  const expanded: Record<string, string> = {};
+  for (const [key, template] of Object.entries(rule.annotations ?? {})) {
+    expanded[key] = template.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => labels[name] ?? '');
+  }
+  return expanded;
+}
+
+/**
+ * promtool tests proving each burn-rate alert of one severity, for both SLOs: a constant bad ratio
+ * 10% above each alert's factor fires it, 10% below does not; a healthy ratio (0.5x) fires
+ * nothing; and each alert goes quiet soon after the errors stop although its long window is still
+ * over the threshold, because its short window is not.
+ *
+ * @example
+ * ```ts
+ * sloRuleTests(resolveProvisionOptions(), 'page').map((test) => test.name);
+ * ```
+ */
+export function sloRuleTests(options: ResolvedProvisionOptions, severity: 'page' | 'ticket'): PromtoolTest[] {
+  const plan = SLO_TEST_PLANS[severity];
+  const pairs = BURN_RATE_WINDOWS.filter((pair) => pair.severity === severity);
+  const tests: PromtoolTest[] = [];
+  for (const slo of ['availability', 'latency'] as const) {
+    tests.push(constantBurnTest(options, plan, pairs, slo, 0.5, `${slo}: healthy (0.5x budget) fires no ${severity} alert`));
+    for (const pair of pairs) {
+      // An objective so low that factor x budget reaches 100% errors cannot be synthesised (nor alert).
+      const feasible = (burn: number) => burn * errorBudget(options.slo[slo].objective) < 1;
+      for (const burn of [pair.factor * 1.1, pair.factor * 0.9].filter(feasible)) {
+        const verdict = burn > pair.factor ? 'fires' : 'does not fire';
+        tests.push(constantBurnTest(options, plan, pairs, slo, burn, `${slo}: ${number(burn)}x burn ${verdict} ${burnRateAlertName(slo, pair)} (${number(pair.factor)}x)`));
+      }
+    }
+    for (const pair of pairs) {
+      const recovery = recoveryTest(options, plan, slo, pair);
+      if (recovery !== undefined) tests.push(recovery);
+    }
+  }
+  return tests;
+}
+
+function constantBurnTest(options: ResolvedProvisionOptions, plan: Plan, pairs: readonly Pair[], slo: SloName, burn: number, name: string): PromtoolTest {
+  const badPerMinute = REQUESTS_PER_MINUTE * errorBudget(options.slo[slo].objective) * burn;
+  return {
+    name,
+    interval: plan.interval,
+    input_series: requestSeries(options, slo, plan, [{ minutes: plan.evalMinutes, badPerMinute }]),
+    alert_rule_test: pairs.map((pair) => ({
+      eval_time: `${plan.evalMinutes}m`,
+      alertname: burnRateAlertName(slo, pair),
+      exp_alerts: burn > pair.factor ? [expectedAlert(options, slo, pair)] : [],
+    })),
+  };
+}
+
+/**
+ * Burn at 3x the pair's factor, then stop. Before stopping the alert fires; a fifth of a short
+ * window after the short window has passed it is quiet, although the long window is still above
+ * the factor. A short window twice as long (a wrong rule) would still be above it: 3x * 2/5 > 1x.
+ */
+function recoveryTest(options: ResolvedProvisionOptions, plan: Plan, slo: SloName, pair: Pair): PromtoolTest | undefined {
+  const burn = pair.factor * 3;
+  const badPerMinute = REQUESTS_PER_MINUTE * errorBudget(options.slo[slo].objective) * burn;
+  if (badPerMinute >= REQUESTS_PER_MINUTE) return undefined;
+  const step = plan.intervalMinutes;
+  const shortMinutes = durationSeconds(pair.short) / 60;
+  const quietAfter = Math.ceil((shortMinutes + Math.max(step, shortMinutes / 5)) / step) * step;
+  const burnMinutes = Math.ceil((Math.max(quietAfter, durationSeconds(pair.for) / 60) + 30) / step) * step;
+  const quietAt = burnMinutes + quietAfter;
+  return {
+    name: `${slo}: ${number(burn)}x burn for ${burnMinutes}m, then healthy: ${burnRateAlertName(slo, pair)} is quiet ${quietAfter}m later (its ${pair.short} window is clean, its ${pair.long} window still high)`,
+    interval: plan.interval,
+    input_series: requestSeries(options, slo, plan, [
+      { minutes: burnMinutes, badPerMinute },
+      { minutes: quietAfter + step * 2, badPerMinute: 0 },
+    ]),
+    alert_rule_test: [
+      { eval_time: `${burnMinutes - step}m`, alertname: burnRateAlertName(slo, pair), exp_alerts: [expectedAlert(options, slo, pair)] },
+      { eval_time: `${quietAt}m`, alertname: burnRateAlertName(slo, pair), exp_alerts: [] },
+    ],
+  };
+}
+
+function expectedAlert(options: ResolvedProvisionOptions, slo: SloName, pair: Pair) {
+  const rule = burnRateAlertGroup(options).rules.find((candidate) => candidate.alert === burnRateAlertName(slo, pair))!;
+  const exp_labels = { job: options.service, ...rule.labels };
+  return { exp_labels, exp_annotations: expandAnnotations(rule, exp_labels) };
+}
+
+interface Phase {
+  readonly minutes: number;
+  readonly badPerMinute: number;
+}
+
+/**
+ * Counter series for consecutive phases of constant traffic: availability uses status 200/500,
+ * latency the threshold bucket and the count of the duration histogram.
+ */
+function requestSeries(options: ResolvedProvisionOptions, slo: SloName, plan: Plan, phases: readonly Phase[]) {
+  const job = options.service;
+  const common = `job="${job}", instance="api:8000", method="POST", route="/inference/start"`;
+  if (slo === 'availability') {
+    return [
+      { series: `http_requests_total{${common}, status="200"}`, values: counterValues(plan, phases, (phase) => REQUESTS_PER_MINUTE - phase.badPerMinute) },
+      { series: `http_requests_total{${common}, status="500"}`, values: counterValues(plan, phases, (phase) => phase.badPerMinute) },
+    ];
+  }
+  const le = leLabel(options.slo.latency.thresholdSeconds);
+  return [
+    { series: `http_requests_total{${common}, status="200"}`, values: counterValues(plan, phases, () => REQUESTS_PER_MINUTE) },
+    { series: `http_request_duration_seconds_bucket{${common}, status="200", le="${le}"}`, values: counterValues(plan, phases, (phase) => REQUESTS_PER_MINUTE - phase.badPerMinute) },
+    { series: `http_request_duration_seconds_bucket{${common}, status="200", le="+Inf"}`, values: counterValues(plan, phases, () => REQUESTS_PER_MINUTE) },
+    { series: `http_request_duration_seconds_count{${common}, status="200"}`, values: counterValues(plan, phases, () => REQUESTS_PER_MINUTE) },
+  ];
+}
+
+/** promtool expanding notation for a counter growing by `perMinute(phase)` per minute in each phase. */
+function counterValues(plan: Plan, phases: readonly Phase[], perMinute: (phase: Phase) => number): string {
+  const parts: string[] = [];
+  let value = 0;
+  let first = true;
+  for (const phase of phases) {
+    const step = perMinute(phase) * plan.intervalMinutes;
+    const samples = phase.minutes / plan.intervalMinutes;
+    // The first phase starts at t=0 with value 0; later phases start one step after the previous end.
+    const start = first ? value : value + step;
+    const count = first ? samples : samples - 1;
+    parts.push(`${number(start)}+${number(step)}x${count}`);
+    value = start + step * count;
+    first = false;
+  }
+  return parts.join(' ');
+}

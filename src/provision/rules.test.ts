@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { resolveProvisionOptions } from './options.js';
+import { prometheusConfig } from './prometheus/config.js';
+import { operationsAlertGroup } from './prometheus/ops-rules.js';
+import { BURN_RATE_WINDOWS, burnRateAlertGroup, sliRecordingGroup } from './prometheus/slo-rules.js';
+import { leLabel, number } from './promql.js';
+
+const options = resolveProvisionOptions({ service: 'shop', scrapeInterval: '30s', bearerTokenFile: '/run/secrets/t' });
+
+describe('prometheus.yml', () => {
+  it('scrapes the targets with the token file and caps the timeout at 10s', () => {
+    const config = prometheusConfig(options, { targets: ['127.0.0.1:1'] });
+    expect(config.global).toEqual({ scrape_interval: '30s', scrape_timeout: '10s', evaluation_interval: '15s' });
+    expect(config.scrape_configs[0]).toMatchObject({ job_name: 'shop', authorization: { type: 'Bearer', credentials_file: '/run/secrets/t' }, static_configs: [{ targets: ['127.0.0.1:1'] }] });
+    expect(prometheusConfig(options, { bearerTokenFile: undefined }).scrape_configs[0]).not.toHaveProperty('authorization');
+  });
+});
+
+describe('SLO rules', () => {
+  it('records request rate, both SLO error ratios and the latency-good ratio over every window and the period', () => {
+    const records = sliRecordingGroup(options).rules.map((rule) => `${rule.record}${rule.labels?.['slo'] ?? ''}`);
+    for (const window of ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d']) {
+      expect(records).toContain(`job:http_requests:rate${window}`);
+      expect(records).toContain(`job:slo_errors:ratio_rate${window}availability`);
+      expect(records).toContain(`job:slo_errors:ratio_rate${window}latency`);
+      expect(records).toContain(`job:http_request_latency_good:ratio_rate${window}`);
+    }
+  });
+
+  it('reads the latency threshold bucket with the contract le format', () => {
+    expect(leLabel(1)).toBe('1.0');
+    expect(leLabel(0.25)).toBe('0.25');
+    expect(sliRecordingGroup(options).rules[2]!.expr).toContain('le="1.0"');
+  });
+
+  it('has one page/ticket alert per SLO and window pair at the workbook factors', () => {
+    const alerts = burnRateAlertGroup(options).rules;
+    expect(alerts).toHaveLength(8);
+    expect(BURN_RATE_WINDOWS.map((pair) => [pair.long, pair.short, pair.factor, pair.severity])).toEqual([
+      ['1h', '5m', 14.4, 'page'],
+      ['6h', '30m', 6, 'page'],
+      ['1d', '2h', 3, 'ticket'],
+      ['3d', '6h', 1, 'ticket'],
+    ]);
+    expect(alerts[0]).toMatchObject({
+      alert: 'AvailabilityErrorBudgetBurn1h5m',
+      expr: 'job:slo_errors:ratio_rate1h{job="shop", slo="availability"} > (14.4 * 0.001)\nand\njob:slo_errors:ratio_rate5m{job="shop", slo="availability"} > (14.4 * 0.001)',
+      labels: { severity: 'page', slo: 'availability', long_window: '1h', short_window: '5m' },
+    });
+    expect(alerts[4]!.expr).toContain('(14.4 * 0.01)');
+    expect(number(1 - 0.999)).toBe('0.001');
+  });
+
+  it('has the operational alerts, none depending on the __unmatched__ route', () => {
+    const group = operationsAlertGroup(options);
+    expect(group.rules.map((rule) => rule.alert)).toEqual(['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow']);
+    for (const rule of [...group.rules, ...burnRateAlertGroup(options).rules]) {
+      expect(rule.expr).not.toContain('__unmatched__');
+      expect(rule.labels?.['severity']).toMatch(/^(page|ticket)$/);
+      expect(rule.annotations?.['summary']).toBeTruthy();
+      expect(rule.annotations?.['description']).toBeTruthy();
+    }
+  });
+});

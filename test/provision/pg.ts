@@ -1,0 +1,43 @@
+/**
+ * PostgreSQL helpers for the provisioning and verification end-to-end tests.
+ *
+ * @example
+ * ```ts
+ * const available = await probe('PostgreSQL', pgReachable);
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const PG_URL = process.env['LOOKOUT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** True when the test server answers within 3 s. */
+export async function pgReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A lower-case SQL name unique to this run, e.g. `lookout_verify_1234_9f3a2b`. */
+export function uniqueName(purpose: string): string {
+  return `lookout_${purpose}_${process.pid}_${randomBytes(3).toString('hex')}`;
+}
+
+/** A random password for a role created by a test. */
+export function randomPassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** PG_URL with another user, password and/or database. */
+export function connectionString(changes: { user?: string; password?: string; database?: string }): string {
+  const url = new URL(PG_URL);
+  if (changes.user !== undefined) url.username = changes.user;
+  if (changes.password !== undefined) url.password = changes.password;
+  if (changes.database !== undefined) url.pathname = `/${changes.database}`;
+  return url.toString();
+}
