@@ -51,7 +51,8 @@ const FIELDS = ['host', 'port', 'user', 'password', 'database', 'ssl'] as const;
  */
 export function resolvePgConfig(options: PgConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedPgConfig {
   if (options.connectionString !== undefined && options.connectionString !== '') {
-    return { config: { connectionString: options.connectionString }, source: 'explicit' };
+    // pg lets the URL win over host/user/...: only `ssl` is worth passing beside it.
+    return { config: { connectionString: options.connectionString, ...(options.ssl !== undefined && { ssl: options.ssl }) }, source: 'explicit' };
   }
   const explicit: PoolConfig = {};
   for (const field of FIELDS) {

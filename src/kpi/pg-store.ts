@@ -94,7 +94,16 @@ export class PgStore implements KpiStore {
     }
     // An idle connection that dies (server restart, pg_terminate_backend) is
     // reported here; the pool drops it and the next write reconnects.
-    this.pool.on('error', () => undefined);
+    this.pool.on('error', ignore);
+    // A checked-out client has no error listener of the pool's: a backend killed
+    // between two statements (or in the same read as the connection's first
+    // ReadyForQuery, before any code of ours runs) would crash the process. The
+    // failing query reports the error anyway, so every client ignores the event.
+    this.pool.on('acquire', (client: pg.PoolClient) => {
+      if (guarded.has(client)) return;
+      guarded.add(client);
+      client.on('error', ignore);
+    });
   }
 
   async open(): Promise<void> {
@@ -168,6 +177,10 @@ export class PgStore implements KpiStore {
 export function pgStore(options: PgStoreOptions = {}): PgStore {
   return new PgStore(options);
 }
+
+function ignore(): void {}
+
+const guarded = new WeakSet<pg.PoolClient>();
 
 function copyIn(client: pg.PoolClient, sql: string, chunks: readonly Buffer[]): Promise<void> {
   return new Promise((resolve, reject) => {

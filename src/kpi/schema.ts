@@ -16,7 +16,11 @@ export interface SqlExecutor {
 /** A `pg` Pool: migrations need one connection for their transaction. */
 interface PoolLike extends SqlExecutor {
   readonly totalCount: number;
-  connect(): Promise<SqlExecutor & { release(error?: Error | boolean): void }>;
+  connect(): Promise<SqlExecutor & {
+    release(destroy?: boolean): void;
+    on(event: 'error', listener: () => void): unknown;
+    removeListener(event: 'error', listener: () => void): unknown;
+  }>;
 }
 
 /**
@@ -138,10 +142,18 @@ export const MIGRATIONS: readonly Migration[] = [
 export async function migrate(executor: SqlExecutor, location: EventsLocation = {}): Promise<number[]> {
   if (typeof (executor as Partial<PoolLike>).totalCount === 'number' && typeof (executor as Partial<PoolLike>).connect === 'function') {
     const client = await (executor as PoolLike).connect();
+    const ignore = (): void => undefined; // the failing query reports a lost connection
+    client.on('error', ignore);
+    let failed = false;
     try {
       return await migrate(client, location);
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
-      client.release();
+      // A destroyed client may still report its end: it keeps the listener.
+      if (!failed) client.removeListener('error', ignore);
+      client.release(failed);
     }
   }
   const names = qualifiedNames(location);
