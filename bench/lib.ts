@@ -21,8 +21,8 @@ export function emit(result: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Starts a script with tsx in a child process and waits for `READY <port>`. */
-export async function startServer(script: string, args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} ${args.join(' ')} did not start`)), 30_000);

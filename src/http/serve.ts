@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
+import { pipeline, type Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { LookoutError } from '../core/errors.js';
 import { acceptsGzip, contentType, negotiateFormat } from '../core/exposition.js';
@@ -175,18 +176,34 @@ async function writeAnswer(answer: MetricsAnswer, res: ServerResponse): Promise<
   // Render the first chunk before the status line, so a failure can still be a 500.
   let next = await iterator.next();
   res.writeHead(answer.status, answer.headers);
-  const sink = answer.gzip ? createGzip() : res;
-  if (answer.gzip) sink.pipe(res);
+  let sink: Writable = res;
+  if (answer.gzip) {
+    const gzip = createGzip();
+    // pipeline destroys both sides on error (a client gone mid-answer), never throws.
+    pipeline(gzip, res, () => undefined);
+    sink = gzip;
+  }
   while (next.done !== true) {
     if (res.destroyed) {
       await iterator.return?.();
       return;
     }
-    if (!sink.write(next.value)) await Promise.race([once(sink, 'drain'), once(res, 'close')]);
+    if (!sink.write(next.value)) await firstOf([sink, 'drain'], [res, 'close']);
     next = await iterator.next();
   }
   sink.end();
-  if (!res.writableFinished && !res.destroyed) await Promise.race([once(res, 'finish'), once(res, 'close')]);
+  if (!res.writableFinished && !res.destroyed) await firstOf([res, 'finish'], [res, 'close']);
+}
+
+/** Resolves on the first of several events and removes every listener it added. */
+function firstOf(...events: [EventEmitter, string][]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      for (const [emitter, name] of events) emitter.off(name, done);
+      resolve();
+    };
+    for (const [emitter, name] of events) emitter.once(name, done);
+  });
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

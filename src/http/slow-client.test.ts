@@ -35,6 +35,10 @@ describe('a slow client on /metrics', () => {
     const slow = connect(Number(port), '127.0.0.1');
     slow.write('GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n');
     slow.pause();
+    // Waiting for 'drain' once per chunk must not pile listeners on the response.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
     let received = 0;
     let tail = Buffer.alloc(0);
     try {
@@ -57,7 +61,9 @@ describe('a slow client on /metrics', () => {
       expect(sumOf(await registry.metrics(), 'lookout_render_duration_seconds_count')).toBe(1);
       // And that full answer had every series.
       expect(sumOf(await (await fetch(metricsServer.url)).text(), 'job_duration_seconds_count')).toBe(SERIES);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
     } finally {
+      process.off('warning', onWarning);
       slow.destroy();
       await metricsServer.close();
     }
