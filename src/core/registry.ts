@@ -55,6 +55,8 @@ const SAMPLE_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
  * ```
  */
 export class Registry {
+  /** Labels on every series of this registry (the `defaultLabels` option). */
+  readonly defaultLabels: Readonly<Record<string, string>>;
   private readonly byName = new Map<string, AnyMetric>();
   private readonly collectors: (() => void | Promise<void>)[] = [];
   private readonly promClientRegistries: PromClientRegistryLike[] = [];
@@ -71,6 +73,7 @@ export class Registry {
     if (!Number.isInteger(maxSeries) || maxSeries < 1) {
       throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'maxSeriesPerMetric must be a positive integer');
     }
+    this.defaultLabels = { ...defaultLabels };
     this.sliceMs = options.renderSliceMs ?? 5;
     this.context = {
       constPairs: labelPairs(constLabelNames, Object.values(defaultLabels)),
@@ -191,10 +194,7 @@ export class Registry {
   async *render(format: ExpositionFormat = 'text'): AsyncGenerator<string, void, undefined> {
     // Everything that may count a failure runs before lookout_collect_errors_total
     // is written, so a scrape reports its own failures rather than the next one.
-    for (const collect of this.collectors) await this.guard('collector', collect);
-    for (const metric of this.byName.values()) {
-      if (metric.collect !== undefined) await this.guard(metric.name, metric.collect);
-    }
+    await this.collect();
     const merged = await this.renderMerged(format);
     let buffer = '';
     let sliceEnd = performance.now() + this.sliceMs;
@@ -237,6 +237,24 @@ export class Registry {
     let text = '';
     for await (const chunk of this.render(format)) text += chunk;
     return text;
+  }
+
+  /**
+   * Runs every collector and every metric's `collect`, as `render` does first
+   * (for code that reads the series directly). Failures are counted in
+   * `lookout_collect_errors_total`, never thrown.
+   *
+   * @example
+   * ```ts
+   * await registry.collect();
+   * const depth = registry.get('queue_depth');
+   * ```
+   */
+  async collect(): Promise<void> {
+    for (const collect of this.collectors) await this.guard('collector', collect);
+    for (const metric of this.byName.values()) {
+      if (metric.collect !== undefined) await this.guard(metric.name, metric.collect);
+    }
   }
 
   private add<M extends AnyMetric>(metric: M): M {
