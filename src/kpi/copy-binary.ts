@@ -15,68 +15,101 @@ const FIXED_ROW_BYTES = 2 + (4 + 16) + (4 + 8) + 4 + 4 + 4 + (4 + 1) + (4 + 8);
 
 /**
  * Encodes a batch in PostgreSQL's binary COPY format (`COPY_COLUMNS` order),
- * in chunks of about 256 KiB: the uuid and timestamp go as raw numbers, no
- * text to format on our side or to parse on the server's. Text loses any NUL
- * character (PostgreSQL text cannot hold it); `args` is jsonb version 1.
+ * one chunk of about 256 KiB at a time, so that a writer can send each chunk
+ * (and let the event loop run) before encoding the next: the uuid and the
+ * timestamp go as raw numbers, no text to format on our side or to parse on
+ * the server's. Text loses any NUL character (PostgreSQL text cannot hold
+ * it); `args` is jsonb version 1.
  *
  * @example
  * ```ts
- * for (const chunk of encodeCopyBinary(batch)) copyStream.write(chunk);
+ * const encoder = new CopyBinaryEncoder(batch);
+ * for (let chunk = encoder.next(); chunk !== undefined; chunk = encoder.next()) copyStream.write(chunk);
+ * ```
+ */
+export class CopyBinaryEncoder {
+  private readonly batch: KpiBatch;
+  private readonly eventBytes = new Map<string, Buffer>();
+  private row = 0;
+  private finished = false;
+
+  constructor(batch: KpiBatch) {
+    this.batch = batch;
+  }
+
+  /** The next chunk, or undefined after the one that holds the trailer. */
+  next(): Buffer | undefined {
+    if (this.finished) return undefined;
+    const { idTimes, idCounters, idNode, times, events, users, models, args, values, size } = this.batch;
+    let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    let offset = 0;
+    if (this.row === 0) {
+      buffer.set(SIGNATURE, 0);
+      buffer.writeInt32BE(0, 11); // flags
+      buffer.writeInt32BE(0, 15); // header extension length
+      offset = 19;
+    }
+    for (; this.row < size; this.row++) {
+      const row = this.row;
+      const event = events[row]!;
+      let eventData = this.eventBytes.get(event);
+      if (eventData === undefined) {
+        eventData = Buffer.from(withoutNul(event), 'utf8');
+        this.eventBytes.set(event, eventData);
+      }
+      const user = users[row]!;
+      const model = models[row]!;
+      const json = args[row]!;
+      const most = FIXED_ROW_BYTES + eventData.length + 3 * ((user?.length ?? 0) + (model?.length ?? 0) + (json?.length ?? 0));
+      if (offset + most + 2 > buffer.length) {
+        if (offset > 0) return buffer.subarray(0, offset);
+        buffer = Buffer.allocUnsafe(most + 2); // one row larger than a chunk
+      }
+      buffer.writeInt16BE(FIELDS, offset);
+      buffer.writeInt32BE(16, offset + 2);
+      writeUuid(buffer, offset + 6, idTimes[row]!, idCounters[row]!, idNode);
+      offset += 22;
+      const micros = (times[row]! - PG_EPOCH_MS) * 1000;
+      const high = Math.floor(micros / TWO_TO_32);
+      buffer.writeInt32BE(8, offset);
+      buffer.writeInt32BE(high, offset + 4);
+      buffer.writeUInt32BE(micros - high * TWO_TO_32, offset + 8);
+      offset += 12;
+      buffer.writeInt32BE(eventData.length, offset);
+      buffer.set(eventData, offset + 4);
+      offset += 4 + eventData.length;
+      offset = writeText(buffer, offset, user, 0);
+      offset = writeText(buffer, offset, model, 0);
+      offset = writeText(buffer, offset, json, 1);
+      const value = values[row]!;
+      if (value === null) {
+        buffer.writeInt32BE(-1, offset);
+        offset += 4;
+      } else {
+        buffer.writeInt32BE(8, offset);
+        buffer.writeDoubleBE(value, offset + 4);
+        offset += 12;
+      }
+    }
+    if (offset + 2 > buffer.length) return buffer.subarray(0, offset); // the trailer goes in a chunk of its own
+    buffer.writeInt16BE(-1, offset);
+    this.finished = true;
+    return buffer.subarray(0, offset + 2);
+  }
+}
+
+/**
+ * The whole batch at once (see `CopyBinaryEncoder`).
+ *
+ * @example
+ * ```ts
+ * const data = Buffer.concat(encodeCopyBinary(batch));
  * ```
  */
 export function encodeCopyBinary(batch: KpiBatch): Buffer[] {
+  const encoder = new CopyBinaryEncoder(batch);
   const chunks: Buffer[] = [];
-  const { idTimes, idCounters, idNode, times, events, users, models, args, values } = batch;
-  const eventBytes = new Map<string, Buffer>();
-  let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  buffer.set(SIGNATURE, 0);
-  buffer.writeInt32BE(0, 11); // flags
-  buffer.writeInt32BE(0, 15); // header extension length
-  let offset = 19;
-  for (let row = 0; row < batch.size; row++) {
-    const event = events[row]!;
-    let eventData = eventBytes.get(event);
-    if (eventData === undefined) {
-      eventData = Buffer.from(withoutNul(event), 'utf8');
-      eventBytes.set(event, eventData);
-    }
-    const user = users[row]!;
-    const model = models[row]!;
-    const json = args[row]!;
-    const most = FIXED_ROW_BYTES + eventData.length + 3 * ((user?.length ?? 0) + (model?.length ?? 0) + (json?.length ?? 0));
-    if (offset + most + 2 > buffer.length) {
-      chunks.push(buffer.subarray(0, offset));
-      buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, most + 2));
-      offset = 0;
-    }
-    buffer.writeInt16BE(FIELDS, offset);
-    buffer.writeInt32BE(16, offset + 2);
-    writeUuid(buffer, offset + 6, idTimes[row]!, idCounters[row]!, idNode);
-    offset += 22;
-    const micros = (times[row]! - PG_EPOCH_MS) * 1000;
-    const high = Math.floor(micros / TWO_TO_32);
-    buffer.writeInt32BE(8, offset);
-    buffer.writeInt32BE(high, offset + 4);
-    buffer.writeUInt32BE(micros - high * TWO_TO_32, offset + 8);
-    offset += 12;
-    buffer.writeInt32BE(eventData.length, offset);
-    buffer.set(eventData, offset + 4);
-    offset += 4 + eventData.length;
-    offset = writeText(buffer, offset, user, 0);
-    offset = writeText(buffer, offset, model, 0);
-    offset = writeText(buffer, offset, json, 1);
-    const value = values[row]!;
-    if (value === null) {
-      buffer.writeInt32BE(-1, offset);
-      offset += 4;
-    } else {
-      buffer.writeInt32BE(8, offset);
-      buffer.writeDoubleBE(value, offset + 4);
-      offset += 12;
-    }
-  }
-  buffer.writeInt16BE(-1, offset);
-  chunks.push(buffer.subarray(0, offset + 2));
+  for (let chunk = encoder.next(); chunk !== undefined; chunk = encoder.next()) chunks.push(chunk);
   return chunks;
 }
 

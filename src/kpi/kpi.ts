@@ -29,7 +29,7 @@ export interface KpiOptions<E extends string> {
   readonly store?: KpiStore;
   /** Events held in memory at most, the batch being written included (default 100,000). */
   readonly bufferSize?: number;
-  /** Events per write, and the size that triggers a flush (default: the store's, 10,000 for PostgreSQL). */
+  /** Events per write, and the size that triggers a flush (default: the store's, 20,000 for PostgreSQL, 2,000 for PGlite). */
   readonly batchSize?: number;
   /** Pending events are written at least this often (default 1000 ms). */
   readonly flushIntervalMs?: number;

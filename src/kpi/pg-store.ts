@@ -3,8 +3,8 @@ import copyStreams from 'pg-copy-streams';
 import type { Registry } from '../core/registry.js';
 import type { KpiBatch } from './batch.js';
 import { trackPool } from './connections.js';
-import { COPY_COLUMNS, encodeCopyBinary } from './copy-binary.js';
-import { KPI_ERRORS, integerOption, isDataError, kpiError } from './errors.js';
+import { COPY_COLUMNS, CopyBinaryEncoder } from './copy-binary.js';
+import { KPI_ERRORS, integerOption, kpiError } from './errors.js';
 import { describeTarget, resolvePgConfig, type PgConnectionOptions } from './pg-config.js';
 import { migrate, qualifiedNames, type EventsLocation } from './schema.js';
 import type { KpiStore } from './store.js';
@@ -53,7 +53,7 @@ const STAGING = 'pg_temp.lookout_kpi_staging';
  */
 export class PgStore implements KpiStore {
   readonly kind = 'postgres';
-  readonly preferredBatchSize = 10_000;
+  readonly preferredBatchSize = 20_000;
   /** The pool rows are written through. */
   readonly pool: pg.Pool;
   /** `host:port/database`, without credentials. */
@@ -111,11 +111,6 @@ export class PgStore implements KpiStore {
   }
 
   async write(batch: KpiBatch, retry: boolean): Promise<void> {
-    let chunks = this.encoded.get(batch);
-    if (chunks === undefined) {
-      chunks = encodeCopyBinary(batch);
-      this.encoded.set(batch, chunks);
-    }
     const client = await this.pool.connect();
     this.active = client;
     let timedOut = false;
@@ -124,17 +119,12 @@ export class PgStore implements KpiStore {
       destroyConnection(client);
     }, this.writeTimeoutMs);
     try {
-      if (retry || this.dedupe === 'always') await this.writeStaged(client, chunks);
-      else await copyIn(client, `COPY ${this.names.events} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, chunks);
+      if (retry || this.dedupe === 'always') await this.writeStaged(client, batch);
+      else await this.copyIn(client, `COPY ${this.names.events} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, batch);
       client.release();
     } catch (error) {
-      // After a data error the connection is fine; after anything else it is suspect.
-      if (!timedOut && isDataError(error)) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        client.release();
-      } else {
-        client.release(true);
-      }
+      // Whatever failed, the connection may be mid-COPY or mid-transaction: drop it.
+      client.release(true);
       if (timedOut) throw kpiError(KPI_ERRORS.store, `writing ${batch.size} events to ${this.target} took more than writeTimeoutMs (${this.writeTimeoutMs} ms)`, error);
       throw error;
     } finally {
@@ -154,15 +144,52 @@ export class PgStore implements KpiStore {
 
   // The rows may already be in the table (the commit of an earlier attempt can
   // succeed while its reply is lost): stage them, insert only the new ids.
-  private async writeStaged(client: pg.PoolClient, chunks: readonly Buffer[]): Promise<void> {
+  private async writeStaged(client: pg.PoolClient, batch: KpiBatch): Promise<void> {
     if (!this.staged.has(client)) {
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS lookout_kpi_staging (LIKE ${this.names.events} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
       this.staged.add(client);
     }
     await client.query('BEGIN');
-    await copyIn(client, `COPY ${STAGING} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, chunks);
+    await this.copyIn(client, `COPY ${STAGING} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, batch);
     await client.query(`INSERT INTO ${this.names.events} (${COPY_COLUMNS}) SELECT ${COPY_COLUMNS} FROM ${STAGING} ON CONFLICT (id) DO NOTHING`);
     await client.query('COMMIT');
+  }
+
+  /**
+   * Streams the batch into a COPY. The first attempt encodes chunk by chunk,
+   * sending each before encoding the next (the server works while we encode,
+   * and the event loop is never held for a whole batch); the chunks are kept
+   * for a retry.
+   */
+  private async copyIn(client: pg.PoolClient, sql: string, batch: KpiBatch): Promise<void> {
+    const stream = client.query(copyStreams.from(sql));
+    let failure: unknown;
+    const finished = new Promise<void>((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', (error) => {
+        failure = error;
+        reject(error);
+      });
+    });
+    finished.catch(() => undefined); // awaited below; the writing loop stops on `failure`
+    const cached = this.encoded.get(batch);
+    if (cached !== undefined) {
+      for (const chunk of cached) stream.write(chunk);
+    } else {
+      const chunks: Buffer[] = [];
+      const encoder = new CopyBinaryEncoder(batch);
+      for (let chunk = encoder.next(); chunk !== undefined && failure === undefined; chunk = encoder.next()) {
+        chunks.push(chunk);
+        if (stream.write(chunk)) await new Promise((resolve) => setImmediate(resolve));
+        else await new Promise((resolve) => {
+          stream.once('drain', resolve);
+          finished.then(resolve, resolve);
+        });
+      }
+      if (failure === undefined) this.encoded.set(batch, chunks);
+    }
+    if (failure === undefined) stream.end();
+    await finished;
   }
 }
 
@@ -181,16 +208,6 @@ export function pgStore(options: PgStoreOptions = {}): PgStore {
 function ignore(): void {}
 
 const guarded = new WeakSet<pg.PoolClient>();
-
-function copyIn(client: pg.PoolClient, sql: string, chunks: readonly Buffer[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stream = client.query(copyStreams.from(sql));
-    stream.on('error', reject);
-    stream.on('finish', resolve);
-    for (const chunk of chunks) stream.write(chunk);
-    stream.end();
-  });
-}
 
 // pg has no public way to abort a query in progress: end the socket under it.
 function destroyConnection(client: pg.PoolClient): void {

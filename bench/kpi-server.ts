@@ -1,0 +1,42 @@
+/**
+ * Fastify hello-world `/users/:id` for the KPI A/B benchmark:
+ *   tsx bench/kpi-server.ts bare
+ *   tsx bench/kpi-server.ts kpi <postgres-url> <schema>
+ * The `kpi` variant records one KPI event per request into PostgreSQL.
+ * Prints `READY <port>`; `GET /__kpi` answers the recorder's stats. Runs until killed.
+ */
+import Fastify from 'fastify';
+import { Registry } from '../src/index.js';
+import { createKpi, pgStore, type Kpi } from '../src/kpi/index.js';
+
+const [variant, pgUrl, schema] = process.argv.slice(2);
+const app = Fastify({ logger: false });
+let kpi: Kpi<'good_inference'> | undefined;
+
+if (variant === 'kpi') {
+  kpi = createKpi({ registry: new Registry(), events: ['good_inference'], store: pgStore({ connectionString: pgUrl!, schema: schema! }) });
+  if (!(await kpi.ready({ deadlineMs: 10_000 }))) throw new Error('KPI store did not open');
+  const recorder = kpi;
+  app.get('/users/:id', async (request) => {
+    const { id } = request.params as { id: string };
+    recorder.record('good_inference', { user: id, model: 'resnet-50', args: { id, label: 'cat' } });
+    return { id, name: 'Ada' };
+  });
+  app.get('/__kpi', async () => {
+    await recorder.flush({ deadlineMs: 30_000 });
+    return recorder.stats();
+  });
+} else {
+  app.get('/users/:id', async (request) => ({ id: (request.params as { id: string }).id, name: 'Ada' }));
+}
+
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+console.log(`READY ${typeof address === 'object' && address !== null ? address.port : 0}`);
+process.once('SIGTERM', () => {
+  void (async () => {
+    await kpi?.close({ deadlineMs: 5000 });
+    await app.close();
+    process.exit(0);
+  })();
+});
