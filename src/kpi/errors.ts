@@ -66,8 +66,9 @@ export function integerOption(name: string, value: number | undefined, fallback:
 }
 
 /**
- * True for a PostgreSQL data error (SQLSTATE class 22, or a check/not-null
- * violation): the rows are at fault, retrying the same rows cannot succeed.
+ * True for a PostgreSQL data error (SQLSTATE class 22, a check or not-null
+ * violation, a value too complex to parse): the rows are at fault, retrying
+ * the same rows cannot succeed.
  *
  * @example
  * ```ts
@@ -77,7 +78,7 @@ export function integerOption(name: string, value: number | undefined, fallback:
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || code.length !== 5) return false;
-  return code.startsWith('22') || code === '23502' || code === '23514';
+  return code.startsWith('22') || code === '23502' || code === '23514' || code === '54001';
 }
 
 /** A short description of any thrown value. @example describe(new Error('x')) // 'x' */

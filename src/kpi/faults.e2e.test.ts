@@ -13,6 +13,12 @@ const available = await probe('PostgreSQL', pgReachable);
 const TOTAL = 100_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Connection options that go through the proxy. */
+function proxied(proxy: TcpProxy): { host: string; port: number; user: string; database: string } {
+  const url = new URL(PG_URL);
+  return { host: '127.0.0.1', port: proxy.port, user: decodeURIComponent(url.username) || 'postgres', database: url.pathname.slice(1) };
+}
+
 /** Records `total` events with `args.i` numbered from 0, `perTick` at a time, pausing `pauseMs` between ticks. */
 async function recordSteadily(kpi: Kpi<'good_inference'>, total: number, perTick: number, pauseMs: number): Promise<void> {
   for (let index = 0; index < total;) {
@@ -74,7 +80,7 @@ describe.skipIf(!available)('KPI writes survive a failing PostgreSQL (real serve
     const errors: LookoutError[] = [];
     const kpi = createKpi({
       registry, events: ['good_inference'], batchSize: 2000, retry: { minDelayMs: 20, maxDelayMs: 400 },
-      store: pgStore({ host: '127.0.0.1', port: proxy.port, user: new URL(PG_URL).username || 'postgres', database: new URL(PG_URL).pathname.slice(1), schema, connectTimeoutMs: 1000 }),
+      store: pgStore({ ...proxied(proxy), schema, connectTimeoutMs: 1000 }),
       onError: (error) => errors.push(error),
     });
     expect(await kpi.ready()).toBe(true);
@@ -96,6 +102,53 @@ describe.skipIf(!available)('KPI writes survive a failing PostgreSQL (real serve
     expect(errors.some((error) => /ECONNRESET|terminated|Connection/i.test(error.message))).toBe(true);
   });
 
+  it('a stalled network (bytes dropped, nothing closed): writes time out, are retried, and no row is lost or doubled', async () => {
+    const schema = uniqueName('stall');
+    schemas.push(schema);
+    const proxy = await TcpProxy.start(PG_HOST, PG_PORT);
+    proxies.push(proxy);
+    const registry = new Registry();
+    const errors: LookoutError[] = [];
+    const kpi = createKpi({
+      registry, events: ['good_inference'], batchSize: 2000, retry: { minDelayMs: 20, maxDelayMs: 200 },
+      store: pgStore({ ...proxied(proxy), schema, connectTimeoutMs: 500, writeTimeoutMs: 800 }),
+      onError: (error) => errors.push(error),
+    });
+    expect(await kpi.ready()).toBe(true);
+    const outage = (async () => {
+      await sleep(300);
+      await proxy.stall();
+      await sleep(2500);
+      await proxy.pass();
+    })();
+    await recordSteadily(kpi, 30_000, 250, 25); // about 3 s of traffic, across the stall
+    await outage;
+    expect(await kpi.flush({ deadlineMs: 30_000 })).toBe(true);
+    await kpi.close();
+    expect(await countRows(admin, schema)).toEqual({ rows: 30_000, distinct: 30_000 });
+    expect(errors.some((error) => /writeTimeoutMs|timeout/i.test(error.message))).toBe(true);
+  });
+
+  it('close() keeps its deadline while the database is stalled, and counts what it could not write', async () => {
+    const schema = uniqueName('closestall');
+    schemas.push(schema);
+    const proxy = await TcpProxy.start(PG_HOST, PG_PORT);
+    proxies.push(proxy);
+    const kpi = createKpi({ registry: new Registry(), events: ['good_inference'], store: pgStore({ ...proxied(proxy), schema, connectTimeoutMs: 60_000, writeTimeoutMs: 60_000 }) });
+    expect(await kpi.ready()).toBe(true);
+    await proxy.stall();
+    for (let index = 0; index < 1000; index++) kpi.record('good_inference', { args: { i: index } });
+    const started = Date.now();
+    expect(await kpi.close({ deadlineMs: 1000 })).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const { written, dropped, pending } = kpi.stats();
+    await proxy.pass();
+    const { rows } = await countRows(admin, schema);
+    expect(pending).toBe(0);
+    expect(rows).toBe(written);
+    expect(rows + dropped.close_timeout).toBe(1000);
+  });
+
   it('buffer overflow while the database is unreachable: rows + dropped = recorded, exactly', async () => {
     const schema = uniqueName('overflow');
     schemas.push(schema);
@@ -104,7 +157,7 @@ describe.skipIf(!available)('KPI writes survive a failing PostgreSQL (real serve
     const registry = new Registry();
     const kpi = createKpi({
       registry, events: ['good_inference'], retry: { minDelayMs: 20, maxDelayMs: 200 },
-      store: pgStore({ host: '127.0.0.1', port: proxy.port, user: new URL(PG_URL).username || 'postgres', database: new URL(PG_URL).pathname.slice(1), schema, connectTimeoutMs: 1000 }),
+      store: pgStore({ ...proxied(proxy), schema, connectTimeoutMs: 1000 }),
     });
     expect(await kpi.ready()).toBe(true);
     await proxy.refuse();

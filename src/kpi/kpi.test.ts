@@ -65,19 +65,20 @@ describe('createKpi / record', () => {
     expect(kpi.record('good_inference', { user: 'much-too-long' })).toBe(false);
     expect(kpi.record('good_inference', { value: '3' as unknown as number })).toBe(false);
     expect(kpi.record('good_inference', { model: {} as unknown as string })).toBe(false);
+    expect(kpi.record('good_inference', { get user(): string { throw new Error('getter'); } })).toBe(false);
     expect(errors.map((error) => error.code)).toEqual([
-      KPI_ERRORS.unknownEvent, KPI_ERRORS.invalid, KPI_ERRORS.invalid, KPI_ERRORS.tooLarge, KPI_ERRORS.tooLarge, KPI_ERRORS.invalid, KPI_ERRORS.invalid,
+      KPI_ERRORS.unknownEvent, KPI_ERRORS.invalid, KPI_ERRORS.invalid, KPI_ERRORS.tooLarge, KPI_ERRORS.tooLarge, KPI_ERRORS.invalid, KPI_ERRORS.invalid, KPI_ERRORS.invalid,
     ]);
     expect(errors.every((error) => error instanceof LookoutError)).toBe(true);
-    expect(kpi.stats().dropped).toMatchObject({ unknown_event: 1, invalid: 4, too_large: 2 });
+    expect(kpi.stats().dropped).toMatchObject({ unknown_event: 1, invalid: 5, too_large: 2 });
     // A refused event still happened: the Prometheus count has it, the table does not.
-    expect(counterValue(registry, 'kpi_events_total', { event: 'good_inference' })).toBe(6);
+    expect(counterValue(registry, 'kpi_events_total', { event: 'good_inference' })).toBe(7);
     expect(await kpi.flush()).toBe(true);
     expect(store.rows.size).toBe(0);
     await kpi.close();
     expect(kpi.record('good_inference')).toBe(false);
     expect(errors.at(-1)?.code).toBe(KPI_ERRORS.closed);
-    expect(kpi.stats()).toMatchObject({ recorded: 8, written: 0, pending: 0 });
+    expect(kpi.stats()).toMatchObject({ recorded: 9, written: 0, pending: 0 });
   });
 
   it('flushes by size without being asked, one batch in flight at a time', async () => {

@@ -149,11 +149,20 @@ export class Kpi<E extends string = string> {
     if (fields === undefined || fields === null) return this.dispatcher.enqueue(event, Date.now(), null, null, null, null);
     const verdict = this.verdict;
     verdict.problem = undefined;
-    const user = checkText('user', fields.user, this.maxFieldLength, true, verdict);
-    const model = checkText('model', fields.model, this.maxFieldLength, false, verdict);
-    const rawArgs = fields.args;
-    const args = rawArgs === undefined || rawArgs === null ? null : serializeArgs(rawArgs, this.maxArgsBytes, verdict);
-    const value = fields.value ?? null;
+    let user: string | null;
+    let model: string | null;
+    let args: string | null;
+    let value: unknown;
+    try {
+      user = checkText('user', fields.user, this.maxFieldLength, true, verdict);
+      model = checkText('model', fields.model, this.maxFieldLength, false, verdict);
+      const rawArgs = fields.args;
+      args = rawArgs === undefined || rawArgs === null ? null : serializeArgs(rawArgs, this.maxArgsBytes, verdict);
+      value = fields.value ?? null;
+    } catch (error) {
+      // A getter that throws, a Proxy...: the request path still does not throw.
+      return this.refuse('invalid', `${event}: reading the fields threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
     if (value !== null && typeof value !== 'number') return this.refuse('invalid', `value must be a number, got ${typeof value}`);
     if (verdict.problem !== undefined) return this.refuse(verdict.problem, `${event}: ${verdict.detail}`);
     return this.dispatcher.enqueue(event, Date.now(), user, model, args, value);

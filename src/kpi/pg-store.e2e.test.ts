@@ -96,6 +96,20 @@ describe.skipIf(!available)('pgStore against real PostgreSQL', () => {
     }
   });
 
+  it('a row PostgreSQL rejects (here a CHECK constraint) is isolated and dropped as invalid; the rest of its batch is written', async () => {
+    const schema = newSchema('reject');
+    await migrate(admin, { schema });
+    await admin.query(`ALTER TABLE "${schema}".events ADD CONSTRAINT no_poison CHECK (args->>'text' IS DISTINCT FROM 'poison')`);
+    const errors: string[] = [];
+    const kpi = createKpi({ registry: new Registry(), events: ['good_inference'], store: pgStore({ connectionString: PG_URL, schema }), onError: (error) => errors.push(error.code) });
+    for (let index = 0; index < 5000; index++) kpi.record('good_inference', { args: { i: index, text: index === 3210 ? 'poison' : 'ok' } });
+    expect(await kpi.close({ deadlineMs: 20_000 })).toBe(true);
+    expect(kpi.stats()).toMatchObject({ recorded: 5000, written: 4999, dropped: { invalid: 1 } });
+    expect(errors).toEqual(['LOOKOUT_E_KPI_ROW_REJECTED']);
+    const { rows } = await admin.query(`SELECT count(*)::int AS count, bool_or(args->>'i' = '3210') AS poisoned FROM "${schema}".events`);
+    expect(rows[0]).toEqual({ count: 4999, poisoned: false });
+  });
+
   it('the read-only role can SELECT and cannot INSERT', async () => {
     const schema = newSchema('reader');
     await migrate(admin, { schema });

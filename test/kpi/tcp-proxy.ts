@@ -1,7 +1,8 @@
 /**
  * A TCP proxy for fault tests: it forwards to PostgreSQL until told to
- * refuse connections (the port stops listening: ECONNREFUSED) or to reset
- * them (accept, then RST), so the shared server stays up.
+ * refuse connections (the port stops listening: ECONNREFUSED), to reset
+ * them (accept, then RST) or to stall them (bytes are held, as on a network
+ * that drops packets), so the shared server stays up.
  *
  * @example
  * ```ts
@@ -11,7 +12,7 @@
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
-export type ProxyMode = 'pass' | 'refuse' | 'reset';
+export type ProxyMode = 'pass' | 'refuse' | 'reset' | 'stall';
 
 export class TcpProxy {
   mode: ProxyMode = 'pass';
@@ -45,9 +46,20 @@ export class TcpProxy {
     this.resetAll();
   }
 
-  /** Forward again (listening on the same port). */
+  /** Hold every byte of old and new connections; nothing is closed. */
+  async stall(): Promise<void> {
+    if (this.mode === 'refuse') await this.listen();
+    this.mode = 'stall';
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  }
+
+  /** Forward again (listening on the same port); stalled connections are reset. */
   async pass(): Promise<void> {
     if (this.mode === 'refuse') await this.listen();
+    if (this.mode === 'stall') this.resetAll();
     this.mode = 'pass';
   }
 
@@ -58,6 +70,12 @@ export class TcpProxy {
 
   private createServer(): Server {
     return createServer((client) => {
+      if (this.mode === 'stall') {
+        this.sockets.add(client);
+        client.on('error', () => undefined);
+        client.pause();
+        return;
+      }
       if (this.mode !== 'pass') {
         client.resetAndDestroy();
         return;
