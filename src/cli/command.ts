@@ -70,7 +70,7 @@ export function usageError(message: string, usage: string): LookoutError {
 }
 
 /**
- * Parses a duration flag such as `30s`, `2m` or `1500ms` into milliseconds.
+ * Parses a duration flag such as `30s`, `2m`, `1h` or `1500ms` into milliseconds.
  *
  * @example
  * ```ts
@@ -78,7 +78,7 @@ export function usageError(message: string, usage: string): LookoutError {
  * ```
  */
 export function durationFlag(text: string, flag: string, usage: string): number {
-  const match = /^([0-9]+)(ms|s|m)$/.exec(text);
-  if (match === null) throw usageError(`${flag} must be a duration such as 1500ms, 30s or 2m, got ${JSON.stringify(text)}`, usage);
-  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+  const match = /^([0-9]+)(ms|s|m|h|d)$/.exec(text);
+  if (match === null) throw usageError(`${flag} must be a duration such as 1500ms, 30s, 2m or 1h, got ${JSON.stringify(text)}`, usage);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
 }

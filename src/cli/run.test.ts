@@ -86,3 +86,46 @@ describe('lookout provision', () => {
     expect([bad.code, bad.err]).toEqual([1, expect.stringContaining('LOOKOUT_E_PROVISION_OPTION: slo.availability.objective')]);
   });
 });
+
+describe('lookout check', () => {
+  const repo = join(import.meta.dirname, '../..');
+
+  it('--help prints its usage (exit 0)', async () => {
+    const result = await cli(['check', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('Usage: lookout check');
+  });
+
+  it.each([
+    [['check'], 'exactly one of --target, --prometheus-url or --static'],
+    [['check', '--static', '--prometheus-url', 'http://127.0.0.1:1'], 'exactly one of'],
+    [['check', '--static', '--wait', 'soon'], '--wait must be a duration'],
+    [['check', '--static', '--var', 'job'], '--var must look like name=value'],
+    [['check', '--static', '--bogus'], "Unknown option '--bogus'"],
+    [['check', '--prometheus-url', 'http://127.0.0.1:1'], 'pass --database-url'],
+  ])('%j exits 2: %s', async (argv, message) => {
+    const saved = process.env['LOOKOUT_CHECK_DATABASE_URL'];
+    delete process.env['LOOKOUT_CHECK_DATABASE_URL'];
+    try {
+      const result = await cli(argv, repo);
+      expect(result.code, result.err).toBe(2);
+      expect(result.err).toContain(message);
+    } finally {
+      if (saved !== undefined) process.env['LOOKOUT_CHECK_DATABASE_URL'] = saved;
+    }
+  });
+
+  it('--static expands every committed dashboard query without any service', async () => {
+    const result = await cli(['check', '--static', '--range', '1h'], repo);
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toMatch(/^57 targets expanded, 0 failed/m);
+    expect(result.out).toContain("WHERE creation_time BETWEEN '");
+    expect(result.out).not.toContain('$__');
+  });
+
+  it('a missing deploy folder fails with exit 1', async () => {
+    const result = await cli(['check', '--static', '--deploy', 'nowhere']);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('nowhere');
+  });
+});

@@ -14,7 +14,7 @@ import { operationsAlertGroup } from './prometheus/ops-rules.js';
 import { SLO_TEST_PLANS, sloRuleTests } from './prometheus/slo-rule-tests.js';
 import { burnRateAlertGroup, sliRecordingGroup } from './prometheus/slo-rules.js';
 import { number } from './promql.js';
-import { renderYaml } from './yaml.js';
+import { GENERATED_NOTICE, renderYaml } from './yaml.js';
 
 /**
  * One generated file: a path relative to the output folder and its exact content.
@@ -63,6 +63,8 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
     text('postgres/initdb/10-lookout-reader.sh', readerInitScript(options), 0o755),
     text('compose.yaml', renderYaml(composeFile(options), 'Start: cp .env.example .env, fill it in, then docker compose up -d')),
     text('.env.example', envExample()),
+    // The filled-in .env holds the secrets: never committed.
+    text('.gitignore', `# ${GENERATED_NOTICE}\n.env\n`),
   ];
 }
 

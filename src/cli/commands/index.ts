@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { check } from './check.js';
 import { provision } from './provision.js';
 
 /**
@@ -7,7 +8,7 @@ import { provision } from './provision.js';
  *
  * @example
  * ```ts
- * COMMANDS.map((command) => command.name); // ['provision']
+ * COMMANDS.map((command) => command.name); // ['provision', 'check']
  * ```
  */
-export const COMMANDS: readonly CliCommand[] = [provision];
+export const COMMANDS: readonly CliCommand[] = [provision, check];
