@@ -5,6 +5,7 @@ import { KPI_ERRORS, describe, isDataError, kpiError } from './errors.js';
 import { IdGenerator } from './ids.js';
 import type { KpiMetrics } from './metrics.js';
 import { isConnectionError, type KpiStore } from './store.js';
+import { Waiters } from './waiters.js';
 
 /** What to do with a new event when the buffer is full. @example const policy: DropPolicy = 'drop-oldest'; */
 export type DropPolicy = 'drop-newest' | 'drop-oldest';
@@ -28,8 +29,6 @@ export interface DispatcherSettings {
   /** Receives store failures and overflow notices; must not throw (createKpi guards it). */
   readonly report: (error: LookoutError) => void;
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Work {
   batch: KpiBatch;
@@ -69,8 +68,7 @@ export class Dispatcher {
   private overflowing = false;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private waiters: { target: number; resolve: () => void }[] = [];
-  private openWaiters: (() => void)[] = [];
+  private readonly waiters = new Waiters();
   private readonly interval: NodeJS.Timeout;
 
   constructor(
@@ -108,23 +106,12 @@ export class Dispatcher {
     this.takeTarget = Math.max(this.takeTarget, target);
     this.schedule();
     this.wake?.();
-    return this.waitFor(target, deadlineMs);
+    return this.waiters.wait(() => this.settledBelow() >= target, deadlineMs);
   }
 
   /** Resolves true once the store is open (migrations done), false at the deadline. */
   ready(deadlineMs: number): Promise<boolean> {
-    if (this.opened) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.openWaiters = this.openWaiters.filter((waiter) => waiter !== done);
-        resolve(false);
-      }, Math.min(deadlineMs, MAX_TIMER_MS));
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.openWaiters.push(done);
-    });
+    return this.waiters.wait(() => this.opened, deadlineMs);
   }
 
   /**
@@ -157,7 +144,7 @@ export class Dispatcher {
     if (dropOldest) {
       this.buffer.discard(1);
       this.takenSeq++;
-      this.settleWaiters();
+      this.waiters.notify();
     }
     this.metrics.dropped.buffer_full.inc();
     if (!this.overflowing) {
@@ -213,7 +200,7 @@ export class Dispatcher {
       this.opened = true;
       this.failures = 0;
       this.metrics.storeUp.set(1);
-      for (const resolve of this.openWaiters.splice(0)) resolve();
+      this.waiters.notify();
       return true;
     } catch (error) {
       this.failed(`opening the ${this.store.kind} store failed`, error);
@@ -266,7 +253,7 @@ export class Dispatcher {
   private finish(item: Work): void {
     this.work.shift();
     this.workRows -= item.batch.size;
-    this.settleWaiters();
+    this.waiters.notify();
   }
 
   private failed(message: string, error: unknown): void {
@@ -298,33 +285,5 @@ export class Dispatcher {
   /** Lowest sequence number not yet written or dropped. */
   private settledBelow(): number {
     return this.work.length > 0 ? this.work[0]!.firstSeq : this.takenSeq;
-  }
-
-  private settleWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const settled = this.settledBelow();
-    this.waiters = this.waiters.filter((waiter) => {
-      if (settled < waiter.target) return true;
-      waiter.resolve();
-      return false;
-    });
-  }
-
-  private waitFor(target: number, deadlineMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      // A referenced timer: a process waiting for its flush stays alive until the deadline.
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== entry);
-        resolve(false);
-      }, Math.min(deadlineMs, MAX_TIMER_MS));
-      const entry = {
-        target,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-      };
-      this.waiters.push(entry);
-    });
   }
 }
