@@ -1,0 +1,49 @@
+/**
+ * A node:cluster worker for the cluster-mode tests. Its numbers depend on its
+ * worker id, so the merged answer is known exactly. FIXTURE_ROLE:
+ *   normal  record, answer the primary, serve the cluster's /metrics on the shared port;
+ *   silent  record but never answer the primary (clusterWorker is not called);
+ *   crash   exit as soon as the primary asks for a snapshot.
+ * Messages from the test: { fixture: 'kpi', event, times } records KPI-like
+ * events; { fixture: 'own' } answers with this worker's own exposition.
+ */
+import cluster from 'node:cluster';
+import { Registry, serveMetrics } from '../../src/index.js';
+import { clusterWorker } from '../../src/cluster/index.js';
+
+const id = cluster.worker!.id;
+const role = process.env['FIXTURE_ROLE'] ?? 'normal';
+const registry = new Registry();
+
+const requests = registry.counter({ name: 'http_requests_total', help: 'Requests.', labelNames: ['route', 'status'] });
+requests.labels({ route: '/a', status: '200' }).inc(10 * id);
+requests.labels({ route: '/b', status: '500' }).inc(id);
+if (id % 2 === 0) requests.labels({ route: '/even', status: '200' }).inc(100);
+const kpi = registry.counter({ name: 'kpi_events_total', help: 'KPI events.', labelNames: ['event'] });
+registry.gauge({ name: 'http_requests_in_flight', help: 'In flight.', labelNames: ['method'] }).labels({ method: 'GET' }).set(id);
+const duration = registry.histogram({ name: 'http_request_duration_seconds', help: 'Duration.', unit: 'seconds', labelNames: ['route'], buckets: [0.1, 1] });
+for (let index = 0; index < id; index++) duration.labels({ route: '/a' }).observe(0.05);
+duration.labels({ route: '/a' }).observe(2);
+const sizes = registry.summary({ name: 'payload_bytes', help: 'Payload sizes.', percentiles: [0.5, 0.99] });
+for (let index = 1; index <= 100; index++) sizes.observe(id * 1000 + index);
+registry.info({ name: 'build_info', help: 'Build.', labelNames: ['version'] }).set({ version: id === 1 ? '1.0.0' : '1.1.0' });
+registry.stateSet({ name: 'model_state', help: 'Model state.', states: ['loading', 'serving'] }).set(id === 1 ? 'loading' : 'serving');
+
+process.on('message', (message: { fixture?: string; event?: string; times?: number; lookout?: string }) => {
+  if (role === 'crash' && message.lookout === 'cluster:collect') process.exit(1);
+  if (message.fixture === 'kpi') {
+    const series = kpi.labels({ event: message.event ?? 'none' });
+    for (let index = 0; index < (message.times ?? 1); index++) series.inc();
+    process.send!({ fixture: 'kpi-done' });
+  }
+  if (message.fixture === 'own') void registry.metrics().then((text) => process.send!({ fixture: 'own', text }));
+});
+
+let url = '';
+if (role !== 'silent') {
+  const worker = clusterWorker(registry, { timeoutMs: 10_000 });
+  if (process.env['FIXTURE_PORT'] !== undefined) {
+    url = (await serveMetrics({ registry: worker.registry, port: Number(process.env['FIXTURE_PORT']) })).url;
+  }
+}
+process.send!({ fixture: 'ready', id, url });
