@@ -1,11 +1,19 @@
 import type { ResolvedProvisionOptions } from './options.js';
 import { GENERATED_NOTICE } from './yaml.js';
 
-/** Variables `compose.yaml` reads from `.env`, with what each is for (secrets have no default). */
+/**
+ * Variables `compose.yaml` reads from `.env`, with what each is for (secrets have no default).
+ *
+ * @example
+ * ```ts
+ * COMPOSE_ENV.filter((entry) => entry.secret).map((entry) => entry.name);
+ * ```
+ */
 export const COMPOSE_ENV: readonly { readonly name: string; readonly secret: boolean; readonly example: string; readonly help: string }[] = [
   { name: 'POSTGRES_DB', secret: false, example: 'lookout', help: 'database holding the events table' },
   { name: 'POSTGRES_USER', secret: false, example: 'lookout', help: 'owner role the API writes events with' },
   { name: 'POSTGRES_PASSWORD', secret: true, example: '', help: 'password of POSTGRES_USER' },
+  { name: 'POSTGRES_HOST_PORT', secret: false, example: '5432', help: 'port PostgreSQL is published on, on 127.0.0.1 only (for lookout check)' },
   { name: 'LOOKOUT_READER_PASSWORD', secret: true, example: '', help: "password of the read-only role Grafana's PostgreSQL datasource uses" },
   { name: 'LOOKOUT_METRICS_TOKEN', secret: true, example: '', help: 'bearer token protecting /metrics (Prometheus sends it)' },
   { name: 'GRAFANA_ADMIN_USER', secret: false, example: 'admin', help: 'Grafana administrator login' },
@@ -55,6 +63,7 @@ function postgresService(options: ResolvedProvisionOptions) {
     },
     volumes: ['postgres-data:/var/lib/postgresql/data', './postgres/initdb:/docker-entrypoint-initdb.d:ro'],
     healthcheck: { test: ['CMD-SHELL', 'pg_isready -U "$${POSTGRES_USER}" -d "$${POSTGRES_DB}"'], interval: '5s', timeout: '3s', retries: 20 },
+    ports: [`127.0.0.1:${withDefault('POSTGRES_HOST_PORT')}:5432`],
   };
 }
 

@@ -8,6 +8,7 @@ import { runtimeDashboard } from './dashboards/runtime.js';
 import { grafanaDashboardProviders, grafanaDatasources } from './grafana/provisioning.js';
 import type { ResolvedProvisionOptions } from './options.js';
 import { readerInitScript } from './postgres.js';
+import { deployReadme } from './readme.js';
 import { prometheusConfig } from './prometheus/config.js';
 import { opsRuleTests } from './prometheus/ops-rule-tests.js';
 import { operationsAlertGroup } from './prometheus/ops-rules.js';
@@ -30,7 +31,14 @@ export interface GeneratedFile {
   readonly mode: number;
 }
 
-/** Relative paths of the generated dashboards, by key. */
+/**
+ * Relative paths of the generated dashboards (under `grafana/dashboards/<service>/`), by key.
+ *
+ * @example
+ * ```ts
+ * DASHBOARD_FILES.apiOverview; // 'api-overview.json'
+ * ```
+ */
 export const DASHBOARD_FILES = { apiOverview: 'api-overview.json', inferenceKpis: 'inference-kpis.json', runtime: 'runtime.json' } as const;
 
 /**
@@ -64,6 +72,7 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
     text('compose.yaml', renderYaml(composeFile(options), 'Start: cp .env.example .env, fill it in, then docker compose up -d')),
     text('.env.example', envExample()),
     // The filled-in .env holds the secrets: never committed.
+    text('README.md', deployReadme(options)),
     text('.gitignore', `# ${GENERATED_NOTICE}\n.env\n`),
   ];
 }

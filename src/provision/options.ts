@@ -58,7 +58,14 @@ export interface ProvisionOptions {
   };
 }
 
-/** PostgreSQL `sslmode` values Grafana accepts. */
+/**
+ * PostgreSQL `sslmode` values Grafana accepts.
+ *
+ * @example
+ * ```ts
+ * const mode: SslMode = 'verify-full';
+ * ```
+ */
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 
 /**
@@ -107,7 +114,14 @@ export interface ResolvedProvisionOptions {
   };
 }
 
-/** The contract's buckets for `http_request_duration_seconds`. */
+/**
+ * The contract's buckets for `http_request_duration_seconds`.
+ *
+ * @example
+ * ```ts
+ * CONTRACT_DURATION_BUCKETS.includes(1); // true: a valid latency threshold
+ * ```
+ */
 export const CONTRACT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];

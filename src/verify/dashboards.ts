@@ -19,7 +19,14 @@ export interface DashboardJson {
   readonly time?: { readonly from: string; readonly to: string };
 }
 
-/** A panel (rows carry nested `panels` when collapsed). */
+/**
+ * A panel (rows carry nested `panels` when collapsed).
+ *
+ * @example
+ * ```ts
+ * const panel: PanelJson = { type: 'timeseries', title: 'Rate', targets: [{ refId: 'A', expr: 'up' }] };
+ * ```
+ */
 export interface PanelJson {
   readonly id?: number;
   readonly type: string;
@@ -33,7 +40,14 @@ export interface PanelJson {
   readonly fieldConfig?: { readonly defaults?: { readonly unit?: string; readonly thresholds?: { readonly steps?: readonly unknown[] } } };
 }
 
-/** A query of a panel, any datasource. */
+/**
+ * A query of a panel, any datasource.
+ *
+ * @example
+ * ```ts
+ * const target: TargetJson = { refId: 'A', rawSql: 'SELECT 1', format: 'table' };
+ * ```
+ */
 export interface TargetJson {
   readonly refId?: string;
   readonly datasource?: DatasourceRef | null;
@@ -47,7 +61,14 @@ export interface TargetJson {
   readonly rawSql?: string;
 }
 
-/** A template variable. */
+/**
+ * A template variable.
+ *
+ * @example
+ * ```ts
+ * const job: VariableJson = { name: 'job', type: 'query', query: 'label_values(up, job)', includeAll: true, allValue: '.*' };
+ * ```
+ */
 export interface VariableJson {
   readonly name: string;
   readonly type: string;
@@ -59,7 +80,14 @@ export interface VariableJson {
   readonly current?: { readonly value?: string | readonly string[] };
 }
 
-/** `{ type, uid }` reference to a datasource. */
+/**
+ * `{ type, uid }` reference to a datasource.
+ *
+ * @example
+ * ```ts
+ * const ref: DatasourceRef = { type: 'prometheus', uid: 'lookout-prometheus' };
+ * ```
+ */
 export interface DatasourceRef {
   readonly type?: string;
   readonly uid?: string;

@@ -4,7 +4,14 @@ import type { TimeRange } from './grafana/sql-macros.js';
 import { interpolate, prometheusFormatter, type VariableValue } from './grafana/template.js';
 import type { PrometheusClient } from './prometheus-client.js';
 
-/** A selection forced from outside: `'all'` or option values. */
+/**
+ * A selection forced from outside: `'all'` or option values.
+ *
+ * @example
+ * ```ts
+ * const selections: Record<string, VariableSelection> = { job: 'all', route: ['/inference/start'] };
+ * ```
+ */
 export type VariableSelection = 'all' | readonly string[];
 
 /**

@@ -20,9 +20,33 @@ import { recordException, instrument } from '../../src/adapters/node.js';
 import { registerRuntimeMetrics, Registry } from '../../src/index.js';
 import { createKpi, pgStore, trackConnections } from '../../src/kpi/index.js';
 
+/**
+ * Route templates of the reference API.
+ *
+ * @example
+ * ```ts
+ * instrument(app, { registry, routes: ROUTES });
+ * ```
+ */
 export const ROUTES = ['/inference/start', '/inference/status/:id', '/inference/results/:id', '/inference/select', '/inference/fail', '/healthz'] as const;
+/**
+ * Models the fake inferences run on.
+ *
+ * @example
+ * ```ts
+ * MODELS[0]; // 'resnet-50'
+ * ```
+ */
 export const MODELS = ['resnet-50', 'vit-b16'] as const;
 
+/**
+ * A running instance of the reference API.
+ *
+ * @example
+ * ```ts
+ * const api: InferenceApi = await startInferenceApi({ databaseUrl, schema, token });
+ * ```
+ */
 export interface InferenceApi {
   readonly url: string;
   /** `127.0.0.1:<port>`, the scrape target. */
@@ -31,6 +55,14 @@ export interface InferenceApi {
   close(): Promise<void>;
 }
 
+/**
+ * Starts the reference API on an ephemeral 127.0.0.1 port, KPI events to `schema` of `databaseUrl`.
+ *
+ * @example
+ * ```ts
+ * const api = await startInferenceApi({ databaseUrl: PG_URL, schema: 'verify_1', token: 'secret' });
+ * ```
+ */
 export async function startInferenceApi(options: { readonly databaseUrl: string; readonly schema: string; readonly token: string }): Promise<InferenceApi> {
   const registry = new Registry();
   const runtime = registerRuntimeMetrics(registry);

@@ -9,9 +9,24 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
+/**
+ * The test server (LOOKOUT_TEST_PG_URL, as the KPI tests use).
+ *
+ * @example
+ * ```ts
+ * new pg.Client({ connectionString: PG_URL });
+ * ```
+ */
 export const PG_URL = process.env['LOOKOUT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** True when the test server answers within 3 s. */
+/**
+ * True when the test server answers within 3 s.
+ *
+ * @example
+ * ```ts
+ * await probe('PostgreSQL', pgReachable);
+ * ```
+ */
 export async function pgReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
   try {
@@ -23,17 +38,38 @@ export async function pgReachable(): Promise<boolean> {
   }
 }
 
-/** A lower-case SQL name unique to this run, e.g. `lookout_verify_1234_9f3a2b`. */
+/**
+ * A lower-case SQL name unique to this run, e.g. `lookout_verify_1234_9f3a2b`.
+ *
+ * @example
+ * ```ts
+ * const schema = uniqueName('verify');
+ * ```
+ */
 export function uniqueName(purpose: string): string {
   return `lookout_${purpose}_${process.pid}_${randomBytes(3).toString('hex')}`;
 }
 
-/** A random password for a role created by a test. */
+/**
+ * A random password for a role created by a test.
+ *
+ * @example
+ * ```ts
+ * await createReaderRole(admin, { role, password: randomPassword() });
+ * ```
+ */
 export function randomPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/** PG_URL with another user, password and/or database. */
+/**
+ * PG_URL with another user, password and/or database.
+ *
+ * @example
+ * ```ts
+ * connectionString({ user: 'lookout_reader', password });
+ * ```
+ */
 export function connectionString(changes: { user?: string; password?: string; database?: string }): string {
   const url = new URL(PG_URL);
   if (changes.user !== undefined) url.username = changes.user;

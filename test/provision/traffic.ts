@@ -16,6 +16,14 @@ export interface TrafficCounts {
 
 const CLIENTS = ['web', 'ios', 'android', 'cli', 'batch', 'partner'];
 
+/**
+ * Runs the inference flow from a few workers until `durationMs` has passed; 127.0.0.1 only.
+ *
+ * @example
+ * ```ts
+ * const counts = await driveTraffic('http://127.0.0.1:3000', { durationMs: 1000 });
+ * ```
+ */
 export async function driveTraffic(baseUrl: string, options: { readonly durationMs: number; readonly workers?: number }): Promise<TrafficCounts> {
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(baseUrl)) throw new Error(`traffic only goes to 127.0.0.1, not ${baseUrl}`);
   const counts: TrafficCounts = { requests: 0, errors: 0, labelled: 0 };

@@ -5,7 +5,14 @@ import { generateDeployFiles, writeDeployFiles } from '../../provision/generate.
 import { resolveProvisionOptions } from '../../provision/options.js';
 import { parseFlags, usageError, type CliCommand } from '../command.js';
 
-/** Config file looked for in the output folder when `--config` is not given. */
+/**
+ * Config file looked for in the output folder when `--config` is not given.
+ *
+ * @example
+ * ```ts
+ * join('deploy', DEFAULT_CONFIG_NAME); // 'deploy/lookout.config.yaml'
+ * ```
+ */
 export const DEFAULT_CONFIG_NAME = 'lookout.config.yaml';
 
 const usage = `Usage: lookout provision --out <dir> [--config <file>]

@@ -49,9 +49,23 @@ export function dashboardContext(options: ResolvedProvisionOptions): DashboardCo
   };
 }
 
-/** Label matchers every Prometheus panel filters by (template variables, regex because they are multi-value). */
+/**
+ * Label matchers every Prometheus panel filters by (template variables, regex because they are multi-value).
+ *
+ * @example
+ * ```ts
+ * `up{${BY_JOB}}`; // 'up{job=~"$job", instance=~"$instance"}'
+ * ```
+ */
 export const BY_JOB = 'job=~"$job", instance=~"$instance"';
-/** The same plus the route variable (API overview). */
+/**
+ * The same plus the route variable (API overview).
+ *
+ * @example
+ * ```ts
+ * `http_requests_total{${BY_ROUTE}}`;
+ * ```
+ */
 export const BY_ROUTE = `${BY_JOB}, route=~"$route"`;
 
 /**

@@ -1,7 +1,14 @@
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
 
-/** Grafana SQL result formats. */
+/**
+ * Grafana SQL result formats.
+ *
+ * @example
+ * ```ts
+ * new PostgresQueryBuilder('SELECT 1').format('table' satisfies PostgresFormat);
+ * ```
+ */
 export type PostgresFormat = 'time_series' | 'table';
 
 /**

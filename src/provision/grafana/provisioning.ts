@@ -1,9 +1,23 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 
-/** Where the compose file mounts the dashboard JSON inside the Grafana container. */
+/**
+ * Where the compose file mounts the dashboard JSON inside the Grafana container.
+ *
+ * @example
+ * ```ts
+ * `./grafana/dashboards:${GRAFANA_DASHBOARDS_PATH}:ro`;
+ * ```
+ */
 export const GRAFANA_DASHBOARDS_PATH = '/var/lib/grafana/dashboards';
 
-/** The PostgreSQL major version Grafana is told about (`jsonData.postgresVersion`, 1500 = 15). */
+/**
+ * The PostgreSQL major version Grafana is told about (`jsonData.postgresVersion`, 1500 = 15).
+ *
+ * @example
+ * ```ts
+ * ({ jsonData: { postgresVersion: POSTGRES_VERSION } });
+ * ```
+ */
 export const POSTGRES_VERSION = 1500;
 
 /**

@@ -1,7 +1,14 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import type { RuleGroup } from './slo-rules.js';
 
-/** Seconds without a successful KPI flush, while events wait, before `KpiFlushStale` fires. */
+/**
+ * Seconds without a successful KPI flush, while events wait, before `KpiFlushStale` fires.
+ *
+ * @example
+ * ```ts
+ * `time() - lookout_kpi_last_flush_timestamp_seconds > ${KPI_FLUSH_STALE_SECONDS}`;
+ * ```
+ */
 export const KPI_FLUSH_STALE_SECONDS = 300;
 
 /**

@@ -31,7 +31,14 @@ export interface RuleGroup {
   readonly rules: readonly PrometheusRule[];
 }
 
-/** The SLI windows recorded for every SLO (the burn-rate alerts read them). */
+/**
+ * The SLI windows recorded for every SLO (the burn-rate alerts read them).
+ *
+ * @example
+ * ```ts
+ * SLI_WINDOWS.map((window) => `job:http_requests:rate${window}`);
+ * ```
+ */
 export const SLI_WINDOWS: readonly string[] = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
 
 /**
@@ -51,7 +58,14 @@ export const BURN_RATE_WINDOWS = [
   { long: '3d', short: '6h', factor: 1, severity: 'ticket', for: '3h' },
 ] as const;
 
-/** The two SLOs lookout provisions. */
+/**
+ * The two SLOs lookout provisions.
+ *
+ * @example
+ * ```ts
+ * const slo: SloName = 'latency';
+ * ```
+ */
 export type SloName = 'availability' | 'latency';
 
 /**

@@ -25,10 +25,24 @@ export interface VariableValue {
   readonly options: readonly string[];
 }
 
-/** Formats a variable's value for the datasource (the default, when no `:format` is given). */
+/**
+ * Formats a variable's value for the datasource (the default, when no `:format` is given).
+ *
+ * @example
+ * ```ts
+ * const quoteAll: DatasourceFormatter = (value) => (typeof value === 'string' ? `'${value}'` : value.join(','));
+ * ```
+ */
 export type DatasourceFormatter = (value: string | readonly string[], variable: { readonly multi: boolean; readonly includeAll: boolean }) => string;
 
-/** Scoped and built-in variables: `__interval`, `__interval_ms`, `__from`, `__to` (epoch ms). */
+/**
+ * Scoped and built-in variables: `__interval`, `__interval_ms`, `__from`, `__to` (epoch ms).
+ *
+ * @example
+ * ```ts
+ * const scoped: ScopedVars = { __interval: '1m', __interval_ms: 60000 };
+ * ```
+ */
 export type ScopedVars = Readonly<Record<string, string | number>>;
 
 // grafana/scenes variableRegex: $var | [[var:fmt]] | ${var.field:fmt}
