@@ -53,8 +53,8 @@ export interface ResolvedPrimaryOptions {
 const GAUGE_MODES: readonly GaugeMode[] = ['sum', 'max', 'min', 'worker'];
 
 /**
- * lookout's own gauges whose sum would mean nothing. Anything else follows
- * the `gauges` option.
+ * lookout's own gauges whose sum would mean nothing (and the primary-only
+ * cluster gauges). Anything else follows the `gauges` option.
  *
  * @example
  * ```ts
@@ -69,6 +69,9 @@ export const BUILT_IN_GAUGE_MODES: Readonly<Record<string, GaugeMode>> = {
   nodejs_eventloop_utilization_ratio: 'max',
   lookout_kpi_last_flush_timestamp_seconds: 'min',
   lookout_kpi_store_up: 'min',
+  // Only the primary writes these: a worker label would say nothing.
+  lookout_cluster_workers: 'sum',
+  lookout_cluster_workers_missing: 'sum',
 };
 
 /**

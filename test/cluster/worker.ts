@@ -8,7 +8,7 @@
  * events; { fixture: 'own' } answers with this worker's own exposition.
  */
 import cluster from 'node:cluster';
-import { Registry, serveMetrics } from '../../src/index.js';
+import { Registry, registerRuntimeMetrics, serveMetrics } from '../../src/index.js';
 import { clusterWorker } from '../../src/cluster/index.js';
 
 const id = cluster.worker!.id;
@@ -27,6 +27,9 @@ duration.labels({ route: '/a' }).observe(2);
 const sizes = registry.summary({ name: 'payload_bytes', help: 'Payload sizes.', percentiles: [0.5, 0.99] });
 for (let index = 1; index <= 100; index++) sizes.observe(id * 1000 + index);
 registry.info({ name: 'build_info', help: 'Build.', labelNames: ['version'] }).set({ version: id === 1 ? '1.0.0' : '1.1.0' });
+registerRuntimeMetrics(registry);
+// Label values that need escaping in both formats.
+registry.counter({ name: 'tricky_total', help: 'Tricky "label" values\\.', labelNames: ['value'] }).labels({ value: 'q"uote\\ new\nline \u00fc \u2028' }).inc(id);
 registry.stateSet({ name: 'model_state', help: 'Model state.', states: ['loading', 'serving'] }).set(id === 1 ? 'loading' : 'serving');
 
 process.on('message', (message: { fixture?: string; event?: string; times?: number; lookout?: string }) => {
