@@ -1,20 +1,25 @@
 /**
  * Fastify hello-world `/users/:id` for the KPI A/B benchmark:
  *   tsx bench/kpi-server.ts bare
- *   tsx bench/kpi-server.ts kpi <postgres-url> <schema>
- * The `kpi` variant records one KPI event per request into PostgreSQL.
+ *   tsx bench/kpi-server.ts discard
+ *   tsx bench/kpi-server.ts kpi <postgres-url> <schema> <application_name>
+ * `kpi` records one KPI event per request into PostgreSQL; `discard` does the
+ * same into a store that drops every batch (the request path and the
+ * dispatcher without a database).
  * Prints `READY <port>`; `GET /__kpi` answers the recorder's stats. Runs until killed.
  */
 import Fastify from 'fastify';
 import { Registry } from '../src/index.js';
-import { createKpi, pgStore, type Kpi } from '../src/kpi/index.js';
+import { createKpi, pgStore, type Kpi, type KpiStore } from '../src/kpi/index.js';
 
-const [variant, pgUrl, schema] = process.argv.slice(2);
+const [variant, pgUrl, schema, applicationName] = process.argv.slice(2);
+const discard: KpiStore = { kind: 'discard', open: async () => undefined, write: async () => undefined, close: async () => undefined };
 const app = Fastify({ logger: false });
 let kpi: Kpi<'good_inference'> | undefined;
 
-if (variant === 'kpi') {
-  kpi = createKpi({ registry: new Registry(), events: ['good_inference'], store: pgStore({ connectionString: pgUrl!, schema: schema! }) });
+if (variant === 'kpi' || variant === 'discard') {
+  const store = variant === 'kpi' ? pgStore({ connectionString: pgUrl!, schema: schema!, applicationName: applicationName! }) : discard;
+  kpi = createKpi({ registry: new Registry(), events: ['good_inference'], store });
   if (!(await kpi.ready({ deadlineMs: 10_000 }))) throw new Error('KPI store did not open');
   const recorder = kpi;
   app.get('/users/:id', async (request) => {

@@ -5,8 +5,9 @@
  *     dedupe modes) against the reference's one INSERT per event (sequential,
  *     and 10 concurrent connections);
  *  3. sustained ingest into embedded PGlite;
- *  4. Fastify hello-world with and without one KPI event per request
- *     (autocannon from this process, servers in child processes, A/B interleaved).
+ *  4. Fastify hello-world bare, + KPI into a discarding store, + KPI into
+ *     PostgreSQL (autocannon from this process, servers in child processes,
+ *     interleaved; see kpi-fastify.ts).
  * Prints one JSON line per result and a markdown table, and writes the table
  * into BENCHMARKS.md between `<!-- kpi:start -->` and `<!-- kpi:end -->`.
  *
@@ -17,15 +18,13 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
 import pg from 'pg';
-import { emit, median, ROUNDS, SECONDS, spread, startServer, stopServer } from './lib.js';
+import { emit, SECONDS } from './lib.js';
+import { AB_ROUNDS, fastifyAB } from './kpi-fastify.js';
 import { measureIngest, measureRecord, measureReferenceInserts, pgliteIngest, type Row } from './kpi-ingest.js';
 
 const PG_URL = process.env['LOOKOUT_BENCH_PG_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const FILE = 'BENCHMARKS.md';
-/** A/B rounds for Fastify: the shared machine is noisy, so more than the other benchmarks. */
-const AB_ROUNDS = Number(process.env['BENCH_KPI_AB_ROUNDS'] ?? Math.max(ROUNDS, 10));
 
 async function pgAvailable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
@@ -36,54 +35,6 @@ async function pgAvailable(): Promise<boolean> {
     return false;
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-async function load(port: number, seconds: number): Promise<number> {
-  const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections: 50, duration: seconds, pipelining: 1 });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`bench run had ${result.non2xx} non-2xx and ${result.errors} errors`);
-  return result.requests.average;
-}
-
-/** Fastify hello-world, bare vs one KPI event per request into PostgreSQL, interleaved rounds. */
-async function fastifyAB(admin: pg.Pool): Promise<Row[]> {
-  const schema = `kpi_bench_fastify_${process.pid}`;
-  const servers = [await startServer('bench/kpi-server.ts', ['bare']), await startServer('bench/kpi-server.ts', ['kpi', PG_URL, schema])];
-  const bare: number[] = [];
-  const withKpi: number[] = [];
-  const ratios: number[] = [];
-  try {
-    for (const { port } of servers) await load(port, 1); // warm-up (JIT)
-    for (let round = 0; round < AB_ROUNDS; round++) {
-      // Alternate which variant goes first.
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      const results: number[] = [0, 0];
-      for (const index of order) {
-        results[index] = await load(servers[index]!.port, SECONDS);
-        // The KPI server writes its last events before the other variant's turn starts.
-        if (index === 1) await fetch(`http://127.0.0.1:${servers[1]!.port}/__kpi`);
-      }
-      bare.push(results[0]!);
-      withKpi.push(results[1]!);
-      ratios.push(results[1]! / results[0]!);
-    }
-    const stats = (await (await fetch(`http://127.0.0.1:${servers[1]!.port}/__kpi`)).json()) as { recorded: number; written: number; dropped: Record<string, number> };
-    const { rows } = await admin.query<{ count: number }>(`SELECT count(*)::int AS count FROM "${schema}".events`);
-    const dropped = Object.values(stats.dropped).reduce((sum, value) => sum + value, 0);
-    emit({ bench: 'kpi', name: 'fastify_ab', bareRps: bare, kpiRps: withKpi, ratios, recorded: stats.recorded, written: stats.written, rows: rows[0]!.count, dropped });
-    const kept = median(ratios);
-    return [
-      { what: 'Fastify hello-world, bare', result: `${median(bare).toFixed(0)} req/s (${spread(bare)})`, target: '', met: '' },
-      {
-        what: `Fastify + one \`kpi.record\` per request into PostgreSQL (${rows[0]!.count.toLocaleString('en-US')} rows written, ${dropped} dropped)`,
-        result: `${median(withKpi).toFixed(0)} req/s (${spread(withKpi)}); kept **${(kept * 100).toFixed(1)} %** of bare [${ratios.map((ratio) => ratio.toFixed(3)).join(', ')}]`,
-        target: '≥ 95 %',
-        met: kept >= 0.95 ? 'yes' : 'no',
-      },
-    ];
-  } finally {
-    for (const { child } of servers) await stopServer(child);
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   }
 }
 
@@ -124,7 +75,7 @@ export async function runKpiBench(): Promise<void> {
       console.warn(`*** PostgreSQL not reachable at ${PG_URL}: the PostgreSQL rows are skipped ***`);
     }
     rows.push(...(await pgliteIngest()));
-    if (hasPg) rows.push(...(await fastifyAB(admin)));
+    if (hasPg) rows.push(...(await fastifyAB(admin, PG_URL)));
   } finally {
     await admin.end();
   }
@@ -136,7 +87,7 @@ export async function runKpiBench(): Promise<void> {
     '',
     `${machine}; PostgreSQL 15 on the same machine (127.0.0.1, fsync on, default settings), so the database, the writer and the load generator share the CPUs.`,
     'Ingest = events recorded through `kpi.record` as fast as the writer drains them (the producer pauses while more than 80,000 events are pending, so nothing is dropped), timed from the first `record` to the end of `flush()`; each round writes into a fresh schema with the `events` table and its indexes.',
-    `The reference inserts the same rows into the same table, one awaited INSERT per event (as the reference API does on its request path): on one connection, and on 10 connections at once. Fastify: each variant in its own process, autocannon (50 connections) from the benchmark process, ${AB_ROUNDS} rounds of ${SECONDS} s after a 1 s warm-up, the order alternated every round, the KPI server flushed (GET /__kpi) before the other variant's turn; median with min–max spread, per-round ratios in brackets.`,
+    `The reference inserts the same rows into the same table, one awaited INSERT per event (as the reference API does on its request path): on one connection, and on 10 connections at once. Fastify: three variants, each in its own process, autocannon (50 connections) from the benchmark process, ${AB_ROUNDS} rounds of ${SECONDS} s after a 1 s warm-up, the order rotated every round, the KPI server flushed (GET /__kpi) before the next variant's turn; median with min–max spread, per-round ratios in brackets. The PostgreSQL server's CPU is measured from /proc for the KPI server's backends only (WAL writer and checkpointer not included).`,
     'Reproduce: `npx tsx bench/kpi.ts` (or `BENCH_ONLY=kpi npm run bench`); `LOOKOUT_BENCH_PG_URL` picks the server.',
     '',
     ...table,

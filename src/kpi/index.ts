@@ -21,7 +21,7 @@ export { KPI_ERRORS, type KpiErrorCode } from './errors.js';
 export type { KpiBatch } from './batch.js';
 export { isConnectionError, type KpiStore } from './store.js';
 export { defaultStore } from './default-store.js';
-export { pgStore, PgStore, type PgStoreOptions } from './pg-store.js';
+export { pgStore, PgStore, migrateDatabase, type PgStoreOptions } from './pg-store.js';
 export { pgliteStore, PgliteStore, type PgliteStoreOptions } from './pglite-store.js';
 export { resolvePgConfig, type PgConnectionOptions, type PgConfigSource, type ResolvedPgConfig } from './pg-config.js';
 export {

@@ -6,7 +6,7 @@ import { Registry } from '../core/registry.js';
 import { EventBuffer } from './buffer.js';
 import { IdGenerator } from './ids.js';
 import { createKpi } from './kpi.js';
-import { pgStore } from './pg-store.js';
+import { migrateDatabase, pgStore } from './pg-store.js';
 import { createReaderRole, migrate } from './schema.js';
 
 const available = await probe('PostgreSQL', pgReachable);
@@ -36,6 +36,8 @@ describe.skipIf(!available)('pgStore against real PostgreSQL', () => {
     const [first, second] = await Promise.all([migrate(admin, { schema }), migrate(admin, { schema })]);
     expect([...first!, ...second!].sort()).toEqual([1]);
     expect(await migrate(admin, { schema })).toEqual([]);
+    expect(await migrateDatabase({ connectionString: PG_URL, schema })).toEqual([]);
+    expect(await migrateDatabase({ connectionString: PG_URL, schema: newSchema('migrate_cli') })).toEqual([1]);
     const { rows } = await admin.query(`SELECT version, name FROM "${schema}".lookout_schema_migrations`);
     expect(rows).toEqual([{ version: 1, name: 'events table with time and event+time indexes' }]);
     const columns = await admin.query<{ column_name: string; data_type: string }>(

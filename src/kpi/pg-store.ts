@@ -205,6 +205,27 @@ export function pgStore(options: PgStoreOptions = {}): PgStore {
   return new PgStore(options);
 }
 
+/**
+ * Runs the migrations against PostgreSQL once and disconnects: what a
+ * `lookout migrate` command or a deploy step calls. Connection settings are
+ * resolved like the store's (explicit > `DATABASE_URL` > `PG*` > default).
+ * Returns the versions it applied (`[]` when the schema was current).
+ *
+ * @example
+ * ```ts
+ * const applied = await migrateDatabase({ schema: 'public' });
+ * ```
+ */
+export async function migrateDatabase(options: PgConnectionOptions & EventsLocation = {}): Promise<number[]> {
+  const pool = new pg.Pool({ ...resolvePgConfig(options).config, max: 1, application_name: 'lookout-migrate' });
+  pool.on('error', ignore);
+  try {
+    return await migrate(pool, { ...(options.schema !== undefined && { schema: options.schema }), ...(options.table !== undefined && { table: options.table }) });
+  } finally {
+    await pool.end();
+  }
+}
+
 function ignore(): void {}
 
 const guarded = new WeakSet<pg.PoolClient>();
