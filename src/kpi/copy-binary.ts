@@ -65,28 +65,31 @@ export class CopyBinaryEncoder {
         if (offset > 0) return buffer.subarray(0, offset);
         buffer = Buffer.allocUnsafe(most + 2); // one row larger than a chunk
       }
-      buffer.writeInt16BE(FIELDS, offset);
-      buffer.writeInt32BE(16, offset + 2);
+      buffer[offset] = 0;
+      buffer[offset + 1] = FIELDS;
+      int32(buffer, offset + 2, 16);
       writeUuid(buffer, offset + 6, idTimes[row]!, idCounters[row]!, idNode);
       offset += 22;
       const micros = (times[row]! - PG_EPOCH_MS) * 1000;
       const high = Math.floor(micros / TWO_TO_32);
-      buffer.writeInt32BE(8, offset);
-      buffer.writeInt32BE(high, offset + 4);
-      buffer.writeUInt32BE(micros - high * TWO_TO_32, offset + 8);
+      int32(buffer, offset, 8);
+      int32(buffer, offset + 4, high);
+      int32(buffer, offset + 8, micros - high * TWO_TO_32);
       offset += 12;
-      buffer.writeInt32BE(eventData.length, offset);
-      buffer.set(eventData, offset + 4);
-      offset += 4 + eventData.length;
+      const eventLength = eventData.length;
+      int32(buffer, offset, eventLength);
+      offset += 4;
+      for (let index = 0; index < eventLength; index++) buffer[offset + index] = eventData[index]!;
+      offset += eventLength;
       offset = writeText(buffer, offset, user, 0);
       offset = writeText(buffer, offset, model, 0);
       offset = writeText(buffer, offset, json, 1);
       const value = values[row]!;
       if (value === null) {
-        buffer.writeInt32BE(-1, offset);
+        int32(buffer, offset, -1);
         offset += 4;
       } else {
-        buffer.writeInt32BE(8, offset);
+        int32(buffer, offset, 8);
         buffer.writeDoubleBE(value, offset + 4);
         offset += 12;
       }
@@ -116,7 +119,7 @@ export function encodeCopyBinary(batch: KpiBatch): Buffer[] {
 /** Writes a length-prefixed UTF-8 field (`-1` for null), after `version` when non-zero (jsonb). */
 function writeText(buffer: Buffer, offset: number, text: string | null, version: number): number {
   if (text === null) {
-    buffer.writeInt32BE(-1, offset);
+    int32(buffer, offset, -1);
     return offset + 4;
   }
   let start = offset + 4;
@@ -135,8 +138,16 @@ function writeText(buffer: Buffer, offset: number, text: string | null, version:
   } else {
     end = start + buffer.write(withoutNul(text), start, 'utf8');
   }
-  buffer.writeInt32BE(end - offset - 4, offset);
+  int32(buffer, offset, end - offset - 4);
   return end;
+}
+
+/** Big-endian 32-bit store without Buffer's range checks (the caller reserved the room). */
+function int32(buffer: Uint8Array, offset: number, value: number): void {
+  buffer[offset] = value >>> 24;
+  buffer[offset + 1] = value >>> 16;
+  buffer[offset + 2] = value >>> 8;
+  buffer[offset + 3] = value;
 }
 
 function withoutNul(text: string): string {
