@@ -30,11 +30,15 @@ interface PendingGather {
   readonly id: number;
   readonly waiting: Set<number>;
   readonly answers: Map<number, FamilyWire[]>;
-  finish(): void;
+  /** Stops waiting for a worker (answered, exited, or unreachable). */
+  settle(workerId: number): void;
 }
 
 /** How many newer requests a partial answer may lag behind before it is dropped. */
 const MAX_LAG = 4;
+
+/** A worker that has not answered after this long no longer holds a concurrency slot. */
+const STALL_MS = 100;
 
 /**
  * Collects worker snapshots for the primary.
@@ -76,9 +80,9 @@ export class Gatherer {
     // A late answer still updates what the worker last said.
     if (!this.retiredWorkers.has(workerId)) this.lastAnswers.set(workerId, answer.families);
     const pending = this.pending;
-    if (pending !== undefined && pending.id === chunk.id && pending.waiting.delete(workerId)) {
+    if (pending !== undefined && pending.id === chunk.id && pending.waiting.has(workerId)) {
       pending.answers.set(workerId, answer.families);
-      if (pending.waiting.size === 0) pending.finish();
+      pending.settle(workerId);
     }
   }
 
@@ -86,7 +90,7 @@ export class Gatherer {
   onExit(workerId: number): void {
     for (const key of this.incoming.keys()) if (key.startsWith(`${workerId}:`)) this.incoming.delete(key);
     const pending = this.pending;
-    if (pending !== undefined && pending.waiting.delete(workerId) && pending.waiting.size === 0) pending.finish();
+    pending?.settle(workerId);
     const last = this.lastAnswers.get(workerId);
     if (last === undefined) return;
     if (!this.options.retainExited) {
@@ -98,7 +102,10 @@ export class Gatherer {
 
   /**
    * Asks `workers` for snapshots and waits for them (at most `timeoutMs`).
-   * Calls never overlap: the caller shares one gather between concurrent scrapes.
+   * At most `concurrency` workers encode at the same time, so a scrape does
+   * not make every worker compete for the CPU at once; a worker slower than
+   * 100 ms stops holding its slot. Calls never overlap: the caller shares one
+   * gather between concurrent scrapes.
    */
   async gather(workers: readonly Worker[]): Promise<GatherResult> {
     const id = ++this.nextId;
@@ -107,21 +114,46 @@ export class Gatherer {
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     const done = new Promise<void>((resolve) => {
-      const pending: PendingGather = { id, waiting: new Set(workers.map((worker) => worker.id)), answers: new Map(), finish: resolve };
-      this.pending = pending;
+      const queue = [...workers];
+      const slots = new Map<number, NodeJS.Timeout>();
       const request: CollectRequest = { lookout: 'cluster:collect', id };
-      for (const worker of workers) {
-        // A worker whose channel just closed answers through its exit event instead.
-        worker.send(request, (error) => {
-          if (error !== null && pending.waiting.delete(worker.id) && pending.waiting.size === 0) resolve();
-        });
-      }
-      if (pending.waiting.size === 0) resolve();
+      const release = (workerId: number): void => {
+        const stall = slots.get(workerId);
+        if (stall === undefined) return;
+        clearTimeout(stall);
+        slots.delete(workerId);
+        askMore();
+      };
+      const askMore = (): void => {
+        while (slots.size < this.options.concurrency && queue.length > 0) {
+          const worker = queue.shift()!;
+          const stall = setTimeout(() => release(worker.id), STALL_MS);
+          stall.unref();
+          slots.set(worker.id, stall);
+          // A worker whose channel just closed is settled here (or by its exit event).
+          worker.send(request, (error) => error !== null && pending.settle(worker.id));
+        }
+      };
+      const pending: PendingGather = {
+        id,
+        waiting: new Set(workers.map((worker) => worker.id)),
+        answers: new Map(),
+        settle: (workerId) => {
+          if (!pending.waiting.delete(workerId)) return;
+          release(workerId);
+          if (pending.waiting.size === 0) resolve();
+        },
+      };
+      this.pending = pending;
+      if (workers.length === 0) resolve();
       timer = setTimeout(() => {
         timedOut = true;
+        for (const stall of slots.values()) clearTimeout(stall);
+        queue.length = 0;
         resolve();
       }, this.options.timeoutMs);
       timer.unref();
+      askMore();
     });
     await done;
     clearTimeout(timer);

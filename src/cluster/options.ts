@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { LookoutError } from '../core/errors.js';
 import { assertLabelNames } from '../core/names.js';
 import type { Registry, RegistryOptions } from '../core/registry.js';
@@ -30,6 +31,12 @@ export interface ClusterPrimaryOptions {
    * whole cluster (default true).
    */
   readonly retainExited?: boolean;
+  /**
+   * How many workers encode their snapshot at the same time (default: the
+   * CPU count minus one, at least 1). Fewer means less CPU contention during
+   * a scrape; a worker slower than 100 ms stops holding its slot.
+   */
+  readonly concurrency?: number;
 }
 
 /**
@@ -48,6 +55,7 @@ export interface ResolvedPrimaryOptions {
   readonly registry: Registry | undefined;
   readonly defaultLabels: NonNullable<RegistryOptions['defaultLabels']>;
   readonly retainExited: boolean;
+  readonly concurrency: number;
 }
 
 const GAUGE_MODES: readonly GaugeMode[] = ['sum', 'max', 'min', 'worker'];
@@ -92,6 +100,8 @@ export function resolvePrimaryOptions(options: ClusterPrimaryOptions): ResolvedP
     assertMode(`gaugeModes.${name}`, mode);
     modes[name] = mode;
   }
+  const concurrency = options.concurrency ?? Math.max(1, availableParallelism() - 1);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw optionError(`concurrency must be a positive integer, got ${concurrency}`);
   const workerLabel = options.workerLabel ?? 'worker';
   try {
     assertLabelNames('cluster workerLabel', [workerLabel]);
@@ -105,6 +115,7 @@ export function resolvePrimaryOptions(options: ClusterPrimaryOptions): ResolvedP
     registry: options.registry,
     defaultLabels: options.defaultLabels ?? {},
     retainExited: options.retainExited ?? true,
+    concurrency,
   };
 }
 

@@ -106,8 +106,8 @@ type AnyMetric = ReturnType<Registry['list']>[number];
 
 /**
  * Encodes registries as chunks of family slices. Each chunk is handed out as
- * soon as it is full or its time slice is spent, so the caller can send it
- * and let the event loop run: a big registry never blocks for long. Families
+ * soon as it is full or its time slice is spent, and the event loop runs
+ * before the next one starts: a big registry never blocks for long. Families
  * already taken by an earlier registry in the list are skipped.
  *
  * @example
@@ -154,6 +154,9 @@ export async function* encodeRegistries(registries: readonly Registry[], options
           yield chunk;
           chunk = [];
           size = 0;
+          // The caller's own awaits may not reach the event loop (an IPC send
+          // that fits the pipe calls back on nextTick): yield to it here.
+          await new Promise((resolve) => setImmediate(resolve));
           sliceEnd = performance.now() + sliceMs;
         }
       } while (start < series.length);
