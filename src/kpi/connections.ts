@@ -2,7 +2,7 @@ import type { Server } from 'node:net';
 import type { Gauge } from '../core/gauge.js';
 import type { Registry } from '../core/registry.js';
 
-/** The part of a `pg` Pool read by `trackPool`. */
+/** The part of a `pg` Pool read by `trackPool`. @example const stats: PoolStatsLike = pool; */
 export interface PoolStatsLike {
   readonly totalCount: number;
   readonly idleCount: number;

@@ -1,7 +1,7 @@
 import type { KpiBatch } from './batch.js';
 import { writeUuid } from './ids.js';
 
-/** The columns of a COPY, in the order `encodeCopyBinary` writes them. */
+/** The columns of a COPY, in the order `encodeCopyBinary` writes them. @example `COPY events (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)` */
 export const COPY_COLUMNS = 'id, creation_time, event, "user", model, args, value';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');

@@ -17,10 +17,10 @@ export interface KpiFields {
   readonly value?: number | null | undefined;
 }
 
-/** Why a field was refused: `invalid` or `too_large`. */
+/** Why a field was refused: `invalid` or `too_large`. @example const problem: FieldProblem = 'too_large'; */
 export type FieldProblem = 'invalid' | 'too_large';
 
-/** Reused by `checkText` and `serializeArgs` to report a refusal without allocating. */
+/** Reused by `checkText` and `serializeArgs` to report a refusal without allocating. @example const verdict: FieldVerdict = { problem: undefined, detail: '' }; */
 export interface FieldVerdict {
   problem: FieldProblem | undefined;
   detail: string;

@@ -5,7 +5,7 @@
  * one-line augmentation on your side (see each function).
  */
 
-/** The part of a Fastify instance the plugin uses. */
+/** The part of a Fastify instance the plugin uses. @example const instance: FastifyInstanceLike = Fastify(); */
 export interface FastifyInstanceLike {
   decorate(name: string, value: unknown): unknown;
   decorateRequest(name: string, value: unknown): unknown;
@@ -31,7 +31,7 @@ export type KpiFastifyPlugin = (instance: FastifyInstanceLike, options: unknown,
  */
 export type KpiExpressMiddleware = (request: object, response: unknown, next: () => void) => void;
 
-/** The part of a Hono context the middleware uses. */
+/** The part of a Hono context the middleware uses. @example app.use((c, next) => kpi.hono()(c, next)); */
 export interface HonoContextLike {
   set(key: 'kpi', value: never): void;
 }

@@ -199,7 +199,9 @@ export class Kpi<E extends string = string> {
   /**
    * Stops accepting events, flushes within `deadlineMs` (default 5 s) and
    * closes the store. Events still unwritten at the deadline are counted as
-   * dropped (`close_timeout`). Resolves true when nothing was lost; safe to call twice.
+   * dropped (`close_timeout`); a write aborted at the deadline counts there
+   * too, even in the rare case where its commit had reached the server just
+   * before. Resolves true when nothing was lost; safe to call twice.
    *
    * @example
    * ```ts

@@ -19,7 +19,7 @@ export interface PgConnectionOptions {
   readonly ssl?: PoolConfig['ssl'];
 }
 
-/** Where the settings came from, in order of precedence. */
+/** Where the settings came from, in order of precedence. @example resolvePgConfig({}, {}).source; // 'default' */
 export type PgConfigSource = 'explicit' | 'DATABASE_URL' | 'PG environment' | 'default';
 
 /**
