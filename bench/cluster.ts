@@ -163,7 +163,14 @@ async function measure(workers: readonly Worker[], url: string, want: { count: n
   return { ms, workerBlockMs: Math.max(...reports.map((report) => report.maxGap ?? 0)), primaryBlockMs: primaryGap, complete: error === undefined && result.complete, bytes: text.length, ...(error !== undefined && { error }) };
 }
 
-/** Runs the cluster benchmark (as the primary); returns markdown table rows. */
+/**
+ * Runs the cluster benchmark (as the primary); returns markdown table rows.
+ *
+ * @example
+ * ```ts
+ * console.log([...CLUSTER_TABLE_HEADER, ...(await runClusterBench())].join('\n'));
+ * ```
+ */
 export async function runClusterBench(): Promise<string[]> {
   cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), execArgv: ['--import', 'tsx'], silent: false });
   // Default gather concurrency (CPU count - 1); a generous timeout, so every scrape can be complete.
@@ -237,7 +244,14 @@ function summarise(results: Record<string, Measurement[]>): string[] {
   ];
 }
 
-/** Header of the table {@link runClusterBench} fills. */
+/**
+ * Header of the table {@link runClusterBench} fills.
+ *
+ * @example
+ * ```ts
+ * const table = [...CLUSTER_TABLE_HEADER, ...rows].join('\n');
+ * ```
+ */
 export const CLUSTER_TABLE_HEADER = [
   '| what | scrape latency, median (min–max) | longest event-loop block in any worker, max (median of rounds) | longest block in the primary | complete data |',
   '|---|---|---|---|---|',

@@ -6,7 +6,9 @@ import type { Worker } from 'node:cluster';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask, forkWorker, killAll, type Ready } from '../../test/cluster/fork.js';
-import { serveClusterMetrics, type ClusterMetricsServer } from './primary.js';
+import { Registry } from '../core/registry.js';
+import { clusterPrimary, serveClusterMetrics, type ClusterMetricsServer } from './primary.js';
+import { clusterWorker } from './worker.js';
 
 const TIMEOUT_MS = 1500;
 
@@ -110,6 +112,12 @@ describe('cluster mode across real node:cluster workers', () => {
     expect(sample(text, 'lookout_cluster_workers_missing')).toBe(1);
     // Its exit ended the wait: no second timeout.
     expect(sample(text, 'lookout_cluster_scrape_timeouts_total')).toBe(1);
+  });
+
+  it('refuses misuse with stable codes', () => {
+    expect(workers[0]!.ready.errors).toEqual({ primaryInWorker: 'LOOKOUT_E_CLUSTER_NOT_PRIMARY', secondWorker: 'LOOKOUT_E_CLUSTER_ALREADY_STARTED' });
+    expect(() => clusterPrimary()).toThrow(expect.objectContaining({ code: 'LOOKOUT_E_CLUSTER_ALREADY_STARTED' }));
+    expect(() => clusterWorker(new Registry())).toThrow(expect.objectContaining({ code: 'LOOKOUT_E_CLUSTER_NOT_WORKER' }));
   });
 
   it('keeps an exited worker\'s counters in the totals (no cluster-wide counter reset), not its gauges', async () => {

@@ -7,6 +7,8 @@ import { isClusterMessage, type ClusterMessage, type TextChunk } from './protoco
 import { ClusterRegistry } from './view.js';
 import { encodeRegistries, type EncodeOptions } from './wire.js';
 
+let started = false;
+
 /**
  * Options of {@link clusterWorker}.
  *
@@ -46,7 +48,7 @@ export interface ClusterWorker {
  * big registry never holds the event loop for long. Record metrics as usual;
  * nothing changes on the request path. The returned `registry` serves the
  * whole cluster from this worker (`LOOKOUT_E_CLUSTER_NOT_WORKER` outside a
- * node:cluster worker).
+ * node:cluster worker, `LOOKOUT_E_CLUSTER_ALREADY_STARTED` when called twice).
  *
  * @example
  * ```ts
@@ -64,6 +66,7 @@ export function clusterWorker(registry: Registry, options: ClusterWorkerOptions 
   if (!cluster.isWorker || typeof process.send !== 'function') {
     throw new LookoutError('LOOKOUT_E_CLUSTER_NOT_WORKER', 'clusterWorker() runs in a node:cluster worker; the primary calls clusterPrimary() or serveClusterMetrics()');
   }
+  if (started) throw new LookoutError('LOOKOUT_E_CLUSTER_ALREADY_STARTED', 'clusterWorker() is already running in this worker: close() it first (two would answer the primary twice)');
   const timeoutMs = options.timeoutMs ?? 15_000;
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new LookoutError('LOOKOUT_E_CLUSTER_OPTION', `timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
   const encodeOptions: EncodeOptions = { ...(options.maxNumbers !== undefined && { maxNumbers: options.maxNumbers }), ...(options.sliceMs !== undefined && { sliceMs: options.sliceMs }) };
@@ -105,10 +108,12 @@ export function clusterWorker(registry: Registry, options: ClusterWorkerOptions 
     else if (message.lookout === 'cluster:text') scrapes.get(message.id)?.push(message);
   };
   process.on('message', onMessage);
+  started = true;
   return {
     registry: view,
     close: () => {
       process.off('message', onMessage);
+      started = false;
       for (const inbox of scrapes.values()) inbox.fail(new LookoutError('LOOKOUT_E_CLUSTER_CLOSED', 'clusterWorker was closed'));
     },
   };

@@ -9,6 +9,8 @@ const FIXTURE = fileURLToPath(new URL('./worker.ts', import.meta.url));
 export interface Ready {
   readonly id: number;
   readonly url: string;
+  /** Error codes of misuse tried in the worker (clusterPrimary there, clusterWorker twice). */
+  readonly errors: Record<string, string>;
 }
 
 /** Forks one fixture worker with `role` and waits until it is ready. */

@@ -9,7 +9,7 @@
  */
 import cluster from 'node:cluster';
 import { Registry, registerRuntimeMetrics, serveMetrics } from '../../src/index.js';
-import { clusterWorker } from '../../src/cluster/index.js';
+import { clusterPrimary, clusterWorker } from '../../src/cluster/index.js';
 
 const id = cluster.worker!.id;
 const role = process.env['FIXTURE_ROLE'] ?? 'normal';
@@ -42,11 +42,23 @@ process.on('message', (message: { fixture?: string; event?: string; times?: numb
   if (message.fixture === 'own') void registry.metrics().then((text) => process.send!({ fixture: 'own', text }));
 });
 
+/** The error code `start` throws ('' when it does not). */
+function codeOf(start: () => unknown): string {
+  try {
+    start();
+    return '';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
+
 let url = '';
+const errors: Record<string, string> = { primaryInWorker: codeOf(() => clusterPrimary()) };
 if (role !== 'silent') {
   const worker = clusterWorker(registry, { timeoutMs: 10_000 });
+  errors['secondWorker'] = codeOf(() => clusterWorker(registry));
   if (process.env['FIXTURE_PORT'] !== undefined) {
     url = (await serveMetrics({ registry: worker.registry, port: Number(process.env['FIXTURE_PORT']) })).url;
   }
 }
-process.send!({ fixture: 'ready', id, url });
+process.send!({ fixture: 'ready', id, url, errors });
