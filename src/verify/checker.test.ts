@@ -50,7 +50,7 @@ describe('checkDashboards', () => {
       'up{job=~"api"}': { resultType: 'matrix', series: [{ metric: {}, values: [[1, '1']] }] },
       nan: { resultType: 'vector', series: [{ metric: {}, values: [[1, 'NaN']] }] },
     });
-    const { runner, queries } = fakePostgres({ columns: ['time', 'v'], rows: [[new Date(), 2]] });
+    const { runner, queries } = fakePostgres({ columns: ['time', 'v'], rows: [[new Date(range.fromMs + 60_000), 2]] });
     const report = await checkDashboards({ dashboards: [{ file: 'd.json', dashboard }], datasources, prometheus: client, postgres: runner, range, maxDataPoints: 1000 });
     expect(calls).toEqual(['labels job up', 'range up{job=~"api"} 1704067200 1704088800 20', 'instant nan 1704088800']);
     expect(queries).toEqual(["SELECT t AS \"time\", v FROM x WHERE t BETWEEN '2024-01-01T00:00:00Z' AND '2024-01-01T06:00:00Z'"]);
@@ -63,12 +63,23 @@ describe('checkDashboards', () => {
     const { client } = fakePrometheus({}, ['api']);
     for (const [result, message] of [
       [{ columns: ['t', 'v'], rows: [[1, 2]] }, 'needs a "time" column'],
-      [{ columns: ['time', 'v'], rows: [[1, null]] }, 'no numeric value'],
+      [{ columns: ['time', 'v'], rows: [[1704067260, null]] }, 'no numeric value'],
       [{ columns: ['time', 'v'], rows: [] }, 'no rows'],
+      // Seconds instead of a timestamp are fine (Grafana converts), but not a time far outside the range.
+      [{ columns: ['time', 'v'], rows: [['1', 2]] }, 'no "time" value near the range'],
     ] as const) {
       const { runner } = fakePostgres(result);
       const report = await checkDashboards({ dashboards: [{ file: 'd.json', dashboard }], datasources, prometheus: client, postgres: runner, range });
       expect(report.targets.find((target) => target.panel === 'SQL')!.error).toContain(message);
+    }
+  });
+
+  it('accepts epoch seconds, milliseconds and timestamps in the time column', async () => {
+    const { client } = fakePrometheus({}, ['api']);
+    for (const time of [1704067260, '1704067260', 1704067260000, new Date(1704067260000)]) {
+      const { runner } = fakePostgres({ columns: ['time', 'v'], rows: [[time, '0.5']] });
+      const report = await checkDashboards({ dashboards: [{ file: 'd.json', dashboard }], datasources, prometheus: client, postgres: runner, range });
+      expect(report.targets.find((target) => target.panel === 'SQL')!.ok).toBe(true);
     }
   });
 

@@ -127,7 +127,7 @@ async function checkTarget(options: CheckOptions, dashboard: DashboardJson, pane
       queries.push(sql);
       if (options.expandOnly === true) return { ...base, datasource, queries, ok: true, series: 0 };
       if (options.postgres === undefined) throw new Error('no PostgreSQL connection to run it on');
-      return { ...base, datasource, queries, ok: true, series: requireSqlData(await options.postgres.query(sql), target.format ?? 'time_series') };
+      return { ...base, datasource, queries, ok: true, series: requireSqlData(await options.postgres.query(sql), target.format ?? 'time_series', view.range) };
     }
     throw new Error(`datasource type ${provisioned.type} is not supported`);
   } catch (error) {
@@ -151,17 +151,33 @@ function requirePromData(result: PromQueryResult): number {
   return result.series.length;
 }
 
-function requireSqlData(result: SqlResult, format: string): number {
+function requireSqlData(result: SqlResult, format: string, range: TimeRange): number {
   if (result.rows.length === 0) throw new Error('no rows');
   if (format === 'time_series') {
     const timeIndex = result.columns.indexOf('time');
     if (timeIndex < 0) throw new Error(`time_series format needs a "time" column, got ${result.columns.join(', ')}`);
+    // Grafana reads epoch seconds, milliseconds or nanoseconds, or a timestamp (sqleng epochPrecisionToMS).
+    const day = 86_400_000;
+    const inRange = result.rows.some((row) => {
+      const ms = epochMs(row[timeIndex]);
+      return ms !== undefined && ms >= range.fromMs - day && ms <= range.toMs + day;
+    });
+    if (!inRange) throw new Error(`no "time" value near the range (first: ${String(result.rows[0]![timeIndex])})`);
     const numeric = result.rows.some((row) => row.some((value, index) => index !== timeIndex && value !== null && value !== '' && !Number.isNaN(Number(value)) && typeof value !== 'boolean'));
     if (!numeric) throw new Error('time_series rows hold no numeric value');
   } else if (!result.rows.some((row) => row.some((value) => value !== null))) {
     throw new Error('every value is NULL');
   }
   return result.rows.length;
+}
+
+function epochMs(value: unknown): number | undefined {
+  if (value instanceof Date) return value.getTime();
+  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(number)) return undefined;
+  if (number < 1e11) return number * 1000;
+  if (number > 1e15) return number / 1e6;
+  return number;
 }
 
 /**
