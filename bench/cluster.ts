@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
 import { clusterWorker, serveClusterMetrics } from '../src/cluster/index.js';
@@ -261,11 +261,11 @@ export const CLUSTER_TABLE_HEADER = [
 async function writeClusterSection(rows: readonly string[]): Promise<void> {
   const file = 'BENCHMARKS.md';
   const [start, end] = ['<!-- cluster:start -->', '<!-- cluster:end -->'];
-  const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}`;
+  const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average ${loadavg()[0]!.toFixed(1)} at the end: the machine is shared), ${new Date().toISOString().slice(0, 10)}`;
   const body = [
     `## Cluster: one /metrics across ${WORKERS} node:cluster workers × ${SERIES.toLocaleString('en-US')} histogram series, against prom-client 15`,
     '',
-    `${machine}. The benchmark process is the primary; each worker holds the same ${SERIES.toLocaleString('en-US')}-series histogram (default buckets) in a lookout Registry and in a prom-client Registry. ${ROUNDS} rounds after a warm-up, the order rotated every round, over HTTP on 127.0.0.1. "Complete" means every series is present and the summed \`_count\` and \`_sum\` equal what the workers observed. Blocks are the longest gap of a 1 ms interval timer during the scrape (so they include the timer's own 1 ms).`,
+    `${machine}. The benchmark process is the primary; each worker holds the same ${SERIES.toLocaleString('en-US')}-series histogram (default buckets) in a lookout Registry and in a prom-client Registry; lookout gathers with its default concurrency (CPU count − 1, here ${Math.max(1, availableParallelism() - 1)} worker${availableParallelism() > 2 ? 's' : ''} at a time). ${ROUNDS} rounds after a warm-up, the order rotated every round, over HTTP on 127.0.0.1. "Complete" means every series is present and the summed \`_count\` and \`_sum\` equal what the workers observed. Blocks are the longest gap of a 1 ms interval timer during the scrape (so they include the timer's own 1 ms).`,
     'Reproduce: `npx tsx bench/cluster.ts` (`BENCH_ROUNDS`, `BENCH_WORKERS`, `BENCH_SERIES` to vary).',
     '',
     ...CLUSTER_TABLE_HEADER,
