@@ -133,6 +133,29 @@ export class PgStore implements KpiStore {
     }
   }
 
+  /**
+   * Runs one query in a READ ONLY transaction, at most `writeTimeoutMs` long
+   * (`{events}` is the events table). It takes a pool connection of its own.
+   *
+   * @example
+   * ```ts
+   * const rows = await store.query('SELECT event, count(*)::float8 AS n FROM {events} WHERE creation_time > $1 GROUP BY 1', [since]);
+   * ```
+   */
+  async query(sql: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${this.writeTimeoutMs}`);
+      const { rows } = await client.query<Record<string, unknown>>(sql.replaceAll('{events}', this.names.events), [...params]);
+      await client.query('COMMIT');
+      client.release();
+      return rows;
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.active !== undefined) destroyConnection(this.active);
     if (this.ownsPool) await this.pool.end();

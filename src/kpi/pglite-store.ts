@@ -42,6 +42,7 @@ export class PgliteStore implements KpiStore {
   private readonly given: PGlite | undefined;
   private readonly location: EventsLocation;
   private readonly insertSql: string;
+  private readonly eventsTable: string;
   private readonly runMigrations: boolean;
   private db: PGlite | undefined;
   private opening: Promise<PGlite> | undefined;
@@ -53,6 +54,7 @@ export class PgliteStore implements KpiStore {
     this.runMigrations = options.migrate ?? true;
     this.location = { ...(options.schema !== undefined && { schema: options.schema }), ...(options.table !== undefined && { table: options.table }) };
     const { events } = qualifiedNames(this.location);
+    this.eventsTable = events;
     this.insertSql = `INSERT INTO ${events} (id, creation_time, event, "user", model, args, value)
 SELECT id, to_timestamp(ms / 1000), event, "user", model, args::jsonb, value
 FROM UNNEST($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[]) AS rows(id, ms, event, "user", model, args, value)
@@ -68,6 +70,23 @@ ON CONFLICT (id) DO NOTHING`;
   async write(batch: KpiBatch, _retry: boolean): Promise<void> {
     const db = await this.database();
     await db.query(this.insertSql, [batchIds(batch), Array.from(batch.times), batch.events, batch.users.map(stripNul), batch.models.map(stripNul), batch.args, batch.values]);
+  }
+
+  /**
+   * Runs one read-only query (`{events}` is the events table). PGlite has one
+   * session: the transaction holds it, so a batch write waits for the query.
+   *
+   * @example
+   * ```ts
+   * const rows = await store.query('SELECT event, count(*)::float8 AS n FROM {events} GROUP BY 1');
+   * ```
+   */
+  async query(sql: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
+    const db = await this.database();
+    return db.transaction(async (tx) => {
+      await tx.exec('SET TRANSACTION READ ONLY');
+      return (await tx.query<Record<string, unknown>>(sql.replaceAll('{events}', this.eventsTable), [...params])).rows;
+    });
   }
 
   async close(): Promise<void> {

@@ -35,6 +35,12 @@ export interface KpiStore {
   close(): Promise<void>;
   /** Registers the store's own gauges (e.g. `db_pool_connections`). */
   instrument?(registry: Registry): void;
+  /**
+   * Runs one query in a READ ONLY transaction and returns its rows; `{events}`
+   * in `sql` stands for the events table's quoted name. The built-in dashboard
+   * reads accuracy per minute through it; custom stores may leave it out.
+   */
+  query?(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
 }
 
 /**
