@@ -1,0 +1,183 @@
+/**
+ * `npm run soak`: load with one KPI event per request into the real
+ * PostgreSQL, a scrape every second, and the database taken away once in the
+ * middle; then checks RSS, lost or duplicated KPI events, and series count.
+ *
+ *   npm run soak                         (SOAK_SECONDS=300; SOAK_OUTAGE=restart restarts PostgreSQL itself)
+ *   SOAK_SECONDS=60 npm run soak         the CI-sized run
+ *
+ * The outage is a TCP proxy between the app and PostgreSQL that resets every
+ * connection and refuses new ones for a few seconds (the shared server stays
+ * up), or, with SOAK_OUTAGE=restart, `pg_ctlcluster ... restart`.
+ */
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import { readdirSync } from 'node:fs';
+import pg from 'pg';
+import { TcpProxy } from '../test/kpi/tcp-proxy.js';
+import { emit, median, startServer, stopServer } from './lib.js';
+
+export interface SoakOptions {
+  readonly seconds: number;
+  readonly outage: 'proxy' | 'restart';
+  readonly outageSeconds?: number;
+  readonly databaseUrl?: string;
+}
+
+export interface SoakResult {
+  seconds: number;
+  requests: number;
+  recorded: number;
+  rows: number;
+  distinctIds: number;
+  dropped: number;
+  droppedByReason: Record<string, number>;
+  rssWarmMB: number;
+  rssEndMB: number;
+  rssGrowthPercent: number;
+  seriesWarm: number;
+  seriesEnd: number;
+  scrapes: number;
+  outage: string;
+}
+
+interface State {
+  series: number;
+  rss: number;
+  kpi: { recorded: number; written: number; pending: number; dropped: Record<string, number> };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function state(base: string): Promise<State> {
+  return (await (await fetch(`${base}/debug/state`)).json()) as State;
+}
+
+async function load(base: string, until: number, concurrency: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  let requests = 0;
+  const worker = async (): Promise<void> => {
+    while (Date.now() < until) {
+      await new Promise<void>((resolve) => {
+        http.get(`${base}/users/${requests++}`, { agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        }).on('error', () => resolve());
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  return requests;
+}
+
+function restartPostgres(): void {
+  const version = readdirSync('/etc/postgresql')[0]!;
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { stdio: 'inherit', timeout: 60_000 });
+}
+
+/** Runs one soak; throws only on set-up failures (the caller judges the figures). */
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const databaseUrl = options.databaseUrl ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const target = new URL(databaseUrl);
+  const schema = `soak_${process.pid}_${Date.now()}`;
+  const proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
+  const viaProxy = new URL(databaseUrl);
+  viaProxy.port = String(proxy.port);
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  const { child, port } = await startServer('bench/servers/soak-app.ts', [viaProxy.toString(), schema], ['--expose-gc']);
+  const base = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  const until = started + options.seconds * 1000;
+  const rss: { at: number; rss: number; series: number }[] = [];
+  let scrapes = 0;
+  try {
+    const traffic = load(base, until, 16);
+    const monitor = (async () => {
+      while (Date.now() < until) {
+        const next = Date.now() + 1000;
+        await (await fetch(`${base}/metrics`, { headers: { 'accept-encoding': 'gzip' } })).arrayBuffer();
+        scrapes++;
+        const sample = await state(base);
+        rss.push({ at: (Date.now() - started) / 1000, rss: sample.rss, series: sample.series });
+        await sleep(Math.max(0, next - Date.now()));
+      }
+    })();
+    const outage = (async () => {
+      await sleep((options.seconds * 1000) / 2);
+      const seconds = options.outageSeconds ?? 5;
+      if (options.outage === 'restart') {
+        restartPostgres();
+      } else {
+        await proxy.refuse();
+        await sleep(seconds * 1000);
+        await proxy.pass();
+      }
+    })();
+    const requests = await traffic;
+    await Promise.all([monitor, outage]);
+    const closed = (await (await fetch(`${base}/debug/close`, { method: 'POST' })).json()) as { flushed: boolean; kpi: State['kpi'] };
+    await admin.end().catch(() => undefined);
+    const reader = new pg.Client({ connectionString: databaseUrl });
+    await reader.connect();
+    const { rows } = await reader.query<{ rows: string; ids: string }>(`SELECT count(*) AS rows, count(DISTINCT id) AS ids FROM "${schema}".events`);
+    await reader.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await reader.end();
+    // Warm-up: the first fifth of the run. RSS compared as medians of the samples after it and of the last fifth.
+    const warm = rss.filter((sample) => sample.at >= options.seconds / 5 && sample.at < (options.seconds * 2) / 5);
+    const end = rss.filter((sample) => sample.at >= (options.seconds * 4) / 5);
+    const rssWarm = median(warm.map((sample) => sample.rss));
+    const rssEnd = median(end.map((sample) => sample.rss));
+    const result: SoakResult = {
+      seconds: options.seconds,
+      requests,
+      recorded: closed.kpi.recorded,
+      rows: Number(rows[0]!.rows),
+      distinctIds: Number(rows[0]!.ids),
+      dropped: Object.values(closed.kpi.dropped).reduce((total, count) => total + count, 0),
+      droppedByReason: closed.kpi.dropped,
+      rssWarmMB: rssWarm / 1e6,
+      rssEndMB: rssEnd / 1e6,
+      rssGrowthPercent: ((rssEnd - rssWarm) / rssWarm) * 100,
+      seriesWarm: warm[0]?.series ?? 0,
+      seriesEnd: rss[rss.length - 1]?.series ?? 0,
+      scrapes,
+      outage: options.outage === 'restart' ? 'PostgreSQL restarted (pg_ctlcluster restart)' : `connections reset and refused for ${options.outageSeconds ?? 5} s (TCP proxy)`,
+    };
+    emit({ bench: 'soak', ...result });
+    return result;
+  } finally {
+    await stopServer(child);
+    await proxy.stop();
+    await admin.end().catch(() => undefined);
+  }
+}
+
+/** What the soak promises: nothing lost or duplicated, flat RSS, constant series. */
+export function soakFailures(result: SoakResult): string[] {
+  const failures: string[] = [];
+  if (result.rows !== result.recorded) failures.push(`${result.recorded - result.rows} KPI events lost (${JSON.stringify(result.droppedByReason)})`);
+  if (result.distinctIds !== result.rows) failures.push(`${result.rows - result.distinctIds} KPI rows duplicated`);
+  if (!(result.rssGrowthPercent <= 10)) failures.push(`RSS grew ${result.rssGrowthPercent.toFixed(1)} % after warm-up`);
+  if (result.seriesEnd !== result.seriesWarm) failures.push(`series count changed ${result.seriesWarm} -> ${result.seriesEnd}`);
+  if (result.requests === 0 || result.scrapes === 0) failures.push('no load or no scrapes ran');
+  return failures;
+}
+
+/** One markdown row for RELIABILITY.md. */
+export function soakRow(result: SoakResult): string {
+  const lost = result.recorded - result.rows;
+  return `| ${result.seconds} s, ${result.requests.toLocaleString('en')} requests, ${result.scrapes} scrapes; ${result.outage} | ${result.recorded.toLocaleString('en')} recorded → ${result.rows.toLocaleString('en')} rows, ${result.distinctIds.toLocaleString('en')} distinct ids (lost ${lost}, duplicated ${result.rows - result.distinctIds}, dropped ${result.dropped}) | ${result.rssWarmMB.toFixed(0)} → ${result.rssEndMB.toFixed(0)} MB (${result.rssGrowthPercent >= 0 ? '+' : ''}${result.rssGrowthPercent.toFixed(1)} %) | ${result.seriesWarm} → ${result.seriesEnd} |`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await runSoak({
+    seconds: Number(process.env['SOAK_SECONDS'] ?? 300),
+    outage: process.env['SOAK_OUTAGE'] === 'restart' ? 'restart' : 'proxy',
+  });
+  console.log(['| run | KPI events | RSS after warm-up → end | series |', '|---|---|---|---|', soakRow(result)].join('\n'));
+  const failures = soakFailures(result);
+  for (const failure of failures) console.error(`soak: FAILED: ${failure}`);
+  process.exit(failures.length === 0 ? 0 : 1);
+}
