@@ -12,8 +12,6 @@
  *   BENCH_WORKERS=4 BENCH_SERIES=2000 npx tsx bench/cluster.ts
  */
 import cluster, { type Worker } from 'node:cluster';
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -21,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
 import { clusterWorker, serveClusterMetrics } from '../src/cluster/index.js';
 import { Registry, serveMetrics } from '../src/index.js';
-import { emit, median, ROUNDS, spread } from './lib.js';
+import { emit, median, ROUNDS, spread, writeSection } from './lib.js';
 
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? 8);
 const SERIES = Number(process.env['BENCH_SERIES'] ?? 5000);
@@ -257,10 +255,15 @@ export const CLUSTER_TABLE_HEADER = [
   '|---|---|---|---|---|',
 ];
 
-/** Replaces this benchmark's section of BENCHMARKS.md (between its markers), creating it when missing. */
-async function writeClusterSection(rows: readonly string[]): Promise<void> {
-  const file = 'BENCHMARKS.md';
-  const [start, end] = ['<!-- cluster:start -->', '<!-- cluster:end -->'];
+/**
+ * Writes this benchmark's section of BENCHMARKS.md (between its markers).
+ *
+ * @example
+ * ```ts
+ * await writeClusterSection(await runClusterBench());
+ * ```
+ */
+export async function writeClusterSection(rows: readonly string[]): Promise<void> {
   const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (load average ${loadavg()[0]!.toFixed(1)} at the end: the machine is shared), ${new Date().toISOString().slice(0, 10)}`;
   const body = [
     `## Cluster: one /metrics across ${WORKERS} node:cluster workers × ${SERIES.toLocaleString('en-US')} histogram series, against prom-client 15`,
@@ -271,12 +274,7 @@ async function writeClusterSection(rows: readonly string[]): Promise<void> {
     ...CLUSTER_TABLE_HEADER,
     ...rows,
   ].join('\n');
-  let text = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmarks\n';
-  const block = `${start}\n${body}\n${end}`;
-  const from = text.indexOf(start);
-  const to = text.indexOf(end);
-  text = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
-  await writeFile(file, text);
+  await writeSection('cluster', body);
 }
 
 if (cluster.isWorker) {

@@ -1,6 +1,8 @@
 /** Small helpers shared by the benchmark scripts. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /** Median of numbers. */
 export function median(values: readonly number[]): number {
@@ -49,3 +51,18 @@ export async function stopServer(child: ChildProcess): Promise<void> {
 /** Environment knobs: BENCH_ROUNDS, BENCH_SECONDS. */
 export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
+
+/**
+ * Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in
+ * a markdown file (BENCHMARKS.md by default), appending the section when missing.
+ */
+export async function writeSection(name: string, body: string, file = 'BENCHMARKS.md'): Promise<void> {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  let text = existsSync(file) ? await readFile(file, 'utf8') : `# ${file.replace(/\.md$/, '')}\n`;
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  text = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  await writeFile(file, text);
+}

@@ -7,26 +7,13 @@
  *   BENCH_ONLY=micro,http npm run bench    a subset (micro, http, kpi)
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { HTTP_TABLE_HEADER, runHttpBench } from './http.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
-import { ROUNDS, SECONDS } from './lib.js';
+import { runClusterBench, writeClusterSection } from './cluster.js';
+import { ROUNDS, SECONDS, writeSection } from './lib.js';
 
-const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,http,kpi').split(','));
-const FILE = 'BENCHMARKS.md';
-
-/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`, appending the section when missing. */
-async function writeSection(name: string, body: string): Promise<void> {
-  const start = `<!-- ${name}:start -->`;
-  const end = `<!-- ${name}:end -->`;
-  let text = existsSync(FILE) ? await readFile(FILE, 'utf8') : '# Benchmarks\n';
-  const block = `${start}\n${body.trim()}\n${end}`;
-  const from = text.indexOf(start);
-  const to = text.indexOf(end);
-  text = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
-  await writeFile(FILE, text);
-}
+const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,http,cluster,kpi').split(','));
 
 const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}`;
 
@@ -55,6 +42,8 @@ if (only.has('http')) {
     ...rows,
   ].join('\n'));
 }
+
+if (only.has('cluster')) await writeClusterSection(await runClusterBench());
 
 if (only.has('kpi') && existsSync('bench/kpi.ts')) {
   const kpiModule = './kpi.js'; // resolved at run time: the KPI bench is optional
