@@ -1,13 +1,14 @@
 // Every query of every committed dashboard, expanded as Grafana would, against a real Prometheus
-// scraping the instrumented reference API and a real PostgreSQL read as the read-only role.
+// scraping the reference inference API (examples/inference-api, driven by its traffic generator)
+// and a real PostgreSQL read as the read-only role.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInferenceApi, type InferenceApi } from '../../test/provision/inference-api.js';
+import { startInferenceApi, type InferenceApi } from '../../examples/inference-api/app.js';
+import { runTraffic } from '../../examples/inference-api/traffic.js';
 import { connectionString, PG_URL, pgReachable, randomPassword, uniqueName } from '../../test/provision/pg.js';
-import { driveTraffic } from '../../test/provision/traffic.js';
 import { hasCommand, probe } from '../../test/support/e2e.js';
 import type { CliIo } from '../cli/command.js';
 import { runCli } from '../cli/run.js';
@@ -49,17 +50,15 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
     await admin.connect();
     await migrate(admin, { schema });
     await createReaderRole(admin, { role, password, schema });
-    api = await startInferenceApi({ databaseUrl: PG_URL, schema, token });
+    api = await startInferenceApi({ databaseUrl: PG_URL, schema, token, flushIntervalMs: 200 });
     dir = await mkdtemp(join(tmpdir(), 'lookout-check-'));
     await writeFile(join(dir, 'token'), token);
     // The committed rules and job name; only the target, the token file and the intervals change.
     const options = resolveProvisionOptions(await loadProvisionConfig(join(DEPLOY, 'lookout.config.yaml')));
     const config = prometheusConfig(options, { targets: [api.target], ruleFiles: [join(DEPLOY, 'prometheus/rules/*.yml')], bearerTokenFile: join(dir, 'token'), scrapeInterval: '1s', evaluationInterval: '1s' });
     prometheus = await startPrometheus({ config });
-    const url = api.url;
-    trafficDone = (async () => {
-      while (!traffic.signal.aborted) await driveTraffic(url, { durationMs: 1000 });
-    })();
+    // Until afterAll aborts it (bounded at 5 minutes anyway).
+    trafficDone = runTraffic({ url: api.url, durationMs: 300_000, rate: 40, signal: traffic.signal });
     await prometheus.waitForTargets({ scrapes: 3 });
     // Enough history for 20s rate windows ($__rate_interval with the 5s datasource scrape interval).
     await new Promise((resolve) => setTimeout(resolve, 12_000));

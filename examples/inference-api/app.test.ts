@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../test/kpi/memory-store.js';
+import { hasCommand, probe } from '../../test/support/e2e.js';
+import { promtoolCheckMetrics } from '../../test/support/validators.js';
+import { startInferenceApi, type InferenceApi } from './app.js';
+
+const promtool = await probe('promtool', () => hasCommand('promtool', ['--version']));
+
+async function call(api: InferenceApi, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text.startsWith('{') ? JSON.parse(text) : text) as Record<string, unknown> };
+}
+
+async function finished(api: InferenceApi, id: string, path = '/inference/status', headers: Record<string, string> = {}): Promise<string> {
+  for (let poll = 0; poll < 200; poll++) {
+    const { body } = await call(api, 'GET', `${path}/${id}`, undefined, headers);
+    if (body['status'] === 'done' || body['status'] === 'failed') return String(body['status']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${id} did not finish`);
+}
+
+async function metric(api: InferenceApi, line: RegExp): Promise<number | undefined> {
+  const text = (await call(api, 'GET', '/metrics')).body as unknown as string;
+  const found = text.split('\n').find((candidate) => line.test(candidate));
+  return found === undefined ? undefined : Number(found.split(' ').pop());
+}
+
+describe('the reference inference API', () => {
+  const store = new MemoryStore();
+  let api: InferenceApi;
+  beforeAll(async () => {
+    api = await startInferenceApi({ store, flushIntervalMs: 20, queue: { retainMs: 300 } });
+  });
+  afterAll(() => api.close());
+
+  it('start → status → results → select: answers, KPI rows and the active gauge', async () => {
+    const user = { 'x-user': 'ada' };
+    const started = await call(api, 'POST', '/inference/start', { points: [[0.2, -0.3]], samples: 8 }, user);
+    expect(started.status).toBe(202);
+    const id = String(started.body['id']);
+    expect(await metric(api, /^inference_active /)).toBe(1);
+    expect(await finished(api, id, '/inference/status', user)).toBe('done');
+    const results = await call(api, 'GET', `/inference/results/${id}`, undefined, user);
+    expect(results.status).toBe(200);
+    expect(results.body).toMatchObject({ id, status: 'done', model: 'spiral-mlp-v1', predictions: [{ label: expect.stringMatching(/^(amber|cobalt|jade)$/), confidence: expect.any(Number) }] });
+    expect(await metric(api, /^inference_active /)).toBe(0);
+    expect((await call(api, 'PUT', '/inference/select', { id, good: false, labels: ['jade'] }, user)).status).toBe(204);
+    expect(await api.kpi.flush()).toBe(true);
+    const rows = store.sorted().filter((row) => row.user === 'ada');
+    expect(rows.map((row) => row.event).sort()).toEqual(expect.arrayContaining(['inference_start', 'inference_status', 'inference_results', 'bad_inference']));
+    expect(rows.find((row) => row.event === 'bad_inference')).toMatchObject({ model: 'spiral-mlp-v1', args: expect.stringContaining('"predicted"') });
+    expect(await metric(api, /^inference_processing_duration_seconds_count\{outcome="ok"\}/)).toBeGreaterThanOrEqual(1);
+    expect(await metric(api, /^kpi_events_total\{event="bad_inference"\}/)).toBe(1);
+  });
+
+  it('an inference whose results are never fetched leaves the active gauge when it expires', async () => {
+    const { body } = await call(api, 'POST', '/inference/start', { points: [[0.1, 0.1]] });
+    await finished(api, String(body['id']));
+    expect(await metric(api, /^inference_active /)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(await metric(api, /^inference_active /)).toBe(0);
+    expect((await call(api, 'GET', `/inference/results/${String(body['id'])}`)).status).toBe(404);
+  });
+
+  it('errors: 400 bad body, 404 unknown id, 422 outside the training domain (counted as an exception)', async () => {
+    expect((await call(api, 'POST', '/inference/start', { points: 'x' })).status).toBe(400);
+    expect((await call(api, 'GET', '/inference/status/nope')).status).toBe(404);
+    expect((await call(api, 'PUT', '/inference/select', { id: 'nope', good: true })).status).toBe(404);
+    const { body } = await call(api, 'POST', '/inference/start', { points: [[40, 0]] });
+    expect(await finished(api, String(body['id']))).toBe('failed');
+    const result = await call(api, 'GET', `/inference/results/${String(body['id'])}`);
+    expect(result.status).toBe(422);
+    expect(String(result.body['message'])).toContain('outside the training domain');
+    expect(await metric(api, /^http_exceptions_total\{.*route="\/inference\/results\/:id".*exception="OutOfDomainError"\}/)).toBe(1);
+    expect(await metric(api, /^http_requests_total\{method="GET",route="__unmatched__",status="404"/)).toBeUndefined();
+    expect((await call(api, 'GET', '/wp-login.php')).status).toBe(404);
+    expect(await metric(api, /^http_requests_total\{method="GET",route="__unmatched__",status="404"/)).toBe(1);
+  });
+
+  it('/train/start retrains in the queue; the new version is served and exposed', async () => {
+    const { status, body } = await call(api, 'POST', '/train/start', { source: 'spirals', epochs: 20 });
+    expect(status).toBe(202);
+    expect(await finished(api, String(body['id']), '/train/status')).toBe('done');
+    expect((await call(api, 'GET', `/train/status/${String(body['id'])}`)).body['model']).toMatchObject({ version: 2, epochs: 20, source: 'spirals' });
+    expect((await call(api, 'GET', '/model')).body).toMatchObject({ version: 2 });
+    expect(await metric(api, /^model_info\{name="spiral-mlp",version="2",source="spirals"\} 1/)).toBe(1);
+    expect(await metric(api, /^model_state\{model_state="serving"\}/)).toBe(1);
+  });
+
+  it('content routes are recorded by route template; /healthz is not recorded', async () => {
+    expect((await call(api, 'GET', '/')).status).toBe(200);
+    expect((await call(api, 'GET', '/docs')).body).toContain('/inference/select');
+    expect((await call(api, 'GET', '/healthz')).body).toEqual({ ok: true });
+    expect(await metric(api, /^http_requests_total\{method="GET",route="\/docs",status="200"/)).toBe(1);
+    expect(await metric(api, /route="\/healthz"/)).toBeUndefined();
+    expect(await metric(api, /^http_server_connections_open /)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('x-client values beyond the cap fold into one overflow series, counted', async () => {
+    for (const client of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) await call(api, 'GET', '/model', undefined, { 'x-client': client });
+    expect(await metric(api, /^lookout_series_overflow_total\{metric="inference_client_requests"\}/)).toBeGreaterThan(0);
+    expect(await metric(api, /^inference_client_requests_total\{client="__overflow__"\}/)).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!promtool)('/metrics passes promtool check metrics', async () => {
+    const text = (await call(api, 'GET', '/metrics')).body as unknown as string;
+    expect(promtoolCheckMetrics(text)).toEqual({ output: '', status: 0 });
+  });
+});
+
+describe('the bounded queue and the token', () => {
+  it('a full queue answers 503 (QueueFullError); /metrics wants the token; close() ends running jobs', async () => {
+    const api = await startInferenceApi({ store: new MemoryStore(), queue: { concurrency: 1, capacity: 1 }, token: 'secret' });
+    try {
+      const slow = { points: Array.from({ length: 256 }, () => [0.1, 0.2]), samples: 4096 };
+      const running = await call(api, 'POST', '/inference/start', slow);
+      expect((await call(api, 'POST', '/inference/start', slow)).status).toBe(202);
+      const refused = await call(api, 'POST', '/inference/start', slow);
+      expect(refused.status).toBe(503);
+      expect((await call(api, 'GET', `/inference/results/${String(running.body['id'])}`)).status).toBe(409);
+      expect((await call(api, 'GET', '/metrics')).status).toBe(401);
+      const text = (await call(api, 'GET', '/metrics', undefined, { authorization: 'Bearer secret' })).body as unknown as string;
+      expect(text).toMatch(/^http_exceptions_total\{.*exception="QueueFullError"\} 1$/m);
+      expect(text).toMatch(/^inference_queue_jobs\{state="running"\} 1$/m);
+    } finally {
+      const started = Date.now();
+      await api.close();
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../test/kpi/memory-store.js';
+import { startInferenceApi, type InferenceApi } from './app.js';
+import { assertLoopback, describeTraffic, runTraffic } from './traffic.js';
+
+describe('assertLoopback', () => {
+  it.each(['http://127.0.0.1:8000', 'http://127.0.0.2:1', 'http://localhost:3000', 'http://[::1]:8000'])('accepts %s', (url) => {
+    expect(() => assertLoopback(url)).not.toThrow();
+  });
+  it.each(['http://10.0.0.1:8000', 'http://example.com', 'https://127.0.0.1:8000', 'http://127.0.0.1.example.com', 'not a url'])('refuses %s', (url) => {
+    expect(() => assertLoopback(url)).toThrow();
+  });
+});
+
+describe('runTraffic against the API', () => {
+  const store = new MemoryStore();
+  let api: InferenceApi;
+  beforeAll(async () => {
+    api = await startInferenceApi({ store, flushIntervalMs: 50, queue: { capacity: 8 } });
+  });
+  afterAll(() => api.close());
+
+  it('sends the mix (sessions with feedback, failures, scanners, a burst refused in part, a retrain) and stops by itself', async () => {
+    const started = Date.now();
+    const report = await runTraffic({ url: api.url, durationMs: 4000, rate: 80, burstEveryMs: 1500, burstSize: 30, retrainEveryMs: 2000, driftPerMinute: 0 });
+    expect(Date.now() - started).toBeLessThan(9000);
+    expect(report.requests).toBeLessThanOrEqual(80 * 4 + 2 * 30 + 10);
+    for (const status of ['200', '202', '204', '400', '404', '503']) expect(report.byStatus, describeTraffic(report)).toHaveProperty(status);
+    expect(report.byStatus['0'] ?? 0).toBe(0);
+    expect(report.visits['normal']).toBeGreaterThan(10);
+    expect(report.retrains).toBeGreaterThanOrEqual(1);
+    // No drift: the model is right about most points.
+    expect(report.good / (report.good + report.bad)).toBeGreaterThan(0.85);
+    await api.kpi.flush();
+    const events = new Set([...store.rows.values()].map((row) => row.event));
+    for (const event of ['inference_start', 'inference_results', 'good_inference', 'train_start', 'page_view']) expect(events).toContain(event);
+  });
+
+  it('drifting inputs make the model worse, and the users say so', async () => {
+    // 60 radians a minute: the spirals turn a radian a second.
+    const report = await runTraffic({ url: api.url, durationMs: 3000, rate: 80, burstEveryMs: 0, retrainEveryMs: 0, driftPerMinute: 60, seed: 3 });
+    expect(report.bad).toBeGreaterThan(0);
+    expect(report.good / (report.good + report.bad)).toBeLessThan(0.8);
+  });
+
+  it('stops early when its signal aborts', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const running = runTraffic({ url: api.url, durationMs: 60_000, rate: 50, signal: controller.signal });
+    setTimeout(() => controller.abort(), 500);
+    const report = await running;
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(report.requests).toBeGreaterThan(0);
+  });
+
+  it('refuses nonsense options', async () => {
+    await expect(runTraffic({ url: api.url, durationMs: 0 })).rejects.toThrow(RangeError);
+    await expect(runTraffic({ url: api.url, rate: Number.NaN })).rejects.toThrow(/rate/);
+    await expect(runTraffic({ url: 'http://192.168.1.1:8000' })).rejects.toThrow(/this machine/);
+  });
+});
