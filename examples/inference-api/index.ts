@@ -12,5 +12,5 @@
  */
 export { startInferenceApi, type InferenceApi, type InferenceApiOptions, type PluginOptions } from './app.js';
 export { INFERENCE_EVENTS, type InferenceEvent } from './routes.js';
-export { CLASS_LABELS, type ClassLabel } from './model.js';
+export { CLASS_LABELS, type ClassLabel } from './data.js';
 export { assertLoopback, describeTraffic, runTraffic, type TrafficOptions, type TrafficReport } from './traffic.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { argmax, CLASS_LABELS, Mlp, OutOfDomainError, seededRandom, spiralPoint, spirals, trainModel } from './model.js';
+import { CLASS_LABELS, seededRandom, spiralPoint, spirals } from './data.js';
+import { argmax, Mlp, OutOfDomainError, trainModel } from './model.js';
 import { ModelService } from './service.js';
 
 describe('spirals and the seeded PRNG', () => {

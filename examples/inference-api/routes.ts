@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kpi } from '../../src/kpi/index.js';
 import type { InferenceMetrics } from './metrics.js';
-import { CLASS_LABELS, type ClassLabel } from './model.js';
+import { CLASS_LABELS, type ClassLabel } from './data.js';
 import type { Job, JobQueue } from './queue.js';
 import type { ModelService, Prediction } from './service.js';
 

@@ -7,7 +7,7 @@
  * await normalSession(client, { rotation: 0.2, random });
  * ```
  */
-import { CLASS_LABELS, seededRandom, spiralPoint } from './model.js';
+import { CLASS_LABELS, seededRandom, spiralPoint } from './data.js';
 
 /**
  * The request side the scenarios use (implemented by the traffic runner).

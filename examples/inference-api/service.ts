@@ -11,7 +11,8 @@
  * prediction.label; // 'cobalt'
  * ```
  */
-import { argmax, CLASS_LABELS, gaussian, seededRandom, spirals, trainModel, yieldToEventLoop, type ClassLabel, type Dataset, type TrainedModel } from './model.js';
+import { CLASS_LABELS, gaussian, seededRandom, spirals, type ClassLabel, type Dataset } from './data.js';
+import { argmax, trainModel, yieldToEventLoop, type TrainedModel } from './model.js';
 
 /**
  * One point's predicted class and the model's probability for it.

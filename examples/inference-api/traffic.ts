@@ -12,7 +12,7 @@
  * ```
  */
 import { setMaxListeners } from 'node:events';
-import { seededRandom } from './model.js';
+import { seededRandom } from './data.js';
 import { browse, burst, failingCalls, normalSession, retrain, scanner, slowInference, type TrafficClient, type World } from './scenarios.js';
 
 /**
