@@ -44,12 +44,16 @@ function expressRoute(req: IncomingMessage): string | undefined {
  * ```
  */
 export function metrics(options: AdapterOptions): ExpressMetricsMiddleware {
-  const { recorder, metricsPath } = createRecorder(options, expressRoute);
+  const { recorder, metricsPath, dashboard } = createRecorder(options, expressRoute);
   const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
   listenForFinish();
   const middleware = function lookoutMetrics(req: Request, res: Response, next: NextFunction): void {
     if (serve !== undefined && pathOf(req.url) === metricsPath) {
       void serve(req, res);
+      return;
+    }
+    if (dashboard?.owns(req.url) === true) {
+      void dashboard.handle(req, res);
       return;
     }
     recorder.start(req, res);

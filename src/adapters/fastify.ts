@@ -25,7 +25,7 @@ export type LookoutFastifyOptions = AdapterOptions;
  */
 const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, options, done) => {
   const templates = new RouteMatcher();
-  const { recorder, metricsPath } = createRecorder(options, (req, res) =>
+  const { recorder, metricsPath, dashboard } = createRecorder(options, (req, res) =>
     res.statusCode === 404 ? undefined : templates.match(pathOf(req.url)),
   );
 
@@ -48,6 +48,7 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
   const detach = trackServer(fastify.server, recorder);
   fastify.addHook('onClose', (_instance, next) => {
     detach();
+    dashboard?.close();
     next();
   });
 
@@ -59,6 +60,16 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
       handler: (request, reply) => {
         reply.hijack();
         return serve(request.raw, reply.raw);
+      },
+    });
+  }
+  for (const url of dashboard?.paths ?? []) {
+    fastify.route({
+      method: ['GET', 'HEAD'],
+      url,
+      handler: (request, reply) => {
+        reply.hijack();
+        return dashboard!.handle(request.raw, reply.raw);
       },
     });
   }

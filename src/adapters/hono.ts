@@ -30,7 +30,7 @@ interface NodeBindings {
  * ```
  */
 export function metrics(options: AdapterOptions): MiddlewareHandler {
-  const { recorder, metricsPath } = createRecorder(options);
+  const { recorder, metricsPath, dashboard } = createRecorder(options);
   const respond = metricsPath === undefined ? undefined : createMetricsResponder({ registry: options.registry, token: options.token });
   const unmatched = recorder.options.unmatchedRoute;
   listenForFinish();
@@ -41,6 +41,13 @@ export function metrics(options: AdapterOptions): MiddlewareHandler {
   return async function lookoutMetrics(c, next) {
     if (respond !== undefined && c.req.path === metricsPath) {
       return toResponse(respond({ method: c.req.method, authorization: c.req.header('authorization'), accept: c.req.header('accept'), acceptEncoding: c.req.header('accept-encoding') }));
+    }
+    if (dashboard?.owns(c.req.path) === true) {
+      const answer = await dashboard.respond({
+        method: c.req.method, url: c.req.url, authorization: c.req.header('authorization'), cookie: c.req.header('cookie'),
+        acceptEncoding: c.req.header('accept-encoding'), secure: c.req.url.startsWith('https:'),
+      });
+      return new Response(answer.body === '' ? null : answer.body, { status: answer.status, headers: answer.headers });
     }
     const bindings = c.env as NodeBindings | undefined;
     const incoming = bindings?.incoming;

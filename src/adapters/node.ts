@@ -47,7 +47,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   if (typeof listener !== 'function') throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'instrument(listener, options): listener must be a function');
   const matcher = new RouteMatcher(options.routes ?? []);
   const routeOf = options.route ?? ((req: IncomingMessage) => matcher.match(pathOf(req.url)));
-  const { recorder, metricsPath } = createRecorder(options);
+  const { recorder, metricsPath, dashboard } = createRecorder(options);
   const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
   const handle = listener as (req: Req, res: Res) => unknown;
   listenForFinish();
@@ -55,6 +55,10 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   return function instrumented(req, res) {
     if (serve !== undefined && pathOf(req.url) === metricsPath) {
       void serve(req, res);
+      return;
+    }
+    if (dashboard?.owns(req.url) === true) {
+      void dashboard.handle(req, res);
       return;
     }
     try {

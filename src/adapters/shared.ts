@@ -1,3 +1,5 @@
+import { createDashboard, type Dashboard } from '../dashboard/dashboard.js';
+import type { DashboardOptions } from '../dashboard/options.js';
 import { resolveHttpOptions, type HttpMetricsOptions } from '../http/options.js';
 import { HttpRecorder, type RouteResolver } from '../http/recorder.js';
 
@@ -17,18 +19,35 @@ export interface AdapterOptions extends HttpMetricsOptions {
   readonly metricsPath?: string | false;
   /** Bearer token required on the metrics endpoint. */
   readonly token?: string;
+  /**
+   * The built-in live dashboard (default off): `true` serves it at `/lookout`,
+   * an object sets its path, `prometheusUrl`, `kpi`... It takes the same
+   * token as `/metrics` and is never counted in the HTTP metrics.
+   */
+  readonly dashboard?: boolean | DashboardOptions;
 }
 
 /**
- * Resolves adapter options once and builds the shared recorder.
+ * Resolves adapter options once and builds the shared recorder (and the
+ * dashboard, when asked for: its paths join the skipped ones).
  *
  * @example
  * ```ts
- * const { recorder, metricsPath } = createRecorder({ registry });
+ * const { recorder, metricsPath, dashboard } = createRecorder({ registry, dashboard: true });
  * ```
  */
-export function createRecorder(options: AdapterOptions, resolveRoute?: RouteResolver): { recorder: HttpRecorder; metricsPath: string | undefined } {
-  const metricsPath = options.metricsPath === false ? undefined : options.metricsPath ?? '/metrics';
-  const resolved = resolveHttpOptions(options, metricsPath === undefined ? [] : [metricsPath]);
-  return { recorder: new HttpRecorder(resolved, resolveRoute), metricsPath };
+export function createRecorder(options: AdapterOptions, resolveRoute?: RouteResolver): { recorder: HttpRecorder; metricsPath: string | undefined; dashboard: Dashboard | undefined } {
+  const metricsPath = options?.metricsPath === false ? undefined : options?.metricsPath ?? '/metrics';
+  const wanted = options?.dashboard;
+  const dashboard = wanted === undefined || wanted === false
+    ? undefined
+    : createDashboard({
+      ...(options.appName !== undefined && { title: options.appName }),
+      ...(wanted === true ? {} : wanted),
+      registry: options.registry,
+      token: options.token,
+      prefix: options.prefix ?? '',
+    });
+  const resolved = resolveHttpOptions(options, [...(metricsPath === undefined ? [] : [metricsPath]), ...(dashboard?.paths ?? [])]);
+  return { recorder: new HttpRecorder(resolved, resolveRoute), metricsPath, dashboard };
 }

@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Registry } from '../core/registry.js';
+import { resolveHttpOptions } from '../http/options.js';
+import { HttpRecorder } from '../http/recorder.js';
+import { memoryData } from './memory-source.js';
+import { MAX_POINTS } from './numbers.js';
+import { resolveDashboardOptions, type DashboardOptions } from './options.js';
+import { OTHER_ROUTES, Sampler } from './sampler.js';
+
+function setup(options: DashboardOptions = {}) {
+  const registry = new Registry();
+  const recorder = new HttpRecorder(resolveHttpOptions({ registry }));
+  const sampler = new Sampler(resolveDashboardOptions({ registry, ...options }));
+  const request = (route: string, status = 200, seconds = 0.02, method = 'GET'): void =>
+    recorder.recordDirect({ path: route, method: ['GET', 'HEAD', 'POST'].indexOf(method), route, status, elapsedSeconds: seconds, requestBytes: 0, responseBytes: 10, headers: {}, error: undefined });
+  return { registry, sampler, request };
+}
+
+const T0 = 1_700_000_000_000;
+
+describe('in-process samples', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('turns counter samples into rates, ratios, percentiles and a route table with live totals', () => {
+    const { sampler, request } = setup();
+    request('/a');
+    sampler.sample(T0);
+    for (let index = 0; index < 10; index++) request('/a', index < 2 ? 500 : 200, index < 5 ? 0.02 : 0.4);
+    for (let index = 0; index < 5; index++) request('/b');
+    sampler.sample(T0 + 5000);
+    request('/a'); // after the last sample: in the live total, not in the rates
+    const data = memoryData(sampler, 300, T0 + 5000);
+    const chart = (id: string) => Object.fromEntries(data.charts.find((c) => c.id === id)!.series.map((s) => [s.name, s.values]));
+    expect(data.time).toEqual([(T0 + 5000) / 1000]);
+    expect(chart('requests')).toEqual({ '/a': [2], '/b': [1] });
+    expect(chart('status')).toEqual({ 200: [2.6], 500: [0.4] });
+    expect(chart('errors')).toEqual({ 'all routes': [0.1333], '/a': [0.2] });
+    // 10 of 15 in (0.01, 0.025]: the median interpolates to 0.01 + 0.015 * 7.5 / 10.
+    expect(chart('latency')['p50']![0]).toBeCloseTo(0.02125, 5);
+    expect(chart('latency')['p95']![0]).toBeGreaterThan(0.25);
+    expect(data.routes).toEqual([
+      { route: '/a', total: 12, rate: 2, errorRatio: 0.2, p95: expect.any(Number) as number },
+      { route: '/b', total: 5, rate: 1, errorRatio: 0, p95: expect.any(Number) as number },
+    ]);
+    expect(data.routes[0]!.p95).toBeGreaterThan(0.25);
+    expect(data.stats.find((stat) => stat.id === 'errors')).toEqual({ id: 'errors', value: 0.1333, level: 'bad' });
+    expect(data.stats.find((stat) => stat.id === 'rps')?.value).toBe(3);
+  });
+
+  it('asks for patience before the second sample', () => {
+    const { sampler, request } = setup();
+    request('/a');
+    sampler.sample(T0);
+    const data = memoryData(sampler, 300, T0);
+    expect(data.charts).toEqual([]);
+    expect(data.notice).toMatch(/Collecting the first samples/);
+  });
+
+  it('stays bounded: ring size, routes tracked, lines per chart, points per series', () => {
+    const { sampler, request } = setup({ maxRoutes: 3, sampleSeconds: 1, historyMinutes: 10 });
+    const capacity = sampler.options.historySamples;
+    for (let index = 0; index < capacity * 2; index++) {
+      request(`/r${index % 1000}`, index % 7 === 0 ? 503 : 200);
+      sampler.sample(T0 + index * 1000);
+    }
+    expect(sampler.size).toBe(capacity);
+    const now = T0 + (capacity * 2 - 1) * 1000;
+    const data = memoryData(sampler, 86_400, now);
+    expect(data.time.length).toBeLessThanOrEqual(MAX_POINTS);
+    expect(data.routes.map((row) => row.route)).toHaveLength(4);
+    expect(data.routes.map((row) => row.route)).toContain(OTHER_ROUTES);
+    expect(data.routesOmitted).toBe(997);
+    expect(data.routes.reduce((sum, row) => sum + row.total, 0)).toBe(capacity * 2);
+    for (const chart of data.charts) {
+      expect(chart.series.length).toBeLessThanOrEqual(12);
+      for (const series of chart.series) expect(series.values.length).toBe(data.time.length);
+    }
+    expect(JSON.stringify(data).length).toBeLessThan(60_000);
+  });
+
+  it('reads series only: registry collectors (the runtime metrics\' windows) are not run', () => {
+    const { registry, sampler, request } = setup();
+    const collector = vi.fn();
+    registry.addCollector(collector);
+    request('/a');
+    sampler.sample(T0);
+    sampler.sample(T0 + 1000);
+    expect(collector).not.toHaveBeenCalled();
+  });
+
+  it('counts a counter reset as a restart from zero', () => {
+    const registry = new Registry();
+    const sampler = new Sampler(resolveDashboardOptions({ registry }));
+    const requests = registry.counter({ name: 'http_requests_total', help: 'Requests.', labelNames: ['route', 'status'] });
+    requests.labels({ route: '/a', status: '200' }).inc(5);
+    sampler.sample(T0);
+    requests.reset();
+    requests.labels({ route: '/a', status: '200' }).inc();
+    sampler.sample(T0 + 1000);
+    const chart = memoryData(sampler, 300, T0 + 1000).charts.find((candidate) => candidate.id === 'requests')!;
+    expect(chart.series[0]!.values).toEqual([1]);
+  });
+
+  it('starts lazily with an unref()ed timer and stops', () => {
+    const { sampler } = setup({ sampleSeconds: 60 });
+    const setInterval = vi.spyOn(globalThis, 'setInterval');
+    expect(sampler.running).toBe(false);
+    expect(sampler.size).toBe(0);
+    sampler.start();
+    sampler.start();
+    expect(setInterval).toHaveBeenCalledTimes(1);
+    expect((setInterval.mock.results[0]!.value as NodeJS.Timeout).hasRef()).toBe(false);
+    expect(sampler.size).toBe(1);
+    sampler.stop();
+    expect(sampler.running).toBe(false);
+  });
+});

@@ -1,0 +1,163 @@
+import type { CounterSeries } from '../core/counter.js';
+import type { GaugeSeries } from '../core/gauge.js';
+import type { Histogram, HistogramSeries } from '../core/histogram.js';
+import type { Metric, Series } from '../core/metric.js';
+import type { ResolvedDashboardOptions } from './options.js';
+
+/**
+ * Where `readRegistry` puts what it reads: `add` sums into a key (histograms
+ * use one offset per bucket out of `width`).
+ *
+ * @example
+ * ```ts
+ * writer.add('r:/users/:id', 12);
+ * ```
+ */
+export interface SampleWriter {
+  add(key: string, value: number, offset?: number, width?: number): void;
+}
+
+/** Maps a label value to itself or to its family's overflow bucket (bounded families). */
+export type Folder = (family: string, value: string, cap: number) => string;
+
+/** Caps of the families besides routes (statuses, exception types, KPI events). */
+const FAMILY_CAP = 12;
+
+/**
+ * The metric names the dashboard reads, with the adapters' prefix applied.
+ *
+ * @example
+ * ```ts
+ * metricNames('myapp_').requests; // 'myapp_http_requests'
+ * ```
+ */
+export function metricNames(prefix: string) {
+  return {
+    requests: `${prefix}http_requests`,
+    duration: `${prefix}http_request_duration_seconds`,
+    inFlight: `${prefix}http_requests_in_flight`,
+    exceptions: `${prefix}http_exceptions`,
+    kpiEvents: 'kpi_events',
+    kpiQueue: 'lookout_kpi_queue_depth',
+    kpiWritten: 'lookout_kpi_written',
+    kpiDropped: 'lookout_kpi_dropped',
+    kpiFlushErrors: 'lookout_kpi_flush_errors',
+    kpiLastFlush: 'lookout_kpi_last_flush_timestamp_seconds',
+    active: 'inference_active',
+    processing: 'inference_processing_duration_seconds',
+  } as const;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyMetric = Metric<string, any>;
+
+function labelAt(series: Series, index: number, fallback: string): string {
+  return index < 0 ? fallback : series.labelValues[index] ?? fallback;
+}
+
+/**
+ * Reads the panels' numbers from the registry into `writer`. Only series
+ * values are read: no registry collector runs (they may keep windows of
+ * their own, like the event-loop metrics); a gauge's own `collect` does.
+ *
+ * @example
+ * ```ts
+ * readRegistry(options, accumulator, (family, value) => value);
+ * ```
+ */
+export function readRegistry(options: ResolvedDashboardOptions, writer: SampleWriter, fold: Folder): void {
+  const { registry, maxRoutes } = options;
+  const names = metricNames(options.prefix);
+  const metric = (name: string, type: string): AnyMetric | undefined => {
+    const found = registry.get(name);
+    return found !== undefined && found.type === type ? found : undefined;
+  };
+
+  const requests = metric(names.requests, 'counter');
+  if (requests !== undefined) {
+    const route = requests.labelNames.indexOf('route');
+    const status = requests.labelNames.indexOf('status');
+    for (const series of requests.series as CounterSeries[]) {
+      const routeName = fold('route', labelAt(series, route, 'all routes'), maxRoutes);
+      const code = labelAt(series, status, '');
+      writer.add('all', series.value);
+      writer.add(`r:${routeName}`, series.value);
+      if (code.startsWith('5')) {
+        writer.add('all5', series.value);
+        writer.add(`e:${routeName}`, series.value);
+      }
+      if (code !== '') writer.add(`s:${fold('status', code, FAMILY_CAP)}`, series.value);
+    }
+  }
+
+  const duration = metric(names.duration, 'histogram') as Histogram<string> | undefined;
+  if (duration !== undefined) {
+    const route = duration.labelNames.indexOf('route');
+    const width = duration.buckets.length + 1;
+    for (const series of duration.series) {
+      const key = `h:${fold('route', labelAt(series, route, 'all routes'), maxRoutes)}`;
+      addBuckets(writer, key, series, width);
+      addBuckets(writer, 'hist', series, width);
+    }
+  }
+
+  const inFlight = metric(names.inFlight, 'gauge');
+  if (inFlight !== undefined) {
+    const method = inFlight.labelNames.indexOf('method');
+    for (const series of inFlight.series as GaugeSeries[]) writer.add(`m:${labelAt(series, method, 'all')}`, series.value);
+  }
+
+  sumByLabel(metric(names.exceptions, 'counter'), 'exception', (value) => `x:${fold('exception', value, FAMILY_CAP)}`, writer);
+  sumByLabel(metric(names.kpiEvents, 'counter'), 'event', (value) => `k:${fold('event', value, FAMILY_CAP)}`, writer);
+  sumByLabel(metric(names.kpiDropped, 'counter'), 'reason', (value) => `d:${value}`, writer);
+  sumByLabel(metric(names.kpiWritten, 'counter'), '', () => 'written', writer);
+  sumByLabel(metric(names.kpiFlushErrors, 'counter'), '', () => 'flushErrors', writer);
+  sumByLabel(metric(names.kpiLastFlush, 'gauge'), '', () => 'lastFlush', writer);
+  sumByLabel(metric(names.active, 'gauge'), '', () => 'active', writer);
+
+  const kpi = options.kpi;
+  if (kpi !== undefined) writer.add('queue', kpi.stats().pending);
+  else sumByLabel(refreshed(metric(names.kpiQueue, 'gauge')), '', () => 'queue', writer);
+
+  const processing = metric(names.processing, 'histogram') as Histogram<string> | undefined;
+  if (processing !== undefined) {
+    const width = processing.buckets.length + 1;
+    for (const series of processing.series) addBuckets(writer, 'proc', series, width);
+  }
+}
+
+function addBuckets(writer: SampleWriter, key: string, series: HistogramSeries, width: number): void {
+  const counts = series.counts;
+  for (let index = 0; index < width; index++) writer.add(key, counts[index] ?? 0, index, width);
+}
+
+/** Sums the series of a counter or gauge by one label (or all of them when `label` is ''). */
+function sumByLabel(metric: AnyMetric | undefined, label: string, keyOf: (value: string) => string, writer: SampleWriter): void {
+  if (metric === undefined) return;
+  const index = label === '' ? -1 : metric.labelNames.indexOf(label);
+  for (const series of metric.series as (CounterSeries | GaugeSeries)[]) writer.add(keyOf(labelAt(series, index, '')), series.value);
+}
+
+/** Runs a gauge's own `collect` (e.g. the KPI queue depth, read at scrape time) before it is read. */
+function refreshed(metric: AnyMetric | undefined): AnyMetric | undefined {
+  try {
+    const result = metric?.collect?.();
+    if (result instanceof Promise) result.catch(() => undefined);
+  } catch {
+    // Counted by the registry when it renders; the last value is read instead.
+  }
+  return metric;
+}
+
+/**
+ * The bucket bounds of a histogram in the registry (empty when it is missing).
+ *
+ * @example
+ * ```ts
+ * bucketBounds(registry, 'http_request_duration_seconds'); // [0.005, 0.01, ...]
+ * ```
+ */
+export function bucketBounds(options: ResolvedDashboardOptions, name: string): readonly number[] {
+  const found = options.registry.get(name);
+  return found !== undefined && found.type === 'histogram' ? (found as Histogram<string>).buckets : [];
+}
