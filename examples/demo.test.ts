@@ -1,15 +1,54 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasCommand, probe } from '../test/support/e2e.js';
 
-describe('npm run demo', () => {
-  it('serves an instrumented API whose /metrics shows route templates', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--once'], {
-      env: { ...process.env, PORT: '0' },
-      timeout: 60_000,
-    });
+const prometheus = await probe('prometheus', () => hasCommand('prometheus', ['--version']));
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function demo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/demo.ts', ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+describe('npm run demo --once', () => {
+  it('starts the API on a fresh embedded PGlite folder, sends traffic, prints the URLs, stops and flushes the KPI events', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-demo-'));
+    dirs.push(dataDir);
+    const { code, stdout, stderr } = await demo(['--once', '--port', '0', '--data-dir', join(dataDir, 'pglite'), ...(prometheus ? [] : ['--no-prometheus'])]);
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(stdout).toMatch(/^lookout demo ready in \d+\.\d s/m);
     expect(stdout).toMatch(/metrics: +http:\/\/127\.0\.0\.1:\d+\/metrics/);
-    expect(stdout).toMatch(/http_requests_total\{[^}]*route="\/users\/:id",status="200"\} \d+/);
+    expect(stdout).toMatch(/http_requests_total\{method="POST",route="\/inference\/start",status="202"[^}]*\} \d+/);
+    expect(stdout).toMatch(/http_requests_total\{method="GET",route="\/inference\/results\/:id",status="200"[^}]*\} \d+/);
     expect(stdout).toMatch(/route="__unmatched__",status="404"/);
+    expect(stdout).toContain(`KPI events: pglite (${join(dataDir, 'pglite')})`);
+    const stopped = /^stopped: (\d+) KPI events written to pglite .*, 0 unwritten, 0 dropped$/m.exec(stdout);
+    expect(stopped, stdout).not.toBeNull();
+    expect(Number(stopped![1])).toBeGreaterThan(50);
+    if (prometheus) {
+      expect(stdout).toMatch(/prometheus: http:\/\/127\.0\.0\.1:\d+ +\(job inference-api/);
+      expect(Number(/^prometheus: (\d+) series scraped from job inference-api$/m.exec(stdout)?.[1])).toBeGreaterThan(100);
+    }
+  });
+
+  it('--help exits 0; a bad flag exits 2 with the usage', async () => {
+    const help = await demo(['--help']);
+    expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('Usage: npm run demo')]);
+    const bad = await demo(['--port', 'eighty']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--port must be an integer');
+    expect((await demo(['--frobnicate'])).code).toBe(2);
   });
 });

@@ -1,71 +1,174 @@
 /**
- * `npm run demo`: a small instrumented Fastify API with lookout, some
- * loopback traffic against it, and the /metrics URL to look at.
- * Ctrl-C stops it. `--once` serves a burst of traffic, prints a summary and exits.
+ * `npm run demo` (also `lookout demo`): the reference inference API on the embedded PGlite store,
+ * live traffic against it, and Prometheus with the generated config when it is on PATH. Prints the
+ * URLs; Ctrl-C stops everything and flushes the KPI events. `--once` is a bounded smoke run.
+ *
+ * @example
+ * ```sh
+ * npm run demo
+ * npm run demo -- --port 8080 --rate 50 --duration 10m
+ * ```
  */
-import Fastify from 'fastify';
-import { Registry, registerRuntimeMetrics } from '../src/index.js';
-import lookout from '../src/adapters/fastify.js';
+import { createServer } from 'node:net';
+import { durationFlag, parseFlags, usageError } from '../src/cli/command.js';
+import { LookoutError } from '../src/core/errors.js';
+import { graphLink, PROMETHEUS_HINT, startDemoPrometheus } from './demo-prometheus.js';
+import type { Kpi } from '../src/kpi/index.js';
+import { startInferenceApi, type InferenceApi, type PluginOptions } from './inference-api/app.js';
+import type { InferenceEvent } from './inference-api/routes.js';
+import { describeTraffic, runTraffic, type TrafficReport } from './inference-api/traffic.js';
 
-const once = process.argv.includes('--once');
-const port = Number(process.env['PORT'] ?? 3000);
+const usage = `Usage: npm run demo -- [options]      (or: npx lookout demo [options])
 
-const registry = new Registry({ defaultLabels: { service: 'lookout-demo' } });
-registerRuntimeMetrics(registry);
-const predictions = registry.counter({ name: 'demo_predictions_total', help: 'Predictions served, by outcome.', labelNames: ['outcome'] });
+Starts the reference inference API (KPI events in embedded PGlite), sends it realistic traffic,
+and starts Prometheus with the generated scrape job and rules when \`prometheus\` is on PATH.
+Ctrl-C stops everything and flushes the KPI events.
 
-const app = Fastify();
-await app.register(lookout, { registry });
-app.get('/users/:id', async (request) => ({ id: (request.params as { id: string }).id, name: 'Ada' }));
-app.post('/predict', async () => {
-  const score = Math.random();
-  await new Promise((resolve) => setTimeout(resolve, score * 50));
-  if (score > 0.9) throw new Error('model unavailable');
-  predictions.labels({ outcome: score > 0.5 ? 'positive' : 'negative' }).inc();
-  return { score };
-});
+Options:
+  --port <n>          API port (default 8000, or a free one when 8000 is taken; 0 = any)
+  --data-dir <dir>    PGlite data folder (default .lookout/pglite)
+  --rate <n>          traffic, requests per second (default 20)
+  --duration <d>      stop by itself after this long, e.g. 10m (default 1h)
+  --no-prometheus     do not start Prometheus even when it is on PATH
+  --once              smoke run: a few seconds of traffic, a summary, then stop
+  -h, --help          show this help`;
 
-let address: string;
-try {
-  address = await app.listen({ port, host: '127.0.0.1' });
-} catch {
-  address = await app.listen({ port: 0, host: '127.0.0.1' });
-}
+const FLAGS = {
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  'no-prometheus': { type: 'boolean' },
+  once: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-/** Bounded loopback traffic: a few requests per tick, for at most `seconds`. */
-async function traffic(seconds: number): Promise<number> {
-  const until = Date.now() + seconds * 1000;
-  let sent = 0;
-  while (Date.now() < until) {
-    const calls = [
-      fetch(`${address}/users/${Math.floor(Math.random() * 100)}`),
-      fetch(`${address}/predict`, { method: 'POST' }),
-      fetch(`${address}/scanner/${Math.random().toString(36).slice(2)}`),
-    ];
-    await Promise.all(calls.map((call) => call.then((response) => response.arrayBuffer()).catch(() => undefined)));
-    sent += calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseFlags(argv, FLAGS, usage);
+  if (values.help === true) {
+    console.log(usage);
+    return 0;
   }
-  return sent;
+  const startedAt = performance.now();
+  const once = values.once === true;
+  const requestedPort = values.port === undefined ? undefined : integer('--port', values.port, 0, 65535);
+  const rate = values.rate === undefined ? (once ? 40 : 20) : integer('--rate', values.rate, 1, 10_000);
+  const durationMs = once ? 6000 : durationFlag(values.duration ?? '1h', '--duration', usage);
+  const dataDir = values['data-dir'] ?? '.lookout/pglite';
+  const port = await choosePort(requestedPort);
+
+  // Prometheus first, so its URL can go to the API's options; it waits for the target to come up.
+  const prometheus = values['no-prometheus'] === true ? undefined : await startDemoPrometheus({ target: `127.0.0.1:${port}`, scrapeInterval: once ? '1s' : '5s' });
+  let api: InferenceApi;
+  try {
+    api = await startInferenceApi({ port, dataDir, queue: { capacity: 32 }, adapter: ({ kpi }) => builtInPage(kpi, prometheus) });
+  } catch (error) {
+    await prometheus?.stop();
+    throw error;
+  }
+  const stop = new AbortController();
+  let interrupted = 0;
+  const onSignal = () => {
+    if (++interrupted > 1) process.exit(130);
+    console.log('\nstopping (Ctrl-C again to quit at once)...');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const storeReady = await api.kpi.ready({ deadlineMs: 45_000 });
+  const traffic = runTraffic({
+    url: api.url,
+    durationMs,
+    rate,
+    signal: stop.signal,
+    ...(once ? { retrainEveryMs: 3000, burstEveryMs: 0 } : { onProgress: (report: Readonly<TrafficReport>) => console.log(`traffic: ${describeTraffic(report)}`), progressEveryMs: 30_000 }),
+  });
+  if (prometheus !== undefined) await prometheus.waitForTargets({ scrapes: 1, timeoutMs: 30_000 }).catch((error: unknown) => console.log(`prometheus: ${(error as Error).message.split('\n')[0]}`));
+  const page = await hasBuiltInPage(api.url);
+
+  console.log(`lookout demo ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s: the reference inference API with live traffic`);
+  console.log(`  api:        ${api.url}/   (docs: ${api.url}/docs)`);
+  console.log(`  metrics:    ${api.url}/metrics   (try: curl -s ${api.url}/metrics | grep http_requests_total)`);
+  if (page) console.log(`  dashboard:  ${api.url}/lookout`);
+  if (prometheus === undefined) console.log(values['no-prometheus'] === true ? '  prometheus: not started (--no-prometheus)' : `  ${PROMETHEUS_HINT}`);
+  else {
+    console.log(`  prometheus: ${prometheus.url}   (job ${prometheus.job}, SLO and alert rules from deploy/prometheus/rules)`);
+    console.log(`              request rate: ${graphLink(prometheus.url, 'sum by (route) (rate(http_requests_total[1m]))')}`);
+  }
+  console.log(`  KPI events: ${api.storeDescription}${storeReady ? '' : ' (not open yet; events wait in memory)'}`);
+  console.log(`  traffic:    ${rate} requests/s, inputs drifting so accuracy falls until a retrain; stops after ${durationMs / 1000}s`);
+  if (!once) console.log('Ctrl-C stops everything and flushes the KPI events.');
+
+  const report = await traffic;
+  if (once) await summarise(api, prometheus);
+  console.log(`traffic: ${describeTraffic(report)}`);
+  await prometheus?.stop();
+  await api.close();
+  const stats = api.kpi.stats();
+  const dropped = Object.values(stats.dropped).reduce((sum, count) => sum + count, 0);
+  console.log(`stopped: ${stats.written} KPI events written to ${api.storeDescription}, ${stats.pending} unwritten, ${dropped} dropped`);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return 0;
 }
 
-console.log(`lookout demo API on ${address}`);
-console.log(`metrics:  ${address}/metrics   (try: curl -s ${address}/metrics | grep http_requests_total)`);
-if (once) {
-  const sent = await traffic(2);
-  const text = await (await fetch(`${address}/metrics`)).text();
-  console.log(`sent ${sent} requests; http_requests_total series:`);
+/** The built-in page at /lookout: KPI panels from the API's store, charts from Prometheus when it runs. */
+function builtInPage(kpi: Kpi<InferenceEvent>, prometheus: { readonly url: string; readonly job: string } | undefined): PluginOptions {
+  return { dashboard: { kpi, ...(prometheus !== undefined && { prometheusUrl: prometheus.url, prometheusSelector: `job="${prometheus.job}"` }) } };
+}
+
+async function hasBuiltInPage(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/lookout`, { signal: AbortSignal.timeout(5000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function summarise(api: InferenceApi, prometheus: Awaited<ReturnType<typeof startDemoPrometheus>>): Promise<void> {
+  const text = await (await fetch(`${api.url}/metrics`)).text();
+  console.log('http_requests_total series:');
   console.log(text.split('\n').filter((line) => line.startsWith('http_requests_total')).join('\n'));
-  await app.close();
-} else {
-  console.log('sending a little traffic every few seconds; Ctrl-C to stop');
-  const loop = setInterval(() => void traffic(1), 5000);
-  void traffic(1);
-  const stop = async (): Promise<void> => {
-    clearInterval(loop);
-    await app.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  if (prometheus === undefined) return;
+  await prometheus.waitForTargets({ scrapes: 2, timeoutMs: 20_000 });
+  const result = await prometheus.client.query(`count({job="${prometheus.job}"})`, Date.now() / 1000);
+  console.log(`prometheus: ${result.series[0]?.values[0]?.[1] ?? 0} series scraped from job ${prometheus.job}`);
+}
+
+async function choosePort(requested: number | undefined): Promise<number> {
+  if (requested !== undefined && requested !== 0) return requested;
+  if (requested === undefined && (await canListen(8000))) return 8000;
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (text === '' || !Number.isInteger(value) || value < min || value > max) throw usageError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`, usage);
+  return value;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  const usageProblem = error instanceof LookoutError && error.code === 'LOOKOUT_E_CLI_USAGE';
+  console.error(`demo: ${(error as Error).message.replace('LOOKOUT_E_CLI_USAGE: ', '')}`);
+  process.exitCode = usageProblem ? 2 : 1;
 }

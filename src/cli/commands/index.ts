@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js';
 import { check } from './check.js';
+import { demo } from './demo.js';
 import { init } from './init.js';
 import { provision } from './provision.js';
 
@@ -9,7 +10,7 @@ import { provision } from './provision.js';
  *
  * @example
  * ```ts
- * COMMANDS.map((command) => command.name); // ['init', 'provision', 'check']
+ * COMMANDS.map((command) => command.name); // ['init', 'provision', 'check', 'demo']
  * ```
  */
-export const COMMANDS: readonly CliCommand[] = [init, provision, check];
+export const COMMANDS: readonly CliCommand[] = [init, provision, check, demo];
