@@ -7,6 +7,7 @@ export const COPY_COLUMNS = 'id, creation_time, event, "user", model, args, valu
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const CHUNK_BYTES = 1 << 18;
 const FIELDS = 7;
+const EMPTY: Buffer = Buffer.alloc(0);
 /** Microseconds between the Unix epoch and PostgreSQL's (2000-01-01). */
 const PG_EPOCH_MS = 946_684_800_000;
 const TWO_TO_32 = 0x100000000;
@@ -37,6 +38,12 @@ export class CopyBinaryEncoder {
     this.batch = batch;
   }
 
+  private eventData(event: string): Buffer {
+    const data = Buffer.from(withoutNul(event), 'utf8');
+    this.eventBytes.set(event, data);
+    return data;
+  }
+
   /** The next chunk, or undefined after the one that holds the trailer. */
   next(): Buffer | undefined {
     if (this.finished) return undefined;
@@ -49,20 +56,24 @@ export class CopyBinaryEncoder {
       buffer.writeInt32BE(0, 15); // header extension length
       offset = 19;
     }
-    for (; this.row < size; this.row++) {
-      const row = this.row;
+    let lastEvent = '';
+    let eventData: Buffer = EMPTY;
+    let row = this.row;
+    for (; row < size; row++) {
       const event = events[row]!;
-      let eventData = this.eventBytes.get(event);
-      if (eventData === undefined) {
-        eventData = Buffer.from(withoutNul(event), 'utf8');
-        this.eventBytes.set(event, eventData);
+      if (event !== lastEvent) {
+        lastEvent = event;
+        eventData = this.eventBytes.get(event) ?? this.eventData(event);
       }
       const user = users[row]!;
       const model = models[row]!;
       const json = args[row]!;
       const most = FIXED_ROW_BYTES + eventData.length + 3 * ((user?.length ?? 0) + (model?.length ?? 0) + (json?.length ?? 0));
       if (offset + most + 2 > buffer.length) {
-        if (offset > 0) return buffer.subarray(0, offset);
+        if (offset > 0) {
+          this.row = row;
+          return buffer.subarray(0, offset);
+        }
         buffer = Buffer.allocUnsafe(most + 2); // one row larger than a chunk
       }
       buffer[offset] = 0;
@@ -94,6 +105,7 @@ export class CopyBinaryEncoder {
         offset += 12;
       }
     }
+    this.row = row;
     if (offset + 2 > buffer.length) return buffer.subarray(0, offset); // the trailer goes in a chunk of its own
     buffer.writeInt16BE(-1, offset);
     this.finished = true;
