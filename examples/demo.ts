@@ -67,9 +67,15 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const stop = new AbortController();
-  let interrupted = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = () => {
-    if (++interrupted > 1) process.exit(130);
+    // `tsx file.ts` passes the terminal's Ctrl-C on to this process, which also gets it from the
+    // terminal: a second signal within a second is that copy, not a second Ctrl-C.
+    if (firstSignalAt !== undefined) {
+      if (Date.now() - firstSignalAt > 1000) process.exit(130);
+      return;
+    }
+    firstSignalAt = Date.now();
     console.log('\nstopping (Ctrl-C again to quit at once)...');
     stop.abort();
   };

@@ -56,8 +56,9 @@ try {
   const durationMs = durationFlag(values.duration ?? '60s', '--duration', usage);
   console.log(`traffic: ${url} for ${durationMs / 1000}s`);
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
-  process.once('SIGTERM', () => controller.abort());
+  // `on`: a repeated signal (tsx relays the terminal's Ctrl-C) must not cut the summary short.
+  process.on('SIGINT', () => controller.abort());
+  process.on('SIGTERM', () => controller.abort());
   const report = await runTraffic({
     url,
     durationMs,

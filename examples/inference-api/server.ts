@@ -49,5 +49,7 @@ const stop = (signal: NodeJS.Signals): void => {
     },
   );
 };
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+// `on`, not `once`: under `tsx file.ts` a Ctrl-C arrives twice (from the terminal and relayed by tsx),
+// and the copy must not kill the process while it flushes.
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
