@@ -9,7 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { emit, median, spread, startServer, stopServer } from './lib.js';
+import { cpus } from 'node:os';
+import { emit, median, spread, startServer, stopServer, writeSection } from './lib.js';
 
 const REQUESTS = Number(process.env['HOSTILE_REQUESTS'] ?? 1_000_000);
 const ROUNDS = Number(process.env['HOSTILE_ROUNDS'] ?? 3);
@@ -139,6 +140,17 @@ export async function runScrapeUnderLoad(): Promise<string[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(['| attack | series | heap | RSS | rate |', '|---|---|---|---|---|', ...(await runJunkSuite())].join('\n'));
-  console.log(['| what | without | with | ratio | notes |', '|---|---|---|---|---|', ...(await runScrapeUnderLoad())].join('\n'));
+  const junkTable = ['| attack | series | heap (after full GC) | RSS | rate |', '|---|---|---|---|---|', ...(await runJunkSuite())].join('\n');
+  console.log(junkTable);
+  const scrapeTable = ['| what | without scrapes | with scrapes | ratio | notes |', '|---|---|---|---|---|', ...(await runScrapeUnderLoad())].join('\n');
+  console.log(scrapeTable);
+  await writeSection('hostile', [
+    '## Hostile load',
+    '',
+    `Node ${process.version}, ${cpus().length} CPUs (shared), ${new Date().toISOString().slice(0, 10)}. Reproduce: \`npm run hostile\` (\`HOSTILE_REQUESTS\`, \`HOSTILE_ROUNDS\`, \`HOSTILE_SECONDS\`).`,
+    '',
+    junkTable,
+    '',
+    scrapeTable,
+  ].join('\n'), 'RELIABILITY.md');
 }

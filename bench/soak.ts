@@ -15,7 +15,7 @@ import http from 'node:http';
 import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { TcpProxy } from '../test/kpi/tcp-proxy.js';
-import { emit, median, startServer, stopServer } from './lib.js';
+import { emit, median, startServer, stopServer, writeSection } from './lib.js';
 
 export interface SoakOptions {
   readonly seconds: number;
@@ -176,8 +176,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     seconds: Number(process.env['SOAK_SECONDS'] ?? 300),
     outage: process.env['SOAK_OUTAGE'] === 'restart' ? 'restart' : 'proxy',
   });
-  console.log(['| run | KPI events | RSS after warm-up → end | series |', '|---|---|---|---|', soakRow(result)].join('\n'));
+  const table = ['| run | KPI events | RSS after warm-up → end | series |', '|---|---|---|---|', soakRow(result)].join('\n');
+  console.log(table);
   const failures = soakFailures(result);
+  if (process.env['SOAK_WRITE'] === '1') {
+    await writeSection(`soak-${result.outage.startsWith('PostgreSQL') ? 'restart' : 'proxy'}`, [
+      `### Soak: ${result.outage}`,
+      '',
+      `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Reproduce: \`SOAK_SECONDS=${result.seconds}${result.outage.startsWith('PostgreSQL') ? ' SOAK_OUTAGE=restart' : ''} npm run soak\`. Verdict: ${failures.length === 0 ? '**pass**' : `**fail**: ${failures.join('; ')}`}.`,
+      '',
+      table,
+    ].join('\n'), 'RELIABILITY.md');
+  }
   for (const failure of failures) console.error(`soak: FAILED: ${failure}`);
   process.exit(failures.length === 0 ? 0 : 1);
 }
