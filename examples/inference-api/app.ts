@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import lookout, { type LookoutFastifyOptions } from '../../src/adapters/fastify.js';
 import { registerRuntimeMetrics, Registry } from '../../src/index.js';
 import { createKpi, pgliteStore, pgStore, trackConnections, type Kpi, type KpiStore } from '../../src/kpi/index.js';
+import { claimDataDir } from './data-dir-lock.js';
 import { inferenceMetrics } from './metrics.js';
 import { registerContentRoutes, UNRECORDED_PATHS } from './pages.js';
 import { JobQueue } from './queue.js';
@@ -51,7 +52,7 @@ export interface InferenceApiOptions {
   readonly databaseUrl?: string;
   /** PostgreSQL schema holding the events table (default: the connection's search path). */
   readonly schema?: string;
-  /** PGlite data folder when there is no PostgreSQL (default `.lookout/pglite`). */
+  /** PGlite data folder when there is no PostgreSQL (default `.lookout/pglite`; locked by `<folder>.pid`). */
   readonly dataDir?: string;
   /** Bearer token required on `/metrics`. */
   readonly token?: string;
@@ -105,10 +106,11 @@ export interface InferenceApi {
  * ```
  */
 export async function startInferenceApi(options: InferenceApiOptions = {}): Promise<InferenceApi> {
-  const registry = options.registry ?? new Registry();
-  const runtime = registerRuntimeMetrics(registry);
   const databaseUrl = options.databaseUrl ?? nonEmpty(process.env['DATABASE_URL']);
   const dataDir = options.dataDir ?? '.lookout/pglite';
+  const releaseDataDir = options.store === undefined && databaseUrl === undefined && !dataDir.includes('://') ? claimDataDir(dataDir) : () => {};
+  const registry = options.registry ?? new Registry();
+  const runtime = registerRuntimeMetrics(registry);
   // pgStore tracks its own pool (db_pool_connections) when createKpi instruments it.
   const store = options.store ?? (databaseUrl !== undefined ? pgStore({ connectionString: databaseUrl, ...(options.schema !== undefined && { schema: options.schema }) }) : pgliteStore({ dataDir, ...(options.schema !== undefined && { schema: options.schema }) }));
   const kpi = createKpi({ registry, store, events: INFERENCE_EVENTS, flushIntervalMs: options.flushIntervalMs ?? 1000 });
@@ -150,6 +152,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     await queue.close();
     await kpi.close({ deadlineMs: 1000 });
     runtime.stop();
+    releaseDataDir();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
@@ -169,6 +172,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
         await queue.close();
         await kpi.close({ deadlineMs: 5000 });
         runtime.stop();
+        releaseDataDir();
       })();
       return closing;
     },
