@@ -19,6 +19,9 @@ declare const document: { querySelectorAll(selector: string): Iterable<PageNode>
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-token';
+/** LOOKOUT_UPDATE_SCREENSHOT=1 lets the traffic run a few minutes (the per-minute panels fill) and writes docs/dashboard.png. */
+const UPDATE_SCREENSHOT = process.env['LOOKOUT_UPDATE_SCREENSHOT'] === '1';
+const WARMUP_MS = UPDATE_SCREENSHOT ? 240_000 : 0;
 const available = await probe(`chromium at ${CHROMIUM} (apt-get install -y chromium)`, () => existsSync(CHROMIUM) && hasCommand(CHROMIUM, ['--version']));
 
 /** Charts the page must draw for an API with KPI events and runtime metrics. */
@@ -26,7 +29,8 @@ const REQUIRED_CHARTS = ['requests', 'status', 'errors', 'inflight', 'latency', 
 
 describe.skipIf(!available)('the built-in dashboard in a real browser (Debian chromium)', () => {
   it('shows live data during traffic, every chart has points, the route totals match /metrics', async () => {
-    const app = await startTrafficApp({ sampleSeconds: 1 }, TOKEN);
+    // The screenshot shows the default sampling; the test wants points soon.
+    const app = await startTrafficApp({ sampleSeconds: UPDATE_SCREENSHOT ? 5 : 1 }, TOKEN);
     const profile = await mkdtemp(join(tmpdir(), 'lookout-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -38,7 +42,7 @@ describe.skipIf(!available)('the built-in dashboard in a real browser (Debian ch
     const problems: string[] = [];
     try {
       console.log(`dashboard browser test: ${app.description}`);
-      const run = app.traffic(40_000);
+      const run = app.traffic(40_000 + WARMUP_MS);
       const page = context.pages()[0] ?? (await context.newPage());
 
       // Without the token: the login page. With it once: a cookie, then the clean URL.
@@ -70,6 +74,12 @@ describe.skipIf(!available)('the built-in dashboard in a real browser (Debian ch
       const canvases = await page.$$eval('[data-chart]:not([hidden]) canvas', (nodes) => nodes.length);
       expect(canvases).toBe(charts.length);
 
+      if (WARMUP_MS > 0) await page.waitForTimeout(WARMUP_MS);
+      const screenshot = join(tmpdir(), 'lookout-dashboard.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      if (UPDATE_SCREENSHOT) await copyFile(screenshot, 'docs/dashboard.png');
+      console.log(`screenshot saved: ${UPDATE_SCREENSHOT ? 'docs/dashboard.png' : screenshot} (LOOKOUT_UPDATE_SCREENSHOT=1 writes docs/dashboard.png)`);
+
       // Quiet the traffic, let the last requests finish, then compare the page with /metrics.
       run.stop();
       await run.done;
@@ -93,15 +103,11 @@ describe.skipIf(!available)('the built-in dashboard in a real browser (Debian ch
       console.log(`tiles: ${tiles.join(' | ')}`);
       expect(tiles.length).toBeGreaterThanOrEqual(8);
 
-      const screenshot = join(tmpdir(), 'lookout-dashboard.png');
-      await page.screenshot({ path: screenshot, fullPage: true });
-      if (process.env['LOOKOUT_UPDATE_SCREENSHOT'] === '1') await copyFile(screenshot, 'docs/dashboard.png');
-      console.log(`screenshot saved: ${process.env['LOOKOUT_UPDATE_SCREENSHOT'] === '1' ? 'docs/dashboard.png' : screenshot} (LOOKOUT_UPDATE_SCREENSHOT=1 writes docs/dashboard.png)`);
       expect(problems).toEqual([]);
     } finally {
       await context.close();
       await app.close();
       await rm(profile, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 90_000 + WARMUP_MS);
 });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, gzipSync } from 'node:zlib';
@@ -73,6 +72,7 @@ export interface Dashboard {
 }
 
 const COOKIE = 'lookout_token';
+/** The data endpoint's range when none (or an unknown one) is asked for. */
 const DEFAULT_RANGE = 900;
 /** Answers are reused this long: several open tabs cost one computation. */
 const CACHE_MS = 1000;
@@ -112,7 +112,7 @@ export function createDashboard(config: DashboardConfig): Dashboard {
   const checkBearer = bearerChecker(options.token);
   const sources: DataSource[] = options.prometheusUrl === undefined ? ['memory'] : ['prometheus', 'memory'];
   const cache = new Map<string, { at: number; answer: Promise<DashboardData> }>();
-  let page: { html: string; gzipped: Buffer; csp: string; etag: string } | undefined;
+  let page: { html: string; gzipped: Buffer; csp: string } | undefined;
   let prometheusDown: { until: number; reason: string } | undefined;
 
   const authorized = (request: DashboardRequest): boolean => {
@@ -171,8 +171,15 @@ export function createDashboard(config: DashboardConfig): Dashboard {
 
   function pageAnswer(request: DashboardRequest): DashboardAnswer {
     page ??= (() => {
-      const built = buildPage({ title: options.title, dataPath: options.dataPath, sources, refreshSeconds: Math.max(1, Math.min(options.sampleSeconds, 15)), defaultRange: DEFAULT_RANGE });
-      return { ...built, gzipped: gzipSync(built.html, { level: 9 }), etag: `"${createHash('sha256').update(built.html).digest('base64url').slice(0, 20)}"` };
+      const built = buildPage({
+        title: options.title,
+        dataPath: options.dataPath,
+        sources,
+        refreshSeconds: Math.max(1, Math.min(options.sampleSeconds, 15)),
+        // In-process history starts with the page: 5 minutes fill soon. Prometheus has the past.
+        defaultRange: sources[0] === 'memory' ? 300 : 3600,
+      });
+      return { ...built, gzipped: gzipSync(built.html, { level: 9 }) };
     })();
     const zipped = /\bgzip\b/.test(request.acceptEncoding ?? '');
     const headers: Record<string, string> = {
@@ -180,7 +187,6 @@ export function createDashboard(config: DashboardConfig): Dashboard {
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': page.csp,
       vary: 'Accept-Encoding',
-      etag: page.etag,
     };
     if (zipped) headers['content-encoding'] = 'gzip';
     return { status: 200, headers, body: request.method === 'HEAD' ? '' : zipped ? page.gzipped : page.html };

@@ -33,7 +33,8 @@ describe('KPI SQL panels', () => {
     kpi.record('bad_inference');
     kpi.record('page_view');
     expect(await kpi.flush()).toBe(true);
-    const { charts, notice } = await new KpiMinutes(kpi).charts(300);
+    // Read as if a minute later: the events' minute is then complete (the one in progress is scaled).
+    const { charts, notice } = await new KpiMinutes(kpi).charts(300, Date.now() + MINUTE);
     expect(notice).toBeUndefined();
     const accuracy = charts.find((chart) => chart.id === 'accuracy')!;
     expect(accuracy.time).toHaveLength(6);
@@ -64,6 +65,14 @@ describe('KPI SQL panels', () => {
     await minutes.charts(3600, NOW + 6000);
     expect(calls).toHaveLength(3);
     expect(calls[2]![0]).toBe(NOW - 30_000 - 3 * MINUTE);
+  });
+
+  it('hides the minute in progress for 15 s, then scales its counts to a whole minute', async () => {
+    const rows = [{ minute: NOW - 30_000, event: 'good_inference', n: 3 }, { minute: NOW - 30_000, event: 'bad_inference', n: 1 }];
+    const early = await new KpiMinutes(fakeKpi(rows).kpi).charts(300, NOW - 20_000);
+    expect(early.charts.map((chart) => chart.series.map((line) => line.values.at(-1)))).toEqual([[null], [null, null]]);
+    const later = await new KpiMinutes(fakeKpi(rows).kpi).charts(300, NOW);
+    expect(later.charts.map((chart) => chart.series.map((line) => line.values.at(-1)))).toEqual([[0.75], [6, 2]]);
   });
 
   it('keeps what it has and says so when the store fails; nothing without a query method', async () => {

@@ -18,6 +18,8 @@ const RECENT_MS = 3 * MINUTE;
 const REFRESH_MS = 5000;
 /** Event names shown as lines; the rest are summed. */
 const EVENT_LINES = 8;
+/** The minute in progress is drawn once this much of it has passed (scaled up to a full minute). */
+const PARTIAL_MS = 15_000;
 /** The labelled predictions accuracy is computed from, as in the Grafana panel. */
 const GOOD = 'good_inference';
 const BAD = 'bad_inference';
@@ -106,6 +108,11 @@ export class KpiMinutes {
     const minutes: number[] = [];
     for (let minute = from; minute <= now; minute += MINUTE) minutes.push(minute);
     const rows = minutes.map((minute) => this.minutes.get(minute));
+    // The minute in progress would always end the lines with a drop (and a noisy accuracy):
+    // hidden for its first seconds, then its counts scaled to a whole minute.
+    const elapsed = now - floorMinute(now);
+    const scale = (count: number, index: number): number | null =>
+      index < minutes.length - 1 ? count : elapsed < PARTIAL_MS ? null : round((count * MINUTE) / elapsed);
     const time = minutes.map((minute) => minute / 1000);
     const totals = new Map<string, number>();
     for (const events of rows) for (const [event, count] of events ?? []) totals.set(event, (totals.get(event) ?? 0) + count);
@@ -113,14 +120,14 @@ export class KpiMinutes {
     const ranked = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([event]) => event);
     const shown = ranked.length > EVENT_LINES ? ranked.slice(0, EVENT_LINES - 1) : ranked;
     const rest = ranked.slice(shown.length);
-    const series = shown.map((event) => ({ name: event, values: rows.map((events) => events?.get(event) ?? 0) }));
-    if (rest.length > 0) series.push({ name: '(other)', values: rows.map((events) => rest.reduce((sum, event) => sum + (events?.get(event) ?? 0), 0)) });
+    const series = shown.map((event) => ({ name: event, values: rows.map((events, index) => scale(events?.get(event) ?? 0, index)) }));
+    if (rest.length > 0) series.push({ name: '(other)', values: rows.map((events, index) => scale(rest.reduce((sum, event) => sum + (events?.get(event) ?? 0), 0), index)) });
     const charts: ChartData[] = [];
     if (totals.has(GOOD) || totals.has(BAD)) {
-      const accuracy = rows.map((events) => {
+      const accuracy = rows.map((events, index) => {
         const good = events?.get(GOOD) ?? 0;
         const labelled = good + (events?.get(BAD) ?? 0);
-        return labelled > 0 ? round(good / labelled) : null;
+        return labelled > 0 && scale(1, index) !== null ? round(good / labelled) : null;
       });
       charts.push({ id: 'accuracy', time, series: [{ name: 'accuracy', values: accuracy }] });
     }

@@ -1,4 +1,11 @@
-/** Points per series at most: long ranges are thinned (in-process) or stepped (Prometheus) to fit. */
+/**
+ * Points per series at most: long ranges are thinned (in-process) or stepped (Prometheus) to fit.
+ *
+ * @example
+ * ```ts
+ * const step = Math.ceil(range / MAX_POINTS);
+ * ```
+ */
 export const MAX_POINTS = 300;
 
 /**

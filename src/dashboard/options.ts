@@ -60,7 +60,15 @@ export interface DashboardConfig extends DashboardOptions {
   readonly prefix?: string;
 }
 
-/** Options with defaults filled in, validated once. */
+/**
+ * Options with defaults filled in, validated once.
+ *
+ * @example
+ * ```ts
+ * const resolved: ResolvedDashboardOptions = resolveDashboardOptions({ registry, sampleSeconds: 1 });
+ * resolved.historySamples; // 3601
+ * ```
+ */
 export interface ResolvedDashboardOptions {
   readonly registry: Registry;
   readonly token: string | undefined;

@@ -18,6 +18,8 @@ export interface Panel {
   readonly description: string;
   /** Fixed y range top (ratios that cannot exceed 1). */
   readonly max?: number;
+  /** Two grid columns wide on screens with room for it. */
+  readonly wide?: boolean;
 }
 
 /**
@@ -31,23 +33,23 @@ export interface Panel {
  * ```
  */
 export const PANELS: readonly Panel[] = [
-  { id: 'requests', section: 'Traffic', title: 'Request rate by route', unit: 'reqps', description: 'Requests per second per route template (http_requests_total), the busiest routes first. Unmatched requests share the route __unmatched__.' },
-  { id: 'status', section: 'Traffic', title: 'Responses by status code', unit: 'reqps', description: 'Responses per second by HTTP status code across all routes.' },
-  { id: 'errors', section: 'Traffic', title: 'Error ratio (5xx)', unit: 'ratio', description: 'Share of responses with a 5xx status, over all routes and for the routes that had any.' },
-  { id: 'inflight', section: 'Traffic', title: 'Requests in flight', unit: 'count', description: 'Requests being processed right now, by HTTP method (http_requests_in_flight).' },
+  { id: 'requests', section: 'Traffic and errors', wide: true, title: 'Request rate by route', unit: 'reqps', description: 'Requests per second per route template (http_requests_total), the busiest routes first. Unmatched requests share the route __unmatched__.' },
+  { id: 'status', section: 'Traffic and errors', title: 'Responses by status code', unit: 'reqps', description: 'Responses per second by HTTP status code across all routes.' },
+  { id: 'errors', section: 'Traffic and errors', title: 'Error ratio (5xx)', unit: 'ratio', description: 'Share of responses with a 5xx status, over all routes and for the routes that had any.' },
+  { id: 'exceptions', section: 'Traffic and errors', title: 'Exceptions by type', unit: 'perSecond', description: 'Unhandled exceptions per second by exception class (http_exceptions_total). Anything above zero deserves a look.' },
+  { id: 'inflight', section: 'Traffic and errors', title: 'Requests in flight', unit: 'count', description: 'Requests being processed right now, by HTTP method (http_requests_in_flight).' },
   { id: 'latency', section: 'Latency', title: 'Latency p50 / p95 / p99', unit: 'seconds', description: 'Request duration percentiles over all routes, from the http_request_duration_seconds histogram.' },
   { id: 'latencyRoutes', section: 'Latency', title: 'Latency p95 by route', unit: 'seconds', description: '95th percentile request duration per route, the busiest routes first.' },
-  { id: 'exceptions', section: 'Latency', title: 'Exceptions by type', unit: 'perSecond', description: 'Unhandled exceptions per second by exception class (http_exceptions_total). Anything above zero deserves a look.' },
-  { id: 'accuracy', section: 'Model and KPI events', title: 'Model accuracy per minute', unit: 'ratio', max: 1, description: 'good / (good + bad) labelled predictions per minute, from the events table of the KPI store.' },
-  { id: 'eventsByType', section: 'Model and KPI events', title: 'Stored events per minute by type', unit: 'count', description: 'Rows written to the events table per minute, by event name (KPI store SQL).' },
-  { id: 'kpiEvents', section: 'Model and KPI events', title: 'KPI events per second', unit: 'perSecond', description: 'Business events recorded per second by name (kpi_events_total), counted at once, before they reach the store.' },
+  { id: 'processing', section: 'Latency', title: 'Inference processing time p50 / p95', unit: 'seconds', description: 'How long the model takes per inference (inference_processing_duration_seconds).' },
+  { id: 'accuracy', section: 'Model and KPI events', wide: true, title: 'Model accuracy per minute', unit: 'ratio', max: 1, description: 'good / (good + bad) labelled predictions per minute, from the events table of the KPI store.' },
+  { id: 'eventsByType', section: 'Model and KPI events', title: 'Stored events per minute by type', unit: 'count', description: 'Rows written to the events table per minute, by event name (KPI store SQL). The minute in progress is scaled up from its elapsed part.' },
+  { id: 'kpiEvents', section: 'Model and KPI events', wide: true, title: 'KPI events per second', unit: 'perSecond', description: 'Business events recorded per second by name (kpi_events_total), counted at once, before they reach the store.' },
   { id: 'active', section: 'Model and KPI events', title: 'Active inferences', unit: 'count', description: 'Inferences started and not yet fetched (inference_active). A steady climb means results are never collected or workers are stuck.' },
-  { id: 'processing', section: 'Model and KPI events', title: 'Inference processing time p50 / p95', unit: 'seconds', description: 'How long the model takes per inference (inference_processing_duration_seconds).' },
   { id: 'cpu', section: 'Runtime', title: 'CPU', unit: 'ratio', description: 'CPU time used per second of wall time, user and system (1 = one full core).' },
   { id: 'memory', section: 'Runtime', title: 'Memory', unit: 'bytes', description: 'Resident set size, V8 heap used and total, and memory held outside the heap (buffers).' },
   { id: 'eventloop', section: 'Runtime', title: 'Event-loop lag', unit: 'seconds', description: 'How late timers fire: mean and p99 event-loop delay. Every request waits at least this long.' },
   { id: 'kpiQueue', section: 'KPI pipeline', title: 'KPI queue depth', unit: 'count', description: 'KPI events buffered in memory, waiting for the next batch write to the store.' },
-  { id: 'kpiFlow', section: 'KPI pipeline', title: 'KPI events written, dropped and failed flushes', unit: 'perSecond', description: 'Events written to the store per second, events dropped per second by reason, and failed batch writes per second.' },
+  { id: 'kpiFlow', section: 'KPI pipeline', wide: true, title: 'KPI events written, dropped and failed flushes', unit: 'perSecond', description: 'Events written to the store per second, events dropped per second by reason, and failed batch writes per second.' },
 ];
 
 /** Warn and bad thresholds of a tile; `below` when low values are the bad ones. */

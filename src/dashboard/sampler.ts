@@ -1,11 +1,17 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ResolvedDashboardOptions } from './options.js';
-import { readRegistry, type SampleWriter } from './snapshot.js';
+import { readRegistry, type KeyMemo, type SampleWriter } from './snapshot.js';
 
 /**
  * Where each value of a sample lives: key -> first column. A histogram takes
  * one column per bucket. Samples share a layout until a new key (a new route,
  * status, event...) appears; then the next samples get a longer copy.
+ *
+ * @example
+ * ```ts
+ * const layout = new Layout().extendedWith(new Map([['all', 1], ['hist', 12]]));
+ * layout.columns.get('hist'); // 1
+ * ```
  */
 export class Layout {
   readonly columns: ReadonlyMap<string, number>;
@@ -74,14 +80,21 @@ class Accumulator implements SampleWriter {
   readonly widths = new Map<string, number>();
   private readonly sums = new Map<string, Float64Array>();
 
-  add(key: string, value: number, offset = 0, width = 1): void {
-    let sums = this.sums.get(key);
-    if (sums === undefined) {
-      sums = new Float64Array(width);
-      this.sums.set(key, sums);
-      this.widths.set(key, width);
-    }
-    sums[offset] = sums[offset]! + value;
+  add(key: string, value: number): void {
+    const sums = this.sums.get(key) ?? this.create(key, 1);
+    sums[0] = sums[0]! + value;
+  }
+
+  addAll(key: string, values: ArrayLike<number>): void {
+    const sums = this.sums.get(key) ?? this.create(key, values.length);
+    for (let index = 0; index < sums.length; index++) sums[index] = sums[index]! + (values[index] ?? 0);
+  }
+
+  private create(key: string, width: number): Float64Array {
+    const sums = new Float64Array(width);
+    this.sums.set(key, sums);
+    this.widths.set(key, width);
+    return sums;
   }
 
   write(layout: Layout): Float64Array {
@@ -114,6 +127,7 @@ export class Sampler {
   private head = 0;
   private count = 0;
   private layout = new Layout();
+  private readonly keys: KeyMemo = new WeakMap();
   private timer: NodeJS.Timeout | undefined;
   private delay: IntervalHistogram | undefined;
 
@@ -147,7 +161,7 @@ export class Sampler {
   sample(now = Date.now()): void {
     try {
       const accumulator = new Accumulator();
-      readRegistry(this.options, accumulator, (family, value, cap) => this.fold(family, value, cap));
+      readRegistry(this.options, accumulator, (family, value, cap) => this.fold(family, value, cap), this.keys);
       this.readProcess(accumulator);
       this.layout = this.layout.extendedWith(accumulator.widths);
       this.push(new Sample(now, this.layout, accumulator.write(this.layout)));
@@ -219,7 +233,21 @@ export class Sampler {
   }
 }
 
-/** Where routes beyond `maxRoutes` are summed. */
+/**
+ * Where routes beyond `maxRoutes` are summed.
+ *
+ * @example
+ * ```ts
+ * data.routes.find((row) => row.route === OTHER_ROUTES);
+ * ```
+ */
 export const OTHER_ROUTES = '(other routes)';
-/** Where other capped families (statuses, exception types, events) are summed. */
+/**
+ * Where other capped families (statuses, exception types, events) are summed.
+ *
+ * @example
+ * ```ts
+ * sample.value(`s:${OTHER}`);
+ * ```
+ */
 export const OTHER = '(other)';

@@ -1,6 +1,6 @@
 import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
-import type { Histogram, HistogramSeries } from '../core/histogram.js';
+import type { Histogram } from '../core/histogram.js';
 import type { Metric, Series } from '../core/metric.js';
 import type { ResolvedDashboardOptions } from './options.js';
 
@@ -14,14 +14,34 @@ import type { ResolvedDashboardOptions } from './options.js';
  * ```
  */
 export interface SampleWriter {
-  add(key: string, value: number, offset?: number, width?: number): void;
+  add(key: string, value: number): void;
+  /** Adds `values` element-wise into the `values.length` columns of `key` (histogram buckets). */
+  addAll(key: string, values: ArrayLike<number>): void;
 }
 
-/** Maps a label value to itself or to its family's overflow bucket (bounded families). */
+/**
+ * Maps a label value to itself or to its family's overflow bucket (bounded families).
+ *
+ * @example
+ * ```ts
+ * const keepAll: Folder = (_family, value) => value;
+ * ```
+ */
 export type Folder = (family: string, value: string, cap: number) => string;
 
-/** Caps of the families besides routes (statuses, exception types, KPI events). */
-const FAMILY_CAP = 12;
+/**
+ * The sample keys of a series, worked out once: label values never change and
+ * folding is sticky, so a large registry costs a WeakMap lookup per series.
+ *
+ * @example
+ * ```ts
+ * const memo: KeyMemo = new WeakMap();
+ * ```
+ */
+export type KeyMemo = WeakMap<Series, readonly string[]>;
+
+/** Caps of the families besides routes (statuses, exception types, KPI events): with `(other)`, 12 lines. */
+const FAMILY_CAP = 11;
 
 /**
  * The metric names the dashboard reads, with the adapters' prefix applied.
@@ -65,7 +85,7 @@ function labelAt(series: Series, index: number, fallback: string): string {
  * readRegistry(options, accumulator, (family, value) => value);
  * ```
  */
-export function readRegistry(options: ResolvedDashboardOptions, writer: SampleWriter, fold: Folder): void {
+export function readRegistry(options: ResolvedDashboardOptions, writer: SampleWriter, fold: Folder, memo: KeyMemo): void {
   const { registry, maxRoutes } = options;
   const names = metricNames(options.prefix);
   const metric = (name: string, type: string): AnyMetric | undefined => {
@@ -78,26 +98,26 @@ export function readRegistry(options: ResolvedDashboardOptions, writer: SampleWr
     const route = requests.labelNames.indexOf('route');
     const status = requests.labelNames.indexOf('status');
     for (const series of requests.series as CounterSeries[]) {
-      const routeName = fold('route', labelAt(series, route, 'all routes'), maxRoutes);
-      const code = labelAt(series, status, '');
-      writer.add('all', series.value);
-      writer.add(`r:${routeName}`, series.value);
-      if (code.startsWith('5')) {
-        writer.add('all5', series.value);
-        writer.add(`e:${routeName}`, series.value);
+      let keys = memo.get(series);
+      if (keys === undefined) {
+        const routeName = fold('route', labelAt(series, route, 'all routes'), maxRoutes);
+        const code = labelAt(series, status, '');
+        const fresh = ['all', `r:${routeName}`];
+        if (code.startsWith('5')) fresh.push('all5', `e:${routeName}`);
+        if (code !== '') fresh.push(`s:${fold('status', code, FAMILY_CAP)}`);
+        memo.set(series, (keys = fresh));
       }
-      if (code !== '') writer.add(`s:${fold('status', code, FAMILY_CAP)}`, series.value);
+      for (const key of keys) writer.add(key, series.value);
     }
   }
 
   const duration = metric(names.duration, 'histogram') as Histogram<string> | undefined;
   if (duration !== undefined) {
     const route = duration.labelNames.indexOf('route');
-    const width = duration.buckets.length + 1;
     for (const series of duration.series) {
-      const key = `h:${fold('route', labelAt(series, route, 'all routes'), maxRoutes)}`;
-      addBuckets(writer, key, series, width);
-      addBuckets(writer, 'hist', series, width);
+      let keys = memo.get(series);
+      if (keys === undefined) memo.set(series, (keys = [`h:${fold('route', labelAt(series, route, 'all routes'), maxRoutes)}`, 'hist']));
+      for (const key of keys) writer.addAll(key, series.counts);
     }
   }
 
@@ -120,15 +140,7 @@ export function readRegistry(options: ResolvedDashboardOptions, writer: SampleWr
   else sumByLabel(refreshed(metric(names.kpiQueue, 'gauge')), '', () => 'queue', writer);
 
   const processing = metric(names.processing, 'histogram') as Histogram<string> | undefined;
-  if (processing !== undefined) {
-    const width = processing.buckets.length + 1;
-    for (const series of processing.series) addBuckets(writer, 'proc', series, width);
-  }
-}
-
-function addBuckets(writer: SampleWriter, key: string, series: HistogramSeries, width: number): void {
-  const counts = series.counts;
-  for (let index = 0; index < width; index++) writer.add(key, counts[index] ?? 0, index, width);
+  for (const series of processing?.series ?? []) writer.addAll('proc', series.counts);
 }
 
 /** Sums the series of a counter or gauge by one label (or all of them when `label` is ''). */

@@ -13,7 +13,16 @@ import { createKpi } from '../kpi/kpi.js';
 import { pgliteStore } from '../kpi/pglite-store.js';
 import type { DashboardKpi, DashboardOptions } from './options.js';
 
-/** A running app and its traffic. */
+/**
+ * A running app and its traffic.
+ *
+ * @example
+ * ```ts
+ * const run = app.traffic(10_000);
+ * run.stop();
+ * await run.done;
+ * ```
+ */
 export interface TrafficApp {
   readonly url: string;
   readonly registry: Registry;
@@ -28,7 +37,7 @@ export interface TrafficApp {
 /** The parts of examples/inference-api this test uses (imported by path, so the test also runs without it). */
 interface InferenceExample {
   startInferenceApi(options: Record<string, unknown>): Promise<{ url: string; registry: Registry; close(): Promise<void> }>;
-  runTraffic(options: { url: string; durationMs: number; rate: number; driftPerMinute: number; signal: AbortSignal }): Promise<unknown>;
+  runTraffic(options: { url: string; durationMs: number; rate: number; signal: AbortSignal }): Promise<unknown>;
 }
 
 const EXAMPLE = '../../examples/inference-api/index.js';
@@ -62,7 +71,7 @@ export async function startTrafficApp(dashboard: Omit<DashboardOptions, 'kpi'>, 
       registry: api.registry,
       busyRoute: '/inference/start',
       description: 'examples/inference-api with runTraffic()',
-      traffic: (durationMs) => traffic((signal) => example.runTraffic({ url: api.url, durationMs, rate: 40, driftPerMinute: 3, signal }), durationMs),
+      traffic: (durationMs) => traffic((signal) => example.runTraffic({ url: api.url, durationMs, rate: 40, signal }), durationMs),
       close: () => api.close(),
     };
   }

@@ -17,6 +17,11 @@ export const PAGE_SCRIPT = String.raw`
 'use strict';
 (function () {
   var config = JSON.parse(document.getElementById('lookout-config').textContent);
+  // Whole numbers on the y axis of counts (no 0.25 requests in flight).
+  var COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8];
+  // Powers of two on a bytes axis (256 MiB, 512 MiB rather than 238 MiB, 477 MiB).
+  var BYTE_STEPS = [];
+  for (var power = 0; power < 50; power++) BYTE_STEPS.push(Math.pow(2, power));
   var PALETTE = ['#58a6ff', '#3fb950', '#d29922', '#f85149', '#a371f7', '#39c5cf', '#f778ba', '#8d96a3'];
   var $ = function (selector, root) { return (root || document).querySelector(selector); };
   var make = function (tag, className, text) {
@@ -100,9 +105,9 @@ export const PAGE_SCRIPT = String.raw`
       section.title.hidden = true;
       main.appendChild(section.title);
       main.appendChild(section.grid);
-      if (panel.section === 'Latency') main.insertBefore(routesCard(), section.title);
+      if (panel.section === 'Model and KPI events') main.insertBefore(routesCard(), section.title);
     }
-    var card = make('div', 'card');
+    var card = make('div', panel.wide ? 'card wide' : 'card');
     card.dataset.chart = panel.id;
     card.hidden = true;
     var title = make('h3', '', panel.title);
@@ -136,6 +141,13 @@ export const PAGE_SCRIPT = String.raw`
     for (var i = values.length - 1; i >= 0; i--) if (values[i] !== null && values[i] !== undefined) return values[i];
     return null;
   }
+  // The x axis spans the range asked for, or the in-process history when it is shorter (a minute at least).
+  function xRange(holder, chart, time, data) {
+    var end = data.now / 1000;
+    var first = time.length > 0 ? time[0] : end;
+    holder.x0 = chart.time ? Math.min(first, end - data.range) : Math.max(end - data.range, Math.min(first, end - 60));
+    holder.x1 = end;
+  }
   function chartFor(holder, chart, time) {
     var unit = holder.panel.unit;
     var names = chart.series.map(function (s) { return s.name; });
@@ -152,14 +164,19 @@ export const PAGE_SCRIPT = String.raw`
       height: 180,
       padding: [6, 8, 0, 0],
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
-      scales: { y: { range: function (u, min, max) { var top = holder.panel.max || (max > 0 ? max * 1.12 : 1); return [Math.min(0, min), top]; } } },
+      scales: { x: { time: true, range: function () { return [holder.x0, holder.x1]; } }, y: { range: function (u, min, max) { var top = holder.panel.max || (max > 0 ? max * 1.12 : 1); return [Math.min(0, min), top]; } } },
       axes: [
         Object.assign({}, axis),
-        Object.assign({}, axis, { size: 58, values: function (u, splits) { return splits.map(function (v) { return format(unit, v); }); } }),
+        Object.assign({}, axis, { size: 58, values: function (u, splits) { return splits.map(function (v) { return format(unit, v); }); } }, unit === 'count' ? { incrs: COUNT_STEPS } : unit === 'bytes' ? { incrs: BYTE_STEPS } : {}),
       ],
       series: [{}].concat(names.map(function (name, index) {
         var color = PALETTE[index % PALETTE.length];
-        return { label: name, stroke: color, width: 1.6, fill: color + '14', value: function (u, v, si, idx) { return format(unit, idx === null ? lastOf(u.data[si]) : v); } };
+        // A light fill under a few lines; under many it turns to mud.
+        return {
+          label: name, stroke: color, width: 1.6, fill: names.length <= 3 ? color + '14' : undefined,
+          points: { show: function (u) { return u.data[0].length <= 12; } },
+          value: function (u, v, si, idx) { return format(unit, idx === null ? lastOf(u.data[si]) : v); },
+        };
       })),
       legend: { live: true },
     }, data, holder.plot);
@@ -217,6 +234,7 @@ export const PAGE_SCRIPT = String.raw`
       var chart = byId[id];
       holder.card.hidden = !chart;
       if (!chart) return;
+      xRange(holder, chart, chart.time || data.time, data);
       chartFor(holder, chart, chart.time || data.time);
       if (!holder.observed) { observer.observe(holder.plot); holder.observed = true; }
       var points = 0;
@@ -239,7 +257,7 @@ export const PAGE_SCRIPT = String.raw`
     var wait = config.refreshSeconds * 1000;
     fetch(config.dataPath + '?range=' + state.range + '&source=' + state.source, { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (response) {
-        if (response.status === 401) { location.reload(); throw new Error('unauthorized'); }
+        if (response.status === 401) { state.live = false; liveButton.setAttribute('aria-pressed', 'false'); liveButton.textContent = 'Paused'; throw new Error('The data endpoint wants the token: open ' + location.pathname + '?token=… once.'); }
         if (!response.ok) throw new Error('data endpoint answered ' + response.status);
         return response.json();
       })

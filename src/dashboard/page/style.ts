@@ -38,6 +38,7 @@ main{padding:4px 20px 28px}
 .tile.warn .v,.tile.bad .v,td.warn,td.bad{color:var(--level)}
 h2{font-size:12px;font-weight:600;text-transform:uppercase;letter-spacing:.8px;color:var(--muted);margin:22px 0 8px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:12px}
+@media (min-width:800px){.card.wide{grid-column:span 2}}
 .card{background:var(--panel);border:1px solid var(--border);border-radius:8px;padding:10px 12px 6px;min-width:0}
 .card h3{margin:0 0 4px;font-size:13px;font-weight:600}
 .card h3 small{color:var(--muted);font-weight:400;margin-left:6px}
