@@ -143,6 +143,8 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
     const cpu = (variant: Variant): string => `${median(cpuPerRequest[variant]).toFixed(1)} µs CPU per request in the server process`;
     const throughput = (variant: Variant): string => `${median(rps[variant]).toFixed(0)} req/s (${spread(rps[variant])})`;
     const strict = Math.min(median(ratio('kpi', 'bare')), median(ratio('kpi', 'idle')));
+    const added = median(cpuPerRequest.kpi) - median(cpuPerRequest.idle);
+    const addedRecord = median(cpuPerRequest.discard) - median(cpuPerRequest.idle);
     return [
       { what: `Fastify hello-world \`/users/:id\`: bare${PINNED ? ' (servers on CPU 0, load generator on CPU 1)' : ' (unpinned)'}`, result: `${throughput('bare')}; ${cpu('bare')}`, target: '', met: '' },
       { what: 'idle: a PostgreSQL KPI recorder created, nothing recorded (same process footprint as kpi)', result: `${throughput('idle')}; ${kept('idle', 'bare')}; ${cpu('idle')}`, target: '', met: '' },
@@ -152,6 +154,12 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
         result: `${throughput('kpi')}; kept ${kept('kpi', 'bare')}, ${kept('kpi', 'idle')}; ${cpu('kpi')}, plus ${median(dbPerRequest).toFixed(1)} µs in its PostgreSQL backend (${((median(dbSeconds) / SECONDS) * 100).toFixed(0)} % of one CPU during its turns)`,
         target: '≥ 95 % of bare and of idle',
         met: strict >= 0.95 ? 'yes' : 'no',
+      },
+      {
+        what: 'CPU added per request by one `kpi.record` (medians: discard − idle, kpi − idle, and the PostgreSQL backend)',
+        result: `${addedRecord.toFixed(1)} µs without a database, ${added.toFixed(1)} µs with PostgreSQL in the server process (${((added / median(cpuPerRequest.idle)) * 100).toFixed(0)} % of idle's ${median(cpuPerRequest.idle).toFixed(1)} µs), plus ${median(dbPerRequest).toFixed(1)} µs in PostgreSQL`,
+        target: '',
+        met: '',
       },
     ];
   } finally {
