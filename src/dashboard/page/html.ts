@@ -136,7 +136,7 @@ export function buildPage(config: PageConfig): Page {
  */
 export function loginPage(path: string, title: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)} · lookout</title>
-<style>body{font:14px system-ui,sans-serif;background:#0d1117;color:#e1e7ef;display:grid;place-items:center;height:100vh;margin:0}form{background:#151b23;border:1px solid #262f3b;border-radius:10px;padding:24px;display:grid;gap:10px;min-width:300px}input,button{font:inherit;padding:8px;border-radius:6px;border:1px solid #262f3b}button{background:#58a6ff;color:#fff;border:0;cursor:pointer}</style></head>
+<style>body{font:14px system-ui,sans-serif;background:#0d1117;color:#e1e7ef;display:grid;place-items:center;height:100vh;margin:0}form{background:#151b23;border:1px solid #262f3b;border-radius:10px;padding:24px;display:grid;gap:10px;min-width:300px}input,button{font:inherit;padding:8px;border-radius:6px;border:1px solid #262f3b;width:100%;box-sizing:border-box}button{background:#58a6ff;color:#fff;border:0;cursor:pointer}</style></head>
 <body><form method="get" action="${escapeHtml(path)}"><b>lookout · ${escapeHtml(title)}</b><label>Metrics token<br><input name="token" type="password" autocomplete="current-password" required autofocus></label><button>Open the dashboard</button></form></body></html>
 `;
 }

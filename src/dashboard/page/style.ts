@@ -29,10 +29,10 @@ header{position:sticky;top:0;z-index:5;display:flex;flex-wrap:wrap;gap:10px 18px
 #notice{margin:12px 20px 0;padding:8px 12px;border:1px solid color-mix(in srgb,var(--warn) 45%,var(--border));background:color-mix(in srgb,var(--warn) 10%,var(--panel));border-radius:8px}
 #notice[hidden]{display:none}
 main{padding:4px 20px 28px}
-.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(118px,1fr));gap:10px;margin-top:14px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(128px,1fr));gap:10px;margin-top:14px}
 .tile{background:var(--panel);border:1px solid var(--border);border-left:3px solid var(--border);border-radius:8px;padding:8px 12px}
 .tile .k{color:var(--muted);font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.tile .v{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums;margin-top:2px}
+.tile .v{font-size:21px;font-weight:600;font-variant-numeric:tabular-nums;margin-top:2px;white-space:nowrap}
 .ok{--level:var(--ok)}.warn{--level:var(--warn)}.bad{--level:var(--bad)}
 .tile.ok,.tile.warn,.tile.bad{border-left-color:var(--level)}
 .tile.warn .v,.tile.bad .v,td.warn,td.bad{color:var(--level)}
