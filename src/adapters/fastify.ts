@@ -2,7 +2,6 @@ import type { FastifyPluginCallback, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { trackServer } from '../http/channels.js';
 import { pathOf } from '../http/methods.js';
-import { kRoute, type TrackedRequest } from '../http/recorder.js';
 import { RouteMatcher } from '../http/route-matcher.js';
 import { createMetricsHandler } from '../http/serve.js';
 import { createRecorder, type AdapterOptions } from './shared.js';
@@ -35,7 +34,7 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
     templates.add(template);
     const handler = route.handler;
     route.handler = function lookoutRoute(this: unknown, request, reply) {
-      (request.raw as TrackedRequest)[kRoute] = template;
+      recorder.setRoute(request.raw, template);
       return handler.call(this as never, request, reply);
     };
   });

@@ -1,13 +1,13 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { kRecorder, type HttpRecorder, type TrackedRequest } from './recorder.js';
+import { recorders, type HttpRecorder } from './recorder.js';
 
 /**
  * Node's own HTTP diagnostics channels carry the request lifecycle to the
  * recorder: measured on a Fastify hello-world they cost about 1 % of
  * throughput, where a pair of framework hooks costs 6-12 % (DESIGN.md).
  * Both channels are process-wide, so start events are filtered by server and
- * finish events by the recorder mark on the request.
+ * finish events by the recorder that tracks the request.
  */
 interface ChannelMessage {
   request: IncomingMessage;
@@ -36,12 +36,13 @@ function onStart(message: unknown): void {
 
 function onFinish(message: unknown): void {
   const { request, response } = message as ChannelMessage;
-  const recorder = (request as TrackedRequest)[kRecorder];
-  if (recorder === undefined) return;
-  try {
-    recorder.finish(request, response);
-  } catch {
-    recorder.internalError();
+  for (const recorder of recorders) {
+    try {
+      if (recorder.finish(request, response)) return;
+    } catch {
+      recorder.internalError();
+      return;
+    }
   }
 }
 

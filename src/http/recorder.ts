@@ -7,22 +7,23 @@ import { METHODS, methodIndex, pathOf } from './methods.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { HttpMetricSet } from './metric-set.js';
 
-/** Per-request state lives on the request under these symbols (no side tables on the hot path). */
-export const kRecorder = Symbol('lookout.recorder');
-export const kStart = Symbol('lookout.start');
-export const kMethod = Symbol('lookout.method');
-export const kRoute = Symbol('lookout.route');
-export const kBytesWritten = Symbol('lookout.bytesWritten');
-export const kException = Symbol('lookout.exception');
+/**
+ * What the recorder keeps about one request until its response finishes.
+ * It lives in the recorder's map, not on the request: adding properties to
+ * node's request objects changes their hidden class and slows node's own HTTP
+ * code measurably.
+ */
+class RequestState {
+  route: string | undefined = undefined;
+  exception: string | undefined = undefined;
 
-/** A request as the recorder sees it: node's IncomingMessage plus our symbols. */
-export interface TrackedRequest extends IncomingMessage {
-  [kRecorder]?: HttpRecorder;
-  [kStart]?: number;
-  [kMethod]?: number;
-  [kRoute]?: string;
-  [kBytesWritten]?: number;
-  [kException]?: string;
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly start: number,
+    readonly method: number,
+    readonly bytesWritten: number,
+  ) {}
 }
 
 /** Finds the route template of a finished request when the adapter did not set it. */
@@ -71,7 +72,7 @@ export class HttpRecorder {
   private readonly resolveRoute: RouteResolver | undefined;
   private readonly routes = new Map<string, (Map<StatusKey, SeriesHandles> | undefined)[]>();
   private readonly inFlight: (GaugeSeries | undefined)[] = new Array<GaugeSeries | undefined>(METHODS.length).fill(undefined);
-  private readonly active = new Set<ServerResponse>();
+  private readonly live = new Map<IncomingMessage, RequestState>();
   private sweepAt = 1024;
   private readonly headerValues: Set<string>[];
   private readonly exceptionTypes = new Set<string>();
@@ -81,6 +82,7 @@ export class HttpRecorder {
     this.resolveRoute = resolveRoute;
     this.metricSet = new HttpMetricSet(options, () => this.sweep());
     this.headerValues = options.headerLabels.map(() => new Set<string>());
+    recorders.add(this);
   }
 
   /** True when `url` is one of the skipped paths (`/metrics` by default). */
@@ -90,49 +92,59 @@ export class HttpRecorder {
 
   /** Marks a request as tracked and starts its clock. */
   start(req: IncomingMessage, res: ServerResponse): void {
-    const tracked = req as TrackedRequest;
-    if (tracked[kRecorder] !== undefined || this.skips(req.url)) return;
-    tracked[kRecorder] = this;
-    tracked[kStart] = performance.now();
+    if (this.live.has(req) || this.skips(req.url)) return;
+    const bytesWritten = this.options.metrics.responseSize ? req.socket?.bytesWritten ?? 0 : 0;
     const method = methodIndex(req.method);
-    tracked[kMethod] = method;
-    if (this.options.metrics.responseSize) tracked[kBytesWritten] = req.socket?.bytesWritten ?? 0;
+    this.live.set(req, new RequestState(req, res, performance.now(), method, bytesWritten));
     if (this.metricSet.inFlight !== undefined) (this.inFlight[method] ?? this.bindInFlight(method)).inc();
-    this.active.add(res);
-    if (this.active.size >= this.sweepAt) this.sweep();
+    if (this.live.size >= this.sweepAt) this.sweep();
+  }
+
+  /** True while `req` is tracked by this recorder. */
+  tracks(req: IncomingMessage): boolean {
+    return this.live.has(req);
   }
 
   /** Sets the route template of a tracked request. */
   setRoute(req: IncomingMessage, route: string): void {
-    (req as TrackedRequest)[kRoute] = route;
+    const state = this.live.get(req);
+    if (state !== undefined) state.route = route;
   }
 
   /** Remembers the error class name of a failed request (counted when it finishes). */
   exception(req: IncomingMessage, error: unknown): void {
-    const name = error instanceof Error ? error.constructor.name || error.name : typeof error;
-    let type = name.length > 100 ? name.slice(0, 100) : name;
-    if (!this.exceptionTypes.has(type)) {
-      if (this.exceptionTypes.size >= this.options.maxExceptionTypes) type = OTHER;
-      else this.exceptionTypes.add(type);
-    }
-    (req as TrackedRequest)[kException] = type;
+    const state = this.live.get(req);
+    if (state !== undefined) state.exception = this.exceptionType(error);
   }
 
-  /** Records a finished request. Called from the response-finish channel. */
-  finish(req: IncomingMessage, res: ServerResponse): void {
-    const tracked = req as TrackedRequest;
-    const elapsed = (performance.now() - tracked[kStart]!) / 1000;
-    this.active.delete(res);
-    const method = tracked[kMethod]!;
+  private exceptionType(error: unknown): string {
+    const name = error instanceof Error ? error.constructor.name || error.name : typeof error;
+    const type = name.length > 100 ? name.slice(0, 100) : name;
+    if (this.exceptionTypes.has(type)) return type;
+    if (this.exceptionTypes.size >= this.options.maxExceptionTypes) return OTHER;
+    this.exceptionTypes.add(type);
+    return type;
+  }
+
+  /**
+   * Records a finished request; false when the request is not this
+   * recorder's. Called from the response-finish channel.
+   */
+  finish(req: IncomingMessage, res: ServerResponse): boolean {
+    const state = this.live.get(req);
+    if (state === undefined) return false;
+    this.live.delete(req);
+    const elapsed = (performance.now() - state.start) / 1000;
+    const method = state.method;
     this.inFlight[method]?.dec();
     const status = res.statusCode;
-    const handles = this.handlesFor(this.routeOf(tracked, res), method, status, req);
+    const handles = this.handlesFor(this.routeOf(state), method, status, req);
     this.observe(handles, elapsed, this.options.traceId?.(req));
     if (handles.requestSize !== undefined) handles.requestSize.observe(requestBytes(req));
-    if (handles.responseSize !== undefined) handles.responseSize.observe(responseBytes(req, res));
-    const exception = tracked[kException];
-    if (exception !== undefined) this.metricSet.countException(METHODS[method]!, handles.route, exception);
+    if (handles.responseSize !== undefined) handles.responseSize.observe(responseBytes(state));
+    if (state.exception !== undefined) this.metricSet.countException(METHODS[method]!, handles.route, state.exception);
     if (this.options.onRequest !== undefined) this.runHook(req, res, elapsed, handles.route, method, status);
+    return true;
   }
 
   /**
@@ -147,10 +159,7 @@ export class HttpRecorder {
     this.observe(handles, sample.elapsedSeconds, traceId);
     handles.requestSize?.observe(sample.requestBytes >= 0 ? sample.requestBytes : 0);
     handles.responseSize?.observe(sample.responseBytes >= 0 ? sample.responseBytes : 0);
-    if (sample.error !== undefined) {
-      this.exception(headers, sample.error);
-      this.metricSet.countException(METHODS[sample.method]!, handles.route, (headers as TrackedRequest)[kException]!);
-    }
+    if (sample.error !== undefined) this.metricSet.countException(METHODS[sample.method]!, handles.route, this.exceptionType(sample.error));
   }
 
   private observe(handles: SeriesHandles, elapsed: number, traceId: string | undefined): void {
@@ -182,20 +191,17 @@ export class HttpRecorder {
    * (no finish event will come), so the in-flight gauge never drifts.
    */
   sweep(): void {
-    for (const res of this.active) {
-      if (!res.destroyed || res.writableFinished) continue;
-      this.active.delete(res);
-      const req = res.req as TrackedRequest | undefined;
-      const method = req?.[kMethod] ?? 0;
-      this.inFlight[method]?.dec();
-      const route = req === undefined ? this.options.unmatchedRoute : this.routeOf(req, res);
-      this.metricSet.countAborted(METHODS[method]!, route);
+    for (const state of this.live.values()) {
+      if (!state.res.destroyed || state.res.writableFinished) continue;
+      this.live.delete(state.req);
+      this.inFlight[state.method]?.dec();
+      this.metricSet.countAborted(METHODS[state.method]!, this.routeOf(state));
     }
-    this.sweepAt = Math.max(1024, this.active.size * 2);
+    this.sweepAt = Math.max(1024, this.live.size * 2);
   }
 
-  private routeOf(req: TrackedRequest, res: ServerResponse): string {
-    const route = req[kRoute] ?? this.resolveRoute?.(req, res);
+  private routeOf(state: RequestState): string {
+    const route = state.route ?? this.resolveRoute?.(state.req, state.res);
     return route === undefined || route === '' ? this.options.unmatchedRoute : route;
   }
 
@@ -266,14 +272,14 @@ function requestBytes(req: IncomingMessage): number {
   return bytes >= 0 ? bytes : 0;
 }
 
-function responseBytes(req: TrackedRequest, res: ServerResponse): number {
-  const length = res.getHeader('content-length');
+function responseBytes(state: RequestState): number {
+  const length = state.res.getHeader('content-length');
   if (length !== undefined) {
     const bytes = Number(length);
     if (bytes >= 0) return bytes;
   }
   // Chunked responses: what went out on the socket for this response, headers included.
-  const written = (req.socket?.bytesWritten ?? 0) - (req[kBytesWritten] ?? 0);
+  const written = (state.req.socket?.bytesWritten ?? 0) - state.bytesWritten;
   return written > 0 ? written : 0;
 }
 
@@ -288,5 +294,10 @@ function responseBytes(req: TrackedRequest, res: ServerResponse): number {
  * ```
  */
 export function recordException(req: IncomingMessage, error: unknown): void {
-  (req as TrackedRequest)[kRecorder]?.exception(req, error);
+  for (const recorder of recorders) {
+    if (recorder.tracks(req)) recorder.exception(req, error);
+  }
 }
+
+/** Every recorder of this process; the finish channel asks each in turn (there is usually one). */
+export const recorders = new Set<HttpRecorder>();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectionString, PG_URL, pgReachable, randomPassword, uniqueName } from '../../test/provision/pg.js';
+import { connectionString, PG_URL, pgReachable, randomPassword, uniqueName } from '../../test/support/pg.js';
 import { hasCommand, probe } from '../../test/support/e2e.js';
 import { migrate } from '../kpi/schema.js';
 import { resolveProvisionOptions } from './options.js';

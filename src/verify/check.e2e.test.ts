@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInferenceApi, type InferenceApi } from '../../examples/inference-api/app.js';
 import { runTraffic } from '../../examples/inference-api/traffic.js';
-import { connectionString, PG_URL, pgReachable, randomPassword, uniqueName } from '../../test/provision/pg.js';
+import { connectionString, PG_URL, pgReachable, randomPassword, uniqueName } from '../../test/support/pg.js';
 import { hasCommand, probe } from '../../test/support/e2e.js';
 import type { CliIo } from '../cli/command.js';
 import { runCli } from '../cli/run.js';

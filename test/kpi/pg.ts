@@ -1,6 +1,6 @@
 /**
- * PostgreSQL helpers for the KPI end-to-end tests: the server URL, a probe,
- * and a schema of its own per test (files run in parallel).
+ * PostgreSQL helpers for the KPI end-to-end tests: the shared ones from
+ * test/support/pg.ts, an admin pool and a row counter.
  *
  * @example
  * ```ts
@@ -8,29 +8,10 @@
  * const schema = uniqueName('faults');
  * ```
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { PG_URL } from '../support/pg.js';
 
-export const PG_URL = process.env['LOOKOUT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const PG_HOST = new URL(PG_URL).hostname;
-export const PG_PORT = Number(new URL(PG_URL).port || 5432);
-
-/** True when the test server answers within 3 s. */
-export async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** A lower-case SQL name unique to this run, e.g. `kpi_faults_1234_9f3a`. */
-export function uniqueName(purpose: string): string {
-  return `kpi_${purpose}_${process.pid}_${randomBytes(3).toString('hex')}`;
-}
+export { PG_URL, PG_HOST, PG_PORT, pgReachable, uniqueName } from '../support/pg.js';
 
 /** An admin pool for checks and clean-up. */
 export function adminPool(): pg.Pool {

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL helpers for the provisioning and verification end-to-end tests.
+ * PostgreSQL helpers shared by the end-to-end tests (KPI, provisioning, verification).
  *
  * @example
  * ```ts
@@ -18,6 +18,9 @@ import pg from 'pg';
  * ```
  */
 export const PG_URL = process.env['LOOKOUT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Host and port of PG_URL (for proxies in front of it). */
+export const PG_HOST = new URL(PG_URL).hostname;
+export const PG_PORT = Number(new URL(PG_URL).port || 5432);
 
 /**
  * True when the test server answers within 3 s.
