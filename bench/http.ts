@@ -11,6 +11,8 @@ import { emit, median, ROUNDS, SECONDS, spread, startServer, stopServer } from '
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = ['bare', 'lookout', 'peer'] as const;
+/** V8 flags for every server process alike (e.g. a fixed young generation, so GC sizing is no variable). */
+const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
 const PEERS: Record<string, string> = {
   fastify: 'fastify-metrics 12',
   express: 'express-prom-bundle 8',
@@ -28,7 +30,7 @@ async function load(port: number, seconds: number): Promise<number> {
 export async function runHttpBench(): Promise<string[]> {
   const rows: string[] = [];
   for (const framework of FRAMEWORKS) {
-    const servers = await Promise.all(VARIANTS.map((variant) => startServer('bench/servers/hello.ts', [framework, variant])));
+    const servers = await Promise.all(VARIANTS.map((variant) => startServer('bench/servers/hello.ts', [framework, variant], NODE_FLAGS)));
     const throughput: Record<string, number[]> = { bare: [], lookout: [], peer: [] };
     try {
       for (const { port } of servers) await load(port, 1); // warm-up (JIT)

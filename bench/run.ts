@@ -35,8 +35,8 @@ if (only.has('http')) {
   await writeSection('http', [
     '## HTTP throughput: hello-world `/users/:id`, bare vs + lookout vs + the usual peer',
     '',
-    `${machine}. Each variant is its own server process; autocannon (50 connections) runs in the benchmark process on 127.0.0.1. ${ROUNDS} rounds of ${SECONDS} s per variant after a 1 s warm-up, the order rotated every round; median req/s with min–max spread, and the ratio to bare (per-round ratios in brackets).`,
-    'Reproduce: `BENCH_ONLY=http npm run bench` (or `npx tsx bench/http.ts`; `BENCH_FRAMEWORKS=fastify` for one).',
+    `${machine}. Each variant is its own server process${process.env['BENCH_NODE_FLAGS'] ? ` started with \`${process.env['BENCH_NODE_FLAGS']}\` (a fixed young generation: without it, bare Fastify measured ~14 % *slower* than with lookout, because V8 sizes the young generation by what a process allocates)` : ''}; autocannon (50 connections) runs in the benchmark process on 127.0.0.1. ${ROUNDS} rounds of ${SECONDS} s per variant after a 1 s warm-up, the order rotated every round; median req/s with min–max spread, and the ratio to bare (per-round ratios in brackets).`,
+    `Reproduce: \`${process.env['BENCH_NODE_FLAGS'] ? `BENCH_NODE_FLAGS="${process.env['BENCH_NODE_FLAGS']}" ` : ''}BENCH_ONLY=http npm run bench\` (or \`npx tsx bench/http.ts\`; \`BENCH_FRAMEWORKS=fastify\` for one).`,
     '',
     ...HTTP_TABLE_HEADER,
     ...rows,

@@ -12,6 +12,8 @@ type Variant = 'bare' | 'lookout' | 'peer';
 
 const framework = process.argv[2] as Framework;
 const variant = process.argv[3] as Variant;
+/** Extra lookout options for experiments, e.g. BENCH_LOOKOUT_OPTIONS='{"exemplars":false}'. */
+const extra = JSON.parse(process.env['BENCH_LOOKOUT_OPTIONS'] ?? '{}') as Record<string, unknown>;
 
 async function fastifyServer(): Promise<http.Server> {
   const { default: Fastify } = await import('fastify');
@@ -76,7 +78,7 @@ async function nodeServer(): Promise<http.Server> {
   };
   if (variant === 'lookout') {
     const { instrument } = await import('../../src/adapters/node.js');
-    return http.createServer(instrument(hello, { registry: new Registry(), routes: ['/users/:id'] }));
+    return http.createServer(instrument(hello, { registry: new Registry(), routes: ['/users/:id'], ...extra }));
   }
   if (variant === 'peer') {
     // prom-client wired by hand, the way its README shows.
