@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { hasCommand, probe } from '../../test/support/e2e.js';
 import { Registry } from './registry.js';
 import { registerRuntimeMetrics } from './runtime.js';
+import { seededRandom as random } from '../../test/support/random.js';
 
 /** Debian's interpreter, which has python3-prometheus-client (not a pyenv one on PATH). */
 const PYTHON = '/usr/bin/python3';
@@ -193,17 +194,6 @@ describe.skipIf(!hasParser)('strict OpenMetrics parser (python3-prometheus-clien
   });
 });
 
-/** Deterministic PRNG (mulberry32); the seed is printed so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomLabelValue(next: () => number): string {
   const roll = next();

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SlidingQuantiles } from './quantiles.js';
+import { seededRandom as random } from '../../test/support/random.js';
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The observation the sketch targets: rank q * (n - 1), rounded down. */
 function exact(sorted: readonly number[], q: number): number {
