@@ -84,8 +84,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
   const viaProxy = new URL(databaseUrl);
   viaProxy.port = String(proxy.port);
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
   const { child, port } = await startServer('bench/servers/soak-app.ts', [viaProxy.toString(), schema], ['--expose-gc']);
   const base = `http://127.0.0.1:${port}`;
   const started = Date.now();
@@ -118,7 +116,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const requests = await traffic;
     await Promise.all([monitor, outage]);
     const closed = (await (await fetch(`${base}/debug/close`, { method: 'POST' })).json()) as { flushed: boolean; kpi: State['kpi'] };
-    await admin.end().catch(() => undefined);
     const reader = new pg.Client({ connectionString: databaseUrl });
     await reader.connect();
     const { rows } = await reader.query<{ rows: string; ids: string }>(`SELECT count(*) AS rows, count(DISTINCT id) AS ids FROM "${schema}".events`);
@@ -150,7 +147,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   } finally {
     await stopServer(child);
     await proxy.stop();
-    await admin.end().catch(() => undefined);
   }
 }
 
