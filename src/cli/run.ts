@@ -28,6 +28,11 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
     io.err(`lookout: unknown command ${JSON.stringify(name)}\n\n${HELP}`);
     return 2;
   }
+  // Every command answers --help the same way, before its own flags are parsed.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.usage);
+    return 0;
+  }
   try {
     return await command.run(rest, io);
   } catch (error) {

@@ -69,10 +69,6 @@ export const check: CliCommand = {
   usage,
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS, usage);
-    if (values.help === true) {
-      io.out(usage);
-      return 0;
-    }
     const sources = [values.target !== undefined, values['prometheus-url'] !== undefined, values.static === true].filter(Boolean).length;
     if (sources !== 1) throw usageError('give exactly one of --target, --prometheus-url or --static', usage);
     const deploy = resolve(io.cwd, values.deploy ?? 'deploy');

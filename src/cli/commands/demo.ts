@@ -62,10 +62,6 @@ export const demo: CliCommand = {
   usage,
   async run(argv, io) {
     const { values } = parseFlags(argv, DEMO_FLAGS, usage);
-    if (values.help === true) {
-      io.out(usage);
-      return 0;
-    }
     for (const flag of ['port', 'rate'] as const) {
       const text = values[flag];
       if (text !== undefined && (text === '' || !Number.isInteger(Number(text)) || Number(text) < (flag === 'port' ? 0 : 1) || Number(text) > (flag === 'port' ? 65535 : 10_000))) {

@@ -56,10 +56,6 @@ export const init: CliCommand = {
   usage,
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS, usage);
-    if (values.help === true) {
-      io.out(usage);
-      return 0;
-    }
     if (values.dir === undefined || values.dir === '') throw usageError('--dir <project> is required', usage);
     const dir = resolve(io.cwd, values.dir);
     if (!(await isDirectory(dir))) throw usageError(`--dir ${values.dir}: no such folder (init adds lookout to an existing project)`, usage);

@@ -40,10 +40,6 @@ export const provision: CliCommand = {
   usage,
   async run(argv, io) {
     const { values } = parseFlags(argv, { out: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, usage);
-    if (values.help === true) {
-      io.out(usage);
-      return 0;
-    }
     if (values.out === undefined || values.out === '') throw usageError('--out <dir> is required', usage);
     const outDir = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
     let configPath = values.config === undefined ? undefined : resolve(io.cwd, values.config);
