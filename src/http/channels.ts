@@ -80,5 +80,7 @@ export function trackServer(server: Server, recorder: HttpRecorder): () => void 
   servers.set(server, recorder);
   return () => {
     if (servers.get(server) === recorder) servers.delete(server);
+    // A closed app's recorder no longer takes part in finish events.
+    recorders.delete(recorder);
   };
 }
