@@ -31,3 +31,7 @@ export {
 export { trackConnections, trackPool, type PoolStatsLike } from './connections.js';
 export type { KpiFastifyPlugin, KpiExpressMiddleware, KpiHonoMiddleware, FastifyInstanceLike, HonoContextLike } from './frameworks.js';
 export { createIdGenerator } from './ids.js';
+export {
+  partitionEvents, partitionedEventsSql, partitionedEventsStatements, partitionFunctions, listEventPartitions, maintainEventPartitions, timescaleEventsSql,
+  type PartitionInterval, type PartitionOptions, type EventPartition, type MaintainOptions, type TimescaleOptions,
+} from './partitioning.js';

@@ -32,8 +32,12 @@ export interface PgStoreOptions extends PgConnectionOptions, EventsLocation {
   /**
    * `on-retry` (default): a batch's first attempt is one atomic `COPY` into
    * the table; any later attempt, whose predecessor may have committed, goes
-   * through a temporary staging table and `INSERT ... ON CONFLICT (id) DO NOTHING`.
-   * `always`: every batch takes the staging path.
+   * through a temporary staging table and `INSERT ... ON CONFLICT DO NOTHING`.
+   * `always`: every batch takes the staging path. The conflict has no target so that it
+   * matches the table's key whatever it is: `PRIMARY KEY (id)` of migration 1, or
+   * `(id, creation_time)` of a partitioned table or TimescaleDB hypertable (a key there must
+   * hold the partitioning column; a retried row has the same id and time, so it still conflicts).
+   * Lookout's tables have no other unique constraint.
    */
   readonly dedupe?: 'on-retry' | 'always';
   /** Run the migrations on open (default true). */
@@ -174,7 +178,7 @@ export class PgStore implements KpiStore {
     }
     await client.query('BEGIN');
     await this.copyIn(client, `COPY ${STAGING} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, batch);
-    await client.query(`INSERT INTO ${this.names.events} (${COPY_COLUMNS}) SELECT ${COPY_COLUMNS} FROM ${STAGING} ON CONFLICT (id) DO NOTHING`);
+    await client.query(`INSERT INTO ${this.names.events} (${COPY_COLUMNS}) SELECT ${COPY_COLUMNS} FROM ${STAGING} ON CONFLICT DO NOTHING`);
     await client.query('COMMIT');
   }
 
