@@ -67,17 +67,30 @@ function postgresService(options: ResolvedProvisionOptions) {
   };
 }
 
+/**
+ * The Prometheus container's command line, reading `configFile` from the mounted `prometheus/`
+ * folder (the scaling overlays swap in `prometheus.<store>.yml`).
+ *
+ * @example
+ * ```ts
+ * prometheusCommand('prometheus.mimir.yml')[0]; // '--config.file=/etc/prometheus/prometheus.mimir.yml'
+ * ```
+ */
+export function prometheusCommand(configFile = 'prometheus.yml'): string[] {
+  return [
+    `--config.file=/etc/prometheus/${configFile}`,
+    '--storage.tsdb.path=/prometheus',
+    // Longer than the SLO period so "error budget left" sees the whole period.
+    '--storage.tsdb.retention.time=35d',
+  ];
+}
+
 function prometheusService(options: ResolvedProvisionOptions) {
   const secret = metricsSecret(options);
   return {
     image: options.compose.prometheusImage,
     restart: 'unless-stopped',
-    command: [
-      '--config.file=/etc/prometheus/prometheus.yml',
-      '--storage.tsdb.path=/prometheus',
-      // Longer than the SLO period so "error budget left" sees the whole period.
-      '--storage.tsdb.retention.time=35d',
-    ],
+    command: prometheusCommand(),
     volumes: ['./prometheus:/etc/prometheus:ro', 'prometheus-data:/prometheus'],
     ...(secret === undefined ? {} : { secrets: [secret] }),
     depends_on: { api: { condition: 'service_started' } },

@@ -48,5 +48,8 @@ const KNOWN_KEYS = new Set<string>([
   'durationBuckets',
   'slo',
   'datasources',
+  'remoteWrite',
+  'externalLabels',
+  'events',
   'compose',
 ] satisfies (keyof ProvisionOptions)[]);

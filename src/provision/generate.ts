@@ -1,5 +1,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { partitionedEventsSql, timescaleEventsSql } from '../kpi/partitioning.js';
 import { composeFile, envExample } from './compose.js';
 import { apiOverviewDashboard } from './dashboards/api-overview.js';
 import { dashboardContext } from './dashboards/common.js';
@@ -15,6 +16,7 @@ import { operationsAlertGroup } from './prometheus/ops-rules.js';
 import { SLO_TEST_PLANS, sloRuleTests } from './prometheus/slo-rule-tests.js';
 import { burnRateAlertGroup, sliRecordingGroup } from './prometheus/slo-rules.js';
 import { number } from './promql.js';
+import { mimirConfig, SCALING_STORES, scalingComposeOverlay, scalingPrometheusConfig, type ScalingStore } from './scaling.js';
 import { GENERATED_NOTICE, renderYaml } from './yaml.js';
 
 /**
@@ -69,6 +71,7 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
     json(`${dashboards}/${DASHBOARD_FILES.inferenceKpis}`, inferenceKpisDashboard(context)),
     json(`${dashboards}/${DASHBOARD_FILES.runtime}`, runtimeDashboard(context)),
     text('postgres/initdb/10-lookout-reader.sh', readerInitScript(options), 0o755),
+    ...scalingFiles(options, text),
     text('compose.yaml', renderYaml(composeFile(options), 'Start: cp .env.example .env, fill it in, then docker compose up -d')),
     text('.env.example', envExample()),
     // The filled-in .env holds the secrets: never committed.
@@ -96,6 +99,28 @@ export async function writeDeployFiles(outDir: string, files: readonly Generated
     written.push(target);
   }
   return written;
+}
+
+const STORE_TITLES: Record<ScalingStore, string> = { mimir: 'Grafana Mimir', thanos: 'Thanos Receive', victoriametrics: 'VictoriaMetrics' };
+
+// Scaling out: a remote-write prometheus.yml per store (beside prometheus.yml, so rules/*.yml
+// resolves the same on the host and in the container), compose overlays, the events table SQL.
+function scalingFiles(options: ResolvedProvisionOptions, text: (path: string, content: string) => GeneratedFile): GeneratedFile[] {
+  const { events, datasources } = options;
+  return [
+    ...SCALING_STORES.map((store) => text(`prometheus/prometheus.${store}.yml`, renderYaml(scalingPrometheusConfig(options, store), [
+      `Example: prometheus.yml plus remote_write to ${STORE_TITLES[store]} (docs/scaling.md).`,
+      `Try it: docker compose -f compose.yaml -f scaling/compose.${store}.yaml up -d`,
+    ].join('\n')))),
+    ...SCALING_STORES.map((store) => text(`scaling/compose.${store}.yaml`, renderYaml(scalingComposeOverlay(options, store), [
+      `Overlay: ${STORE_TITLES[store]} beside the stack, Prometheus writing to it (prometheus/prometheus.${store}.yml).`,
+      `From deploy/: docker compose -f compose.yaml -f scaling/compose.${store}.yaml up -d`,
+      'A single-node store for trying remote write, not a production layout (docs/scaling.md).',
+    ].join('\n')))),
+    text('scaling/mimir.yaml', renderYaml(mimirConfig(), 'Single-process Mimir for scaling/compose.mimir.yaml: filesystem storage, one replica; not for production.')),
+    text('postgres/scaling/events-partitioned.sql', `-- ${GENERATED_NOTICE}\n${partitionedEventsSql({ interval: events.partitionInterval, premake: events.premake, retention: events.retention, readerRole: datasources.postgres.readerRole })}`),
+    text('postgres/scaling/events-timescaledb.sql', `-- ${GENERATED_NOTICE}\n${timescaleEventsSql({ chunkInterval: events.chunkInterval, compressAfter: events.compressAfter, retention: events.retention, readerRole: datasources.postgres.readerRole })}`),
+  ];
 }
 
 function promtoolFile(ruleFile: string, evaluationInterval: string, tests: readonly unknown[]): string {

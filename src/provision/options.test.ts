@@ -25,8 +25,25 @@ describe('resolveProvisionOptions', () => {
     [{ datasources: { prometheus: { urlEnv: 'lower' } } }, 'datasources.prometheus.urlEnv'],
     [{ compose: { grafanaImage: 'grafana/grafana-oss:latest' } }, 'compose.grafanaImage'],
     [{ bearerTokenFile: 'token.txt' }, 'bearerTokenFile'],
+    [{ remoteWrite: { target: 'mimir' as const, url: 'http://u:p@mimir:8080' } }, 'remoteWrite.url'],
+    [{ remoteWrite: [{ target: 'thanos' as const }, { target: 'generic' as const }] }, 'remoteWrite[1].url'],
+    [{ externalLabels: { 'bad-name': 'x' } }, 'externalLabels'],
+    [{ externalLabels: { cluster: '' } }, 'externalLabels.cluster'],
+    [{ events: { partitionInterval: 'year' as 'month' } }, 'events.partitionInterval'],
+    [{ events: { premake: -1 } }, 'events.premake'],
+    [{ events: { retention: '13 monthz' } }, 'events.retention'],
+    [{ events: { compressAfter: "7 days'; --" } }, 'events.compressAfter'],
+    [{ compose: { mimirImage: 'grafana/mimir:latest' } }, 'compose.mimirImage'],
   ])('rejects %j naming %s', (input, field) => {
     expect(() => resolveProvisionOptions(input)).toThrow(`LOOKOUT_E_PROVISION_OPTION: ${field}`);
+  });
+
+  it('scaling out is off by default: no remote write, no external labels; monthly partitions kept 13 months', () => {
+    const options = resolveProvisionOptions();
+    expect(options.remoteWrite).toEqual([]);
+    expect(options.externalLabels).toEqual({});
+    expect(options.events).toEqual({ partitionInterval: 'month', premake: 3, retention: '13 months', chunkInterval: '1 day', compressAfter: '7 days' });
+    expect(resolveProvisionOptions({ service: 'shop', remoteWrite: { target: 'mimir' } }).remoteWrite).toMatchObject([{ name: 'mimir', tenant: 'shop' }]);
   });
 
   it('accepts a latency threshold that is one of custom buckets', () => {

@@ -1,4 +1,5 @@
 import { LookoutError } from '../core/errors.js';
+import { resolveRemoteWrite, type RemoteWriteOptions, type ResolvedRemoteWrite } from './remote-write.js';
 
 /**
  * What `lookout provision` is built from. Every field is optional; `resolveProvisionOptions`
@@ -48,6 +49,30 @@ export interface ProvisionOptions {
       readonly readerRole?: string;
     };
   };
+  /**
+   * Prometheus `remote_write` to a horizontally scalable store (Mimir, Thanos Receive,
+   * VictoriaMetrics, or any receiver): one endpoint or a list. Default: none, Prometheus keeps
+   * everything locally. See `RemoteWriteOptions` and docs/scaling.md.
+   */
+  readonly remoteWrite?: RemoteWriteOptions | readonly RemoteWriteOptions[];
+  /**
+   * Prometheus `global.external_labels`: added to every series sent by remote write (and to
+   * alerts), so a central store tells Prometheus servers apart, e.g. `{ cluster: 'eu-1' }`.
+   */
+  readonly externalLabels?: Readonly<Record<string, string>>;
+  /**
+   * The generated SQL for an events table past one node (`postgres/scaling/`): native partitions
+   * (`partitionInterval` wide, `premake` created ahead, dropped after `retention`) or a TimescaleDB
+   * hypertable (`chunkInterval` chunks, compressed after `compressAfter`, dropped after `retention`).
+   */
+  readonly events?: {
+    readonly partitionInterval?: 'day' | 'week' | 'month';
+    readonly premake?: number;
+    /** PostgreSQL interval, e.g. `13 months` (the default). */
+    readonly retention?: string;
+    readonly chunkInterval?: string;
+    readonly compressAfter?: string;
+  };
   readonly compose?: {
     readonly apiImage?: string;
     readonly apiCommand?: readonly string[];
@@ -55,6 +80,10 @@ export interface ProvisionOptions {
     readonly postgresImage?: string;
     readonly prometheusImage?: string;
     readonly grafanaImage?: string;
+    /** Images of the scaling overlays (`scaling/compose.*.yaml`). */
+    readonly mimirImage?: string;
+    readonly thanosImage?: string;
+    readonly victoriametricsImage?: string;
   };
 }
 
@@ -104,6 +133,15 @@ export interface ResolvedProvisionOptions {
       readonly readerRole: string;
     };
   };
+  readonly remoteWrite: readonly ResolvedRemoteWrite[];
+  readonly externalLabels: Readonly<Record<string, string>>;
+  readonly events: {
+    readonly partitionInterval: 'day' | 'week' | 'month';
+    readonly premake: number;
+    readonly retention: string;
+    readonly chunkInterval: string;
+    readonly compressAfter: string;
+  };
   readonly compose: {
     readonly apiImage: string;
     readonly apiCommand: readonly string[];
@@ -111,6 +149,9 @@ export interface ResolvedProvisionOptions {
     readonly postgresImage: string;
     readonly prometheusImage: string;
     readonly grafanaImage: string;
+    readonly mimirImage: string;
+    readonly thanosImage: string;
+    readonly victoriametricsImage: string;
   };
 }
 
@@ -184,6 +225,15 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
         readerRole: check('datasources.postgres.readerRole', postgres.readerRole ?? 'lookout_reader', (value) => ROLE.test(value), 'a lower-case SQL identifier'),
       },
     },
+    remoteWrite: resolveRemoteWrite(options.remoteWrite, service),
+    externalLabels: externalLabels(options.externalLabels ?? {}),
+    events: {
+      partitionInterval: check('events.partitionInterval', options.events?.partitionInterval ?? 'month', (value) => ['day', 'week', 'month'].includes(value), 'day | week | month'),
+      premake: check('events.premake', options.events?.premake ?? 3, (value) => Number.isInteger(value) && value >= 0 && value <= 120, 'an integer from 0 to 120'),
+      retention: pgInterval('events.retention', options.events?.retention ?? '13 months'),
+      chunkInterval: pgInterval('events.chunkInterval', options.events?.chunkInterval ?? '1 day'),
+      compressAfter: pgInterval('events.compressAfter', options.events?.compressAfter ?? '7 days'),
+    },
     compose: {
       apiImage: image('compose.apiImage', compose.apiImage ?? 'node:20.18.1-bookworm-slim'),
       apiCommand: compose.apiCommand ?? ['node', '--import', 'tsx', 'examples/inference-api/server.ts'],
@@ -191,6 +241,9 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
       postgresImage: image('compose.postgresImage', compose.postgresImage ?? 'postgres:16.4-bookworm'),
       prometheusImage: image('compose.prometheusImage', compose.prometheusImage ?? 'prom/prometheus:v2.54.1'),
       grafanaImage: image('compose.grafanaImage', compose.grafanaImage ?? 'grafana/grafana-oss:11.2.0'),
+      mimirImage: image('compose.mimirImage', compose.mimirImage ?? 'grafana/mimir:2.13.0'),
+      thanosImage: image('compose.thanosImage', compose.thanosImage ?? 'quay.io/thanos/thanos:v0.36.1'),
+      victoriametricsImage: image('compose.victoriametricsImage', compose.victoriametricsImage ?? 'victoriametrics/victoria-metrics:v1.102.1'),
     },
   };
 }
@@ -218,6 +271,19 @@ function envName(field: string, value: string): string {
 
 function uid(field: string, value: string): string {
   return check(field, value, (text) => /^[a-zA-Z0-9_-]{1,40}$/.test(text), 'a datasource uid (letters, digits, _ or -, at most 40)');
+}
+
+function pgInterval(field: string, value: string): string {
+  return check(field, value, (text) => typeof text === 'string' && /^[1-9][0-9]{0,4} (minute|hour|day|week|month|year)s?$/.test(text), "a PostgreSQL interval such as '7 days' or '13 months'");
+}
+
+function externalLabels(labels: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  check('externalLabels', labels, (value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'a mapping of label name to value');
+  for (const [name, value] of Object.entries(labels)) {
+    check('externalLabels', name, (text) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(text) && text !== '__name__', 'label names (letters, digits, _; not __name__)');
+    check(`externalLabels.${name}`, value, (text) => typeof text === 'string' && text !== '' && !/[\r\n\0]/.test(text), 'a non-empty one-line string');
+  }
+  return { ...labels };
 }
 
 function image(field: string, value: string): string {

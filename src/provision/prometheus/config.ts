@@ -1,5 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds } from '../promql.js';
+import { remoteWriteEntry } from '../remote-write.js';
 
 /**
  * Where the generated `prometheus.yml` differs per use: the committed file points at
@@ -19,7 +20,8 @@ export interface PrometheusConfigOverrides {
 }
 
 /**
- * The `prometheus.yml` document: one scrape job for the API's `/metrics` and the rule files.
+ * The `prometheus.yml` document: one scrape job for the API's `/metrics` and the rule files, plus
+ * `external_labels` and a `remote_write` entry per configured endpoint when there are any.
  *
  * @example
  * ```ts
@@ -36,6 +38,7 @@ export function prometheusConfig(options: ResolvedProvisionOptions, overrides: P
       // Prometheus rejects a timeout longer than the interval; 10s is its own default.
       scrape_timeout: durationSeconds(scrapeInterval) < 10 ? scrapeInterval : '10s',
       evaluation_interval: overrides.evaluationInterval ?? options.evaluationInterval,
+      ...(Object.keys(options.externalLabels).length > 0 && { external_labels: { ...options.externalLabels } }),
     },
     rule_files: [...(overrides.ruleFiles ?? ['rules/*.yml'])],
     scrape_configs: [
@@ -47,5 +50,6 @@ export function prometheusConfig(options: ResolvedProvisionOptions, overrides: P
         static_configs: [{ targets: [...(overrides.targets ?? options.targets)] }],
       },
     ],
+    ...(options.remoteWrite.length > 0 && { remote_write: options.remoteWrite.map(remoteWriteEntry) }),
   };
 }
