@@ -13,3 +13,9 @@ export { PostgresQueryBuilder, type PostgresQuery } from './dashboards/postgres-
 export { composeFile, envExample } from './compose.js';
 export { readerInitScript } from './postgres.js';
 export { renderYaml } from './yaml.js';
+export {
+  resolveRemoteWrite, remoteWriteEntry, LOOKOUT_METRIC_FAMILIES, REMOTE_WRITE_STORES,
+  type RemoteWriteOptions, type RemoteWriteTarget, type ResolvedRemoteWrite,
+} from './remote-write.js';
+export { SCALING_STORES, scalingRemoteWrite, scalingPrometheusConfig, scalingComposeOverlay, mimirConfig, type ScalingStore } from './scaling.js';
+export { prometheusCommand } from './compose.js';
