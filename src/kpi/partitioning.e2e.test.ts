@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasCommand, probe } from '../../test/support/e2e.js';
 import { adminPool, PG_URL, pgReachable, uniqueName } from '../../test/kpi/pg.js';
@@ -18,7 +18,7 @@ import { PostgresRunner } from '../verify/postgres-runner.js';
 import { EventBuffer } from './buffer.js';
 import { IdGenerator } from './ids.js';
 import { createKpi } from './kpi.js';
-import { listEventPartitions, maintainEventPartitions, partitionEvents, partitionedEventsSql, partitionFunctions } from './partitioning.js';
+import { listEventPartitions, maintainEventPartitions, partitionEvents, partitionedEventsSql, partitionedEventsStatements, partitionFunctions } from './partitioning.js';
 import { pgStore } from './pg-store.js';
 import { createReaderRole, migrate } from './schema.js';
 
@@ -176,7 +176,7 @@ describe.skipIf(!available || !psql)('events partitioned by month (real PostgreS
     }
   });
 
-  it('converts a plain events table in place: old rows stay as the first partition, a retried batch still finds them', async () => {
+  it('converts a plain events table in place: old rows stay as the first partition, a write during the conversion waits and lands in the new table, a retried batch still finds its rows', async () => {
     const schema = newSchema('partition_convert');
     const role = newRole();
     const password = randomPassword();
@@ -187,7 +187,20 @@ describe.skipIf(!available || !psql)('events partitioned by month (real PostgreS
     const before = batchAt(Array.from({ length: 1000 }, (_, index) => now - 40 * 86_400_000 + index * 1000));
     await store.write(before, false);
 
-    await partitionEvents(admin, { schema, interval: 'month', premake: 2, readerRole: role });
+    // The conversion in a transaction of its own; a write that arrives meanwhile waits for it, then
+    // goes to the new table (PostgreSQL resolves the name again after the wait), not to the renamed one.
+    const converting = new pg.Client({ connectionString: PG_URL });
+    await converting.connect();
+    await converting.query('BEGIN');
+    await converting.query(partitionedEventsStatements({ schema, interval: 'month', premake: 2, readerRole: role }).map((statement) => `${statement};`).join('\n'));
+    const nextMonth = now + 32 * 86_400_000;
+    let duringWritten = false;
+    const during = store.write(batchAt([nextMonth]), false).then(() => (duringWritten = true));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(duringWritten).toBe(false);
+    await converting.query('COMMIT');
+    await converting.end();
+    await during;
     await partitionEvents(admin, { schema, interval: 'month', premake: 2, readerRole: role }); // idempotent
     const partitions = await listEventPartitions(admin, { schema });
     expect(partitions[0]).toMatchObject({ name: `${schema}.events_legacy`, from: undefined, isDefault: false });
@@ -198,19 +211,21 @@ describe.skipIf(!available || !psql)('events partitioned by month (real PostgreS
       monthPartition(schema, Date.UTC(new Date(legacyEnd).getUTCFullYear(), new Date(legacyEnd).getUTCMonth() + 1, 15)),
       `${schema}.events_default`,
     ]);
-    expect(await placement(schema)).toEqual({ [`${schema}.events_legacy`]: 1000 });
+    expect(await placement(schema)).toEqual({ [`${schema}.events_legacy`]: 1000, [monthPartition(schema, nextMonth)]: 1 });
 
     // The same batch again (its first attempt's reply "lost" before the conversion): no duplicates.
     await store.write(before, true);
     const after = batchAt([now, legacyEnd + 86_400_000]);
     await store.write(after, false);
     await store.close();
-    expect(await placement(schema)).toEqual({ [`${schema}.events_legacy`]: 1001, [monthPartition(schema, legacyEnd)]: 1 });
+    const afterPlacement = { [`${schema}.events_legacy`]: 1001, [monthPartition(schema, legacyEnd)]: 1 };
+    afterPlacement[monthPartition(schema, nextMonth)] = (afterPlacement[monthPartition(schema, nextMonth)] ?? 0) + 1;
+    expect(await placement(schema)).toEqual(afterPlacement);
 
     // Grafana's role still reads the (new) table; the old indexes kept their legacy names.
     const reader = new PostgresRunner({ connectionString: connectionString({ user: role, password }), searchPath: schema });
     try {
-      expect((await reader.query('SELECT count(*)::int AS n FROM events')).rows).toEqual([[1002]]);
+      expect((await reader.query('SELECT count(*)::int AS n FROM events')).rows).toEqual([[1003]]);
     } finally {
       await reader.close();
     }
