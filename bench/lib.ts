@@ -23,8 +23,12 @@ export function emit(result: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Starts a script with tsx in a child process and waits for `READY <port>`. */
-export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = [], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+  const command = [process.execPath, ...nodeFlags, '--import', 'tsx', script, ...args];
+  // BENCH_SERVER_CPU=0 runs servers on CPU 0 (taskset): run the load generator on another CPU.
+  const cpu = process.env['BENCH_SERVER_CPU'];
+  const [file, ...argv] = cpu === undefined || cpu === '' ? command : ['taskset', '-c', cpu, ...command];
+  const child = spawn(file!, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} ${args.join(' ')} did not start`)), 30_000);

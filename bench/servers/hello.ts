@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from '../../src/index.js';
 
 type Framework = 'fastify' | 'express' | 'hono' | 'node';
-type Variant = 'bare' | 'lookout' | 'peer';
+/** `noop`: the cheapest hook each framework offers, doing nothing (the floor of any middleware). */
+type Variant = 'bare' | 'lookout' | 'peer' | 'noop';
 
 const framework = process.argv[2] as Framework;
 const variant = process.argv[3] as Variant;
@@ -24,6 +25,9 @@ async function fastifyServer(): Promise<http.Server> {
   } else if (variant === 'peer') {
     const { default: fastifyMetrics } = await import('fastify-metrics');
     await app.register(fastifyMetrics as never, { endpoint: '/metrics' });
+  } else if (variant === 'noop') {
+    app.addHook('onRequest', (_request, _reply, done) => done());
+    app.addHook('onResponse', (_request, _reply, done) => done());
   }
   app.get('/users/:id', async (request) => ({ id: (request.params as { id: string }).id, name: 'Ada' }));
   await app.ready();
@@ -39,6 +43,8 @@ async function expressServer(): Promise<http.Server> {
   } else if (variant === 'peer') {
     const { default: promBundle } = await import('express-prom-bundle');
     app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
+  } else if (variant === 'noop') {
+    app.use((_req, _res, next) => next());
   }
   app.get('/users/:id', (req, res) => {
     res.json({ id: req.params.id, name: 'Ada' });
@@ -58,6 +64,8 @@ async function honoServer(): Promise<http.Server> {
     const { printMetrics, registerMetrics } = prometheus();
     app.use('*', registerMetrics);
     app.get('/metrics', printMetrics);
+  } else if (variant === 'noop') {
+    app.use('*', (_c, next) => next());
   }
   app.get('/users/:id', (c) => c.json({ id: c.req.param('id'), name: 'Ada' }));
   return createAdaptorServer(app) as http.Server;
@@ -100,6 +108,7 @@ async function nodeServer(): Promise<http.Server> {
       hello(req, res);
     });
   }
+  if (variant === 'noop') return http.createServer((req, res) => hello(req, res));
   return http.createServer(hello);
 }
 

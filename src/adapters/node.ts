@@ -46,25 +46,34 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
 ): (req: Req, res: Res) => void {
   if (typeof listener !== 'function') throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'instrument(listener, options): listener must be a function');
   const matcher = new RouteMatcher(options.routes ?? []);
-  const routeOf = options.route ?? ((req: IncomingMessage) => matcher.match(pathOf(req.url)));
+  const routeFunction = options.route;
+  /** The template of a request; a throwing route function counts as an internal error and leaves the route unmatched. */
+  const routeOf = (req: IncomingMessage, path: string): string | undefined => {
+    if (routeFunction === undefined) return matcher.match(path);
+    try {
+      return routeFunction(req);
+    } catch {
+      recorder.internalError();
+      return undefined;
+    }
+  };
   const { recorder, metricsPath, dashboard } = createRecorder(options);
   const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
   const handle = listener as (req: Req, res: Res) => unknown;
   listenForFinish();
 
   return function instrumented(req, res) {
-    if (serve !== undefined && pathOf(req.url) === metricsPath) {
-      void serve(req, res);
-      return;
-    }
-    if (dashboard?.owns(req.url) === true) {
-      void dashboard.handle(req, res);
-      return;
-    }
     try {
-      recorder.start(req, res);
-      const route = routeOf(req);
-      if (route !== undefined) recorder.setRoute(req, route);
+      const path = pathOf(req.url);
+      if (!recorder.options.skipPaths.has(path)) {
+        recorder.track(req, res, routeOf(req, path));
+      } else if (serve !== undefined && path === metricsPath) {
+        void serve(req, res);
+        return;
+      } else if (dashboard?.owns(req.url) === true) {
+        void dashboard.handle(req, res);
+        return;
+      }
     } catch {
       recorder.internalError();
     }

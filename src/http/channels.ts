@@ -1,6 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { recorders, type HttpRecorder } from './recorder.js';
+import { recorders, removeRecorder, type HttpRecorder } from './recorder.js';
 
 /**
  * Node's own HTTP diagnostics channels carry the request lifecycle to the
@@ -27,7 +27,8 @@ function onStart(message: unknown): void {
   const recorder = servers.get(server);
   if (recorder === undefined) return;
   try {
-    recorder.start(request, response);
+    // One start event per request: no need for start()'s already-tracked check.
+    if (!recorder.skips(request.url)) recorder.track(request, response, undefined);
   } catch {
     // Metrics never break a request; a subscriber error would become an uncaught exception.
     recorder.internalError();
@@ -36,7 +37,9 @@ function onStart(message: unknown): void {
 
 function onFinish(message: unknown): void {
   const { request, response } = message as ChannelMessage;
-  for (const recorder of recorders) {
+  const all = recorders;
+  for (let index = 0; index < all.length; index++) {
+    const recorder = all[index]!;
     try {
       if (recorder.finish(request, response)) return;
     } catch {
@@ -81,6 +84,6 @@ export function trackServer(server: Server, recorder: HttpRecorder): () => void 
   return () => {
     if (servers.get(server) === recorder) servers.delete(server);
     // A closed app's recorder no longer takes part in finish events.
-    recorders.delete(recorder);
+    removeRecorder(recorder);
   };
 }

@@ -1,30 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+// Imported rather than the global: in Node 20 the global `performance` is a lazy getter, ~15 ns a call.
+import { performance } from 'node:perf_hooks';
 import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
 import type { HistogramSeries } from '../core/histogram.js';
 import { rawHeader } from './headers.js';
+import { LiveRequests, type RequestState } from './live.js';
 import { METHODS, methodIndex, pathOf } from './methods.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { HttpMetricSet } from './metric-set.js';
-
-/**
- * What the recorder keeps about one request until its response finishes.
- * It lives in the recorder's map, not on the request: adding properties to
- * node's request objects changes their hidden class and slows node's own HTTP
- * code measurably.
- */
-class RequestState {
-  route: string | undefined = undefined;
-  exception: string | undefined = undefined;
-
-  constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly start: number,
-    readonly method: number,
-    readonly bytesWritten: number,
-  ) {}
-}
 
 /** Finds the route template of a finished request when the adapter did not set it. */
 export type RouteResolver = (req: IncomingMessage, res: ServerResponse) => string | undefined;
@@ -72,7 +56,9 @@ export class HttpRecorder {
   private readonly resolveRoute: RouteResolver | undefined;
   private readonly routes = new Map<string, (Map<StatusKey, SeriesHandles> | undefined)[]>();
   private readonly inFlight: (GaugeSeries | undefined)[] = new Array<GaugeSeries | undefined>(METHODS.length).fill(undefined);
-  private readonly live = new Map<IncomingMessage, RequestState>();
+  private readonly live = new LiveRequests();
+  /** Chunked responses are sized by what went out on the socket, so read its counter at the start. */
+  private readonly trackWritten: boolean;
   private sweepAt = 1024;
   private readonly headerValues: Set<string>[];
   private readonly exceptionTypes = new Set<string>();
@@ -82,7 +68,8 @@ export class HttpRecorder {
     this.resolveRoute = resolveRoute;
     this.metricSet = new HttpMetricSet(options, () => this.sweep());
     this.headerValues = options.headerLabels.map(() => new Set<string>());
-    recorders.add(this);
+    this.trackWritten = options.metrics.responseSize;
+    addRecorder(this);
   }
 
   /** True when `url` is one of the skipped paths (`/metrics` by default). */
@@ -90,30 +77,40 @@ export class HttpRecorder {
     return this.options.skipPaths.has(pathOf(url));
   }
 
-  /** Marks a request as tracked and starts its clock. */
+  /** Marks a request as tracked and starts its clock (skipped paths and already tracked requests are left alone). */
   start(req: IncomingMessage, res: ServerResponse): void {
-    if (this.live.has(req) || this.skips(req.url)) return;
-    const bytesWritten = this.options.metrics.responseSize ? req.socket?.bytesWritten ?? 0 : 0;
-    const method = methodIndex(req.method);
-    this.live.set(req, new RequestState(req, res, performance.now(), method, bytesWritten));
+    if (this.skips(req.url) || this.live.find(req) !== undefined) return;
+    this.track(req, res, undefined);
+  }
+
+  /**
+   * Starts tracking without the checks of {@link start}: for adapters that
+   * have already matched the path against {@link skips} and see each request once.
+   */
+  track(req: IncomingMessage, res: ServerResponse, route: string | undefined): void {
+    const state = this.live.add(req, res);
+    state.start = performance.now();
+    state.route = route;
+    const method = (state.method = methodIndex(req.method));
+    if (this.trackWritten) state.bytesWritten = req.socket?.bytesWritten ?? 0;
     if (this.metricSet.inFlight !== undefined) (this.inFlight[method] ?? this.bindInFlight(method)).inc();
     if (this.live.size >= this.sweepAt) this.sweep();
   }
 
   /** True while `req` is tracked by this recorder. */
   tracks(req: IncomingMessage): boolean {
-    return this.live.has(req);
+    return this.live.find(req) !== undefined;
   }
 
   /** Sets the route template of a tracked request. */
   setRoute(req: IncomingMessage, route: string): void {
-    const state = this.live.get(req);
+    const state = this.live.find(req);
     if (state !== undefined) state.route = route;
   }
 
   /** Remembers the error class name of a failed request (counted when it finishes). */
   exception(req: IncomingMessage, error: unknown): void {
-    const state = this.live.get(req);
+    const state = this.live.find(req);
     if (state !== undefined) state.exception = this.exceptionType(error);
   }
 
@@ -131,18 +128,25 @@ export class HttpRecorder {
    * recorder's. Called from the response-finish channel.
    */
   finish(req: IncomingMessage, res: ServerResponse): boolean {
-    const state = this.live.get(req);
+    const state = this.live.find(req);
     if (state === undefined) return false;
-    this.live.delete(req);
     const elapsed = (performance.now() - state.start) / 1000;
     const method = state.method;
-    this.inFlight[method]?.dec();
+    if (this.metricSet.inFlight !== undefined) this.inFlight[method]!.dec();
     const status = res.statusCode;
     const handles = this.handlesFor(this.routeOf(state), method, status, req);
-    this.observe(handles, elapsed, this.options.traceId?.(req));
+    const traceId = this.options.traceId === undefined ? undefined : this.options.traceId(req);
+    if (traceId === undefined) {
+      handles.requests?.inc();
+      handles.duration?.observe(elapsed);
+    } else {
+      this.observeWithExemplar(handles, elapsed, traceId);
+    }
     if (handles.requestSize !== undefined) handles.requestSize.observe(requestBytes(req));
-    if (handles.responseSize !== undefined) handles.responseSize.observe(responseBytes(state));
-    if (state.exception !== undefined) this.metricSet.countException(METHODS[method]!, handles.route, state.exception);
+    if (handles.responseSize !== undefined) handles.responseSize.observe(responseBytes(state, res));
+    const exception = state.exception;
+    this.live.remove(state);
+    if (exception !== undefined) this.metricSet.countException(METHODS[method]!, handles.route, exception);
     if (this.options.onRequest !== undefined) this.runHook(req, res, elapsed, handles.route, method, status);
     return true;
   }
@@ -156,21 +160,20 @@ export class HttpRecorder {
     const headers = { rawHeaders: Object.entries(sample.headers).flat() } as IncomingMessage;
     const handles = this.handlesFor(sample.route ?? this.options.unmatchedRoute, sample.method, sample.status, headers);
     const traceId = this.options.traceId?.(headers);
-    this.observe(handles, sample.elapsedSeconds, traceId);
+    if (traceId === undefined) {
+      handles.requests?.inc();
+      handles.duration?.observe(sample.elapsedSeconds);
+    } else {
+      this.observeWithExemplar(handles, sample.elapsedSeconds, traceId);
+    }
     handles.requestSize?.observe(sample.requestBytes >= 0 ? sample.requestBytes : 0);
     handles.responseSize?.observe(sample.responseBytes >= 0 ? sample.responseBytes : 0);
     if (sample.error !== undefined) this.metricSet.countException(METHODS[sample.method]!, handles.route, this.exceptionType(sample.error));
   }
 
-  private observe(handles: SeriesHandles, elapsed: number, traceId: string | undefined): void {
-    if (handles.requests !== undefined) {
-      if (traceId === undefined) handles.requests.inc();
-      else handles.requests.incWithExemplar(1, traceId);
-    }
-    if (handles.duration !== undefined) {
-      if (traceId === undefined) handles.duration.observe(elapsed);
-      else handles.duration.observeWithExemplar(elapsed, traceId);
-    }
+  private observeWithExemplar(handles: SeriesHandles, elapsed: number, traceId: string): void {
+    handles.requests?.incWithExemplar(1, traceId);
+    handles.duration?.observeWithExemplar(elapsed, traceId);
   }
 
   private runHook(req: IncomingMessage, res: ServerResponse, elapsed: number, route: string, method: number, status: number): void {
@@ -191,17 +194,18 @@ export class HttpRecorder {
    * (no finish event will come), so the in-flight gauge never drifts.
    */
   sweep(): void {
-    for (const state of this.live.values()) {
-      if (!state.res.destroyed || state.res.writableFinished) continue;
-      this.live.delete(state.req);
+    for (const state of this.live.states()) {
+      const res = state.res!;
+      if (!res.destroyed || res.writableFinished) continue;
       this.inFlight[state.method]?.dec();
       this.metricSet.countAborted(METHODS[state.method]!, this.routeOf(state));
+      this.live.remove(state);
     }
     this.sweepAt = Math.max(1024, this.live.size * 2);
   }
 
   private routeOf(state: RequestState): string {
-    const route = state.route ?? this.resolveRoute?.(state.req, state.res);
+    const route = state.route ?? this.resolveRoute?.(state.req!, state.res!);
     return route === undefined || route === '' ? this.options.unmatchedRoute : route;
   }
 
@@ -272,14 +276,14 @@ function requestBytes(req: IncomingMessage): number {
   return bytes >= 0 ? bytes : 0;
 }
 
-function responseBytes(state: RequestState): number {
-  const length = state.res.getHeader('content-length');
+function responseBytes(state: RequestState, res: ServerResponse): number {
+  const length = res.getHeader('content-length');
   if (length !== undefined) {
     const bytes = Number(length);
     if (bytes >= 0) return bytes;
   }
   // Chunked responses: what went out on the socket for this response, headers included.
-  const written = (state.req.socket?.bytesWritten ?? 0) - state.bytesWritten;
+  const written = (res.socket?.bytesWritten ?? 0) - state.bytesWritten;
   return written > 0 ? written : 0;
 }
 
@@ -299,5 +303,25 @@ export function recordException(req: IncomingMessage, error: unknown): void {
   }
 }
 
-/** Every recorder of this process; the finish channel asks each in turn (there is usually one). */
-export const recorders = new Set<HttpRecorder>();
+/**
+ * Every live recorder of this process, in an array the finish channel walks
+ * without an iterator (there is usually one). Replaced, never mutated, so a
+ * walk in progress is not disturbed.
+ */
+export let recorders: readonly HttpRecorder[] = [];
+
+function addRecorder(recorder: HttpRecorder): void {
+  recorders = [...recorders, recorder];
+}
+
+/**
+ * Takes a recorder out of the finish-event walk (its app closed).
+ *
+ * @example
+ * ```ts
+ * removeRecorder(recorder);
+ * ```
+ */
+export function removeRecorder(recorder: HttpRecorder): void {
+  recorders = recorders.filter((other) => other !== recorder);
+}

@@ -1,0 +1,64 @@
+/**
+ * Server CPU time per request, bare vs instrumented: a steadier figure than
+ * throughput on a shared 2-core box, because it does not depend on how the
+ * scheduler splits the cores between the load generator and the server.
+ * Reads each server's utime + stime (all threads, GC included) from
+ * /proc/<pid>/stat around each load run; variants are interleaved per round.
+ *
+ *   npx tsx bench/cost.ts                                 (node:http, bare vs lookout)
+ *   BENCH_FRAMEWORKS=fastify,hono npx tsx bench/cost.ts
+ *   BENCH_VARIANTS='bare;lookout;lookout:{"exemplars":false}' npx tsx bench/cost.ts
+ */
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { emit, median, ROUNDS, SECONDS, spread, startServer, stopServer } from './lib.js';
+
+const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'node').split(',');
+const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'bare;lookout').split(';');
+const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--min-semi-space-size=16 --max-semi-space-size=16').split(' ').filter(Boolean);
+const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
+
+function cpuMicros(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return { user: Number(fields[11]) * TICK_US, system: Number(fields[12]) * TICK_US };
+}
+
+async function load(port: number, seconds: number): Promise<number> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections: 50, duration: seconds, pipelining: 1 });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`run had ${result.non2xx} non-2xx and ${result.errors} errors`);
+  return result.requests.total;
+}
+
+for (const framework of FRAMEWORKS) {
+  const servers = await Promise.all(VARIANTS.map((variant) => {
+    const [name, options] = variant.includes(':') ? [variant.slice(0, variant.indexOf(':')), variant.slice(variant.indexOf(':') + 1)] : [variant, '{}'];
+    return startServer('bench/servers/hello.ts', [framework, name], NODE_FLAGS, { BENCH_LOOKOUT_OPTIONS: options });
+  }));
+  const cost: number[][] = VARIANTS.map(() => []);
+  const user: number[][] = VARIANTS.map(() => []);
+  const rate: number[][] = VARIANTS.map(() => []);
+  try {
+    for (const { port } of servers) await load(port, 1);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let step = 0; step < VARIANTS.length; step++) {
+        const index = (round + step) % VARIANTS.length;
+        const { child, port } = servers[index]!;
+        const before = cpuMicros(child.pid!);
+        const requests = await load(port, SECONDS);
+        const after = cpuMicros(child.pid!);
+        cost[index]!.push((after.user + after.system - before.user - before.system) / requests);
+        user[index]!.push((after.user - before.user) / requests);
+        rate[index]!.push(requests / SECONDS);
+      }
+    }
+  } finally {
+    await Promise.all(servers.map(({ child }) => stopServer(child)));
+  }
+  const base = median(cost[0]!);
+  VARIANTS.forEach((variant, index) => {
+    const us = median(cost[index]!);
+    const extraNs = cost[index]!.map((value, round) => (value - cost[0]![round]!) * 1000);
+    const extraUserNs = user[index]!.map((value, round) => (value - user[0]![round]!) * 1000);
+    emit({ bench: 'cost', framework, variant, cpuMicrosPerRequest: us, userMicrosPerRequest: median(user[index]!), extraNsPerRequest: (us - base) * 1000, extraNsSpread: spread(extraNs), extraUserNs: median(extraUserNs), extraUserNsSpread: spread(extraUserNs), requestsPerSecond: median(rate[index]!), ratio: median(rate[index]!) / median(rate[0]!) });
+  });
+}

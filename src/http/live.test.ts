@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { LiveRequests } from './live.js';
+
+const socketA = {};
+const socketB = {};
+function request(socket: object | null): { req: IncomingMessage; res: ServerResponse } {
+  return { req: { socket } as unknown as IncomingMessage, res: {} as ServerResponse };
+}
+
+describe('LiveRequests', () => {
+  it('finds requests by connection, including pipelined ones in any finish order', () => {
+    const live = new LiveRequests();
+    const one = request(socketA);
+    const two = request(socketA);
+    const three = request(socketA);
+    const other = request(socketB);
+    const states = [one, two, three, other].map(({ req, res }) => live.add(req, res));
+    expect(live.size).toBe(4);
+    expect(live.find(two.req)).toBe(states[1]);
+    live.remove(states[1]!); // the middle of a pipelined chain
+    expect(live.find(two.req)).toBeUndefined();
+    expect(live.find(three.req)).toBe(states[2]);
+    expect(live.find(one.req)).toBe(states[0]);
+    expect(live.find(other.req)).toBe(states[3]);
+    expect(live.size).toBe(3);
+  });
+
+  it('keys a request without a socket by itself', () => {
+    const live = new LiveRequests();
+    const lone = request(null);
+    const state = live.add(lone.req, lone.res);
+    expect(live.find(lone.req)).toBe(state);
+    live.remove(state);
+    expect(live.find(lone.req)).toBeUndefined();
+  });
+
+  it('iterates oldest first and allows removing the current state', () => {
+    const live = new LiveRequests();
+    const requests = Array.from({ length: 5 }, () => request({}));
+    for (const { req, res } of requests) live.add(req, res);
+    const seen: IncomingMessage[] = [];
+    for (const state of live.states()) {
+      seen.push(state.req!);
+      if (seen.length % 2 === 1) live.remove(state);
+    }
+    expect(seen).toEqual(requests.map(({ req }) => req));
+    expect([...live.states()].map((state) => state.req)).toEqual([requests[1]!.req, requests[3]!.req]);
+    expect(live.size).toBe(2);
+  });
+
+  it('reuses removed states and clears what they referenced', () => {
+    const live = new LiveRequests();
+    const first = request(socketA);
+    const state = live.add(first.req, first.res);
+    state.route = '/users/:id';
+    state.exception = 'TypeError';
+    live.remove(state);
+    expect(state.req).toBeUndefined();
+    expect(state.res).toBeUndefined();
+    const second = request(socketA);
+    const reused = live.add(second.req, second.res);
+    expect(reused).toBe(state);
+    expect(reused.route).toBeUndefined();
+    expect(reused.exception).toBeUndefined();
+    expect(live.find(second.req)).toBe(reused);
+  });
+});
