@@ -11,8 +11,14 @@ import { emit, median, ROUNDS, SECONDS, spread, startServer, stopServer } from '
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = ['bare', 'lookout', 'peer'] as const;
-/** V8 flags for every server process alike (e.g. a fixed young generation, so GC sizing is no variable). */
-const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+/** Extra lookout variants run in the same rotation: Hono's middleware beside `instrument(app)`. */
+const EXTRA_VARIANTS: Record<string, readonly string[]> = { hono: ['middleware'] };
+/**
+ * V8 flags for every server process alike. By default a fixed young
+ * generation: V8 sizes it by what a process allocates, which alone moved a
+ * bare hello-world by up to 14 % between processes (BENCHMARKS.md).
+ */
+const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--min-semi-space-size=16 --max-semi-space-size=16').split(' ').filter(Boolean);
 const PEERS: Record<string, string> = {
   fastify: 'fastify-metrics 12',
   express: 'express-prom-bundle 8',
@@ -30,15 +36,16 @@ async function load(port: number, seconds: number): Promise<number> {
 export async function runHttpBench(): Promise<string[]> {
   const rows: string[] = [];
   for (const framework of FRAMEWORKS) {
-    const servers = await Promise.all(VARIANTS.map((variant) => startServer('bench/servers/hello.ts', [framework, variant], NODE_FLAGS)));
-    const throughput: Record<string, number[]> = { bare: [], lookout: [], peer: [] };
+    const variants = [...VARIANTS, ...(EXTRA_VARIANTS[framework] ?? [])];
+    const servers = await Promise.all(variants.map((variant) => startServer('bench/servers/hello.ts', [framework, variant], NODE_FLAGS)));
+    const throughput: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
     try {
       for (const { port } of servers) await load(port, 1); // warm-up (JIT)
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate the order each round so no variant always runs first.
-        for (let step = 0; step < VARIANTS.length; step++) {
-          const index = (round + step) % VARIANTS.length;
-          throughput[VARIANTS[index]!]!.push(await load(servers[index]!.port, SECONDS));
+        for (let step = 0; step < variants.length; step++) {
+          const index = (round + step) % variants.length;
+          throughput[variants[index]!]!.push(await load(servers[index]!.port, SECONDS));
         }
       }
     } finally {
@@ -51,9 +58,17 @@ export async function runHttpBench(): Promise<string[]> {
     const lookoutRatios = throughput['lookout']!.map((value, round) => value / throughput['bare']![round]!);
     const peerRatios = throughput['peer']!.map((value, round) => value / throughput['bare']![round]!);
     emit({ bench: 'http', framework, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio: lookout / bare, peerRatio: peer / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS });
+    const name = framework === 'hono' ? 'hono (`instrument(app)`)' : framework;
     rows.push(
-      `| ${framework} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${(lookout / bare).toFixed(3)}** (${spread(lookoutRatios, 2)}) | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${(peer / bare).toFixed(3)} (${spread(peerRatios, 2)}) |`,
+      `| ${name} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${(lookout / bare).toFixed(3)}** (${spread(lookoutRatios, 2)}) | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${(peer / bare).toFixed(3)} (${spread(peerRatios, 2)}) |`,
     );
+    for (const variant of EXTRA_VARIANTS[framework] ?? []) {
+      const values = throughput[variant]!;
+      const value = median(values);
+      const ratios = values.map((v, round) => v / throughput['bare']![round]!);
+      emit({ bench: 'http', framework, variant, bare, lookout: value, lookoutRatio: value / bare, lookoutRatios: ratios, rounds: ROUNDS, seconds: SECONDS });
+      rows.push(`| ${framework} (${variant === 'middleware' ? '`app.use(metrics())`' : variant}, same rounds) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${(value / bare).toFixed(3)}** (${spread(ratios, 2)}) | | |`);
+    }
   }
   return rows;
 }

@@ -9,7 +9,7 @@ import { Registry } from '../../src/index.js';
 
 type Framework = 'fastify' | 'express' | 'hono' | 'node';
 /** `noop`: the cheapest hook each framework offers, doing nothing (the floor of any middleware). */
-type Variant = 'bare' | 'lookout' | 'peer' | 'noop';
+type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware';
 
 const framework = process.argv[2] as Framework;
 const variant = process.argv[3] as Variant;
@@ -56,9 +56,9 @@ async function honoServer(): Promise<http.Server> {
   const { Hono } = await import('hono');
   const { createAdaptorServer } = await import('@hono/node-server');
   const app = new Hono();
-  if (variant === 'lookout') {
+  if (variant === 'middleware') {
     const { metrics } = await import('../../src/adapters/hono.js');
-    app.use('*', metrics({ registry: new Registry() }));
+    app.use('*', metrics({ registry: new Registry(), ...extra }));
   } else if (variant === 'peer') {
     const { prometheus } = await import('@hono/prometheus');
     const { printMetrics, registerMetrics } = prometheus();
@@ -68,6 +68,11 @@ async function honoServer(): Promise<http.Server> {
     app.use('*', (_c, next) => next());
   }
   app.get('/users/:id', (c) => c.json({ id: c.req.param('id'), name: 'Ada' }));
+  if (variant === 'lookout') {
+    // lookout's recommended Hono integration on Node: no middleware.
+    const { instrument } = await import('../../src/adapters/hono.js');
+    instrument(app, { registry: new Registry(), ...extra });
+  }
   return createAdaptorServer(app) as http.Server;
 }
 

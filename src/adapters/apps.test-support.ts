@@ -11,12 +11,13 @@ import http from 'node:http';
 import type { Registry } from '../core/registry.js';
 import lookoutFastify from './fastify.js';
 import { metrics as expressMetrics } from './express.js';
-import { metrics as honoMetrics } from './hono.js';
+import { instrument as instrumentHono, metrics as honoMetrics } from './hono.js';
 import { instrument, recordException } from './node.js';
 import type { AdapterOptions } from './shared.js';
 
-export type Framework = 'fastify' | 'express' | 'hono' | 'node';
-export const FRAMEWORKS: readonly Framework[] = ['fastify', 'express', 'hono', 'node'];
+/** `hono-instrument`: Hono with `instrument(app)` instead of the middleware. */
+export type Framework = 'fastify' | 'express' | 'hono' | 'hono-instrument' | 'node';
+export const FRAMEWORKS: readonly Framework[] = ['fastify', 'express', 'hono', 'hono-instrument', 'node'];
 
 /** Thrown by `/boom`; the tests expect its class name as the exception label. */
 export class ModelError extends Error {}
@@ -73,15 +74,22 @@ export async function buildApp(framework: Framework, options: Omit<AdapterOption
       app.use(lookout.errors);
       return http.createServer(app);
     }
-    case 'hono': {
+    case 'hono':
+    case 'hono-instrument': {
       const app = new Hono();
-      app.use('*', honoMetrics(options));
+      if (framework === 'hono') app.use('*', honoMetrics(options));
+      // Middleware of the app's own: instrument() must not take it for the answering route.
+      else app.use('*', async (c, next) => {
+        await next();
+        c.header('x-app', 'demo');
+      });
       app.get('/users/:id', (c) => c.body(user(c.req.param('id')), 200, { 'content-type': 'application/json' }));
       app.get('/boom', () => {
         throw new ModelError('model failed');
       });
       app.post('/echo', async (c) => c.text(await c.req.text()));
       app.get('/stream', (c) => honoStream(c, (stream) => writeChunks((text) => stream.write(text))));
+      if (framework === 'hono-instrument') instrumentHono(app, options);
       return createAdaptorServer(app) as http.Server;
     }
     case 'node': {

@@ -122,3 +122,74 @@ describe('node:http', () => {
     expect(() => instrument(() => undefined, { registry: new Registry(), headerLabels: { 'bad-label': 'x-a' } })).toThrow(/LOOKOUT_E_INVALID_LABEL_NAME/);
   });
 });
+
+describe('response sizes on one keep-alive connection', () => {
+  it('sizes each response by its own bytes, pipelined requests included', async () => {
+    const registry = new Registry();
+    const big = 'x'.repeat(5000);
+    const server = http.createServer(instrument((req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url === '/fixed') {
+        res.writeHead(200, { 'content-length': big.length });
+        res.end(big);
+      } else {
+        res.write('chunk one;'); // chunked: no Content-Length
+        res.end('chunk two');
+      }
+    }, { registry, routes: ['/fixed', '/chunked'] }));
+    const base = new URL(await serve(server));
+    // Three requests written at once on one connection: fixed, chunked, chunked.
+    const { connect } = await import('node:net');
+    const socket = connect(Number(base.port), base.hostname);
+    const request = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    socket.write(request('/fixed') + request('/chunked') + request('/chunked'));
+    let received = '';
+    socket.on('data', (data: Buffer) => (received += data.toString('latin1')));
+    await waitFor(() => received.split('HTTP/1.1 200').length === 4 && received.endsWith('0\r\n\r\n'));
+    socket.destroy();
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 3);
+    const text = await registry.metrics();
+    expect(sumOf(text, 'http_response_size_bytes_sum', 'route="/fixed"')).toBe(5000);
+    // Each chunked response: its chunks as framed on the wire, not the fixed response's bytes.
+    const chunked = 'a\r\nchunk one;\r\n9\r\nchunk two\r\n0\r\n\r\n';
+    expect(received.split(chunked).length).toBe(3);
+    expect(sumOf(text, 'http_response_size_bytes_count', 'route="/chunked"')).toBe(2);
+    expect(sumOf(text, 'http_response_size_bytes_sum', 'route="/chunked"')).toBe(2 * chunked.length);
+  });
+});
+
+describe('hono instrument(app)', () => {
+  it('labels by the answering route, counts errors through a later onError, and measures without node:http', async () => {
+    const { Hono } = await import('hono');
+    const { instrument: instrumentHono } = await import('./hono.js');
+    const registry = new Registry();
+    const app = new Hono();
+    app.use('/api/*', async (_c, next) => next());
+    app.get('/api/items/:id', (c) => c.text(`item ${c.req.param('id')}`));
+    app.get('/api/inner', async (c) => c.text(`inner saw ${(await app.request('/api/items/9')).status}`));
+    app.get('/api/fail', () => {
+      throw new RangeError('bad range');
+    });
+    instrumentHono(app, { registry });
+    app.onError((error, c) => c.text(`handled ${error.name}`, 503));
+    // No node:http bindings: the fetch runtime path (Bun, Deno, workers).
+    expect(await (await app.request('/api/items/1')).text()).toBe('item 1');
+    expect(await (await app.request('/api/inner')).text()).toBe('inner saw 200');
+    expect((await app.request('/api/fail')).status).toBe(503);
+    expect((await app.request('/api/nothing')).status).toBe(404);
+    expect((await app.request('/api/items/2', { method: 'HEAD' })).status).toBe(200);
+    expect((await app.request('/metrics')).status).toBe(200);
+    const text = await registry.metrics();
+    expect(sumOf(text, 'http_requests_total', 'route="/api/items/:id"', 'method="GET"')).toBe(2); // one nested in /api/inner
+    expect(sumOf(text, 'http_requests_total', 'route="/api/inner"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/api/items/:id"', 'method="HEAD"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/api/fail"', 'status="503"')).toBe(1);
+    expect(sumOf(text, 'http_exceptions_total', 'route="/api/fail"', 'exception="RangeError"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="__unmatched__"', 'status="404"')).toBe(1);
+    expect(text).not.toContain('route="/metrics"');
+  });
+
+  it('refuses what is not a Hono app', async () => {
+    const { instrument: instrumentHono } = await import('./hono.js');
+    expect(() => instrumentHono({} as never, { registry: new Registry() })).toThrow(expect.objectContaining({ code: 'LOOKOUT_E_INVALID_OPTION' }));
+  });
+});

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 /**
  * What the recorder keeps about one request until its response finishes.
@@ -10,10 +11,9 @@ export class RequestState {
   res: ServerResponse | undefined = undefined;
   start = 0;
   method = 0;
-  bytesWritten = 0;
   route: string | undefined = undefined;
   exception: string | undefined = undefined;
-  /** The connection's (or request's) queue this state is in. */
+  /** The connection's (or, without one, the request's) queue this state is in. */
   slot: Slot | undefined = undefined;
   /** Next request of the same connection (HTTP/1.1 pipelining). */
   nextOnSlot: RequestState | undefined = undefined;
@@ -22,9 +22,23 @@ export class RequestState {
   next: RequestState | undefined = undefined;
 }
 
-/** The requests in flight on one connection, oldest first. */
-class Slot {
+/** The requests in flight on one connection, oldest first, and what it has sent. */
+export class Slot {
   head: RequestState | undefined = undefined;
+  /** `socket.bytesWritten` when the connection's previous response finished. */
+  private sent: number;
+
+  constructor(socket: Socket | null) {
+    this.sent = socket?.bytesWritten ?? 0;
+  }
+
+  /** Bytes the connection sent since the previous call (or since it was first seen). */
+  written(socket: Socket | null | undefined): number {
+    const total = socket?.bytesWritten ?? this.sent;
+    const bytes = total - this.sent;
+    this.sent = total;
+    return bytes > 0 ? bytes : 0;
+  }
 }
 
 /** Enough pooled states for the requests of a busy process in flight at once; more are garbage. */
@@ -70,7 +84,7 @@ export class LiveRequests {
     const key: object = req.socket ?? req;
     let slot = this.slots.get(key);
     if (slot === undefined) {
-      slot = new Slot();
+      slot = new Slot(req.socket);
       this.slots.set(key, slot);
     }
     state.slot = slot;

@@ -53,7 +53,7 @@ export class HttpMetricSet {
       ? registry.histogram({ name: `${prefix}http_request_size_bytes`, help: 'Request body size (Content-Length), in bytes.', unit: 'bytes', labelNames: noStatus, buckets: options.sizeBuckets })
       : undefined;
     this.responseSize = metrics.responseSize
-      ? registry.histogram({ name: `${prefix}http_response_size_bytes`, help: 'Response size: Content-Length, or bytes sent for chunked responses.', unit: 'bytes', labelNames: noStatus, buckets: options.sizeBuckets })
+      ? registry.histogram({ name: `${prefix}http_response_size_bytes`, help: 'Response body size as sent, in bytes (chunk framing included).', unit: 'bytes', labelNames: noStatus, buckets: options.sizeBuckets })
       : undefined;
     this.exceptions = metrics.exceptions
       ? registry.counter({ name: `${prefix}http_exceptions_total`, help: 'Requests that failed with an exception, by error class name.', labelNames: [...this.names(true, true, false, false), 'exception'] })

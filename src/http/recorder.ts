@@ -10,6 +10,21 @@ import { METHODS, methodIndex, pathOf } from './methods.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { HttpMetricSet } from './metric-set.js';
 
+/**
+ * A request being tracked, as {@link HttpRecorder.track} returns it: the
+ * adapter may set its route template until the response finishes (and must
+ * not keep it afterwards: the state is reused).
+ *
+ * @example
+ * ```ts
+ * const tracked = recorder.track(req, res, undefined);
+ * tracked.route = '/users/:id';
+ * ```
+ */
+export interface TrackedRequest {
+  route: string | undefined;
+}
+
 /** Finds the route template of a finished request when the adapter did not set it. */
 export type RouteResolver = (req: IncomingMessage, res: ServerResponse) => string | undefined;
 
@@ -57,8 +72,7 @@ export class HttpRecorder {
   private readonly routes = new Map<string, (Map<StatusKey, SeriesHandles> | undefined)[]>();
   private readonly inFlight: (GaugeSeries | undefined)[] = new Array<GaugeSeries | undefined>(METHODS.length).fill(undefined);
   private readonly live = new LiveRequests();
-  /** Chunked responses are sized by what went out on the socket, so read its counter at the start. */
-  private readonly trackWritten: boolean;
+  private readonly skipped: readonly string[];
   private sweepAt = 1024;
   private readonly headerValues: Set<string>[];
   private readonly exceptionTypes = new Set<string>();
@@ -68,13 +82,26 @@ export class HttpRecorder {
     this.resolveRoute = resolveRoute;
     this.metricSet = new HttpMetricSet(options, () => this.sweep());
     this.headerValues = options.headerLabels.map(() => new Set<string>());
-    this.trackWritten = options.metrics.responseSize;
+    this.skipped = [...options.skipPaths];
     addRecorder(this);
   }
 
   /** True when `url` is one of the skipped paths (`/metrics` by default). */
   skips(url: string | undefined): boolean {
-    return this.options.skipPaths.has(pathOf(url));
+    return this.skipsPath(pathOf(url));
+  }
+
+  /**
+   * True when `path` (no query string) is skipped. A walk over a few
+   * strings that mostly differ in length: a Set would hash each request's
+   * new path string first, which measured ~80 ns.
+   */
+  skipsPath(path: string): boolean {
+    const skipped = this.skipped;
+    for (let index = 0; index < skipped.length; index++) {
+      if (skipped[index] === path) return true;
+    }
+    return false;
   }
 
   /** Marks a request as tracked and starts its clock (skipped paths and already tracked requests are left alone). */
@@ -87,14 +114,14 @@ export class HttpRecorder {
    * Starts tracking without the checks of {@link start}: for adapters that
    * have already matched the path against {@link skips} and see each request once.
    */
-  track(req: IncomingMessage, res: ServerResponse, route: string | undefined): void {
+  track(req: IncomingMessage, res: ServerResponse, route: string | undefined): TrackedRequest {
     const state = this.live.add(req, res);
     state.start = performance.now();
     state.route = route;
     const method = (state.method = methodIndex(req.method));
-    if (this.trackWritten) state.bytesWritten = req.socket?.bytesWritten ?? 0;
     if (this.metricSet.inFlight !== undefined) (this.inFlight[method] ?? this.bindInFlight(method)).inc();
     if (this.live.size >= this.sweepAt) this.sweep();
+    return state;
   }
 
   /** True while `req` is tracked by this recorder. */
@@ -276,15 +303,21 @@ function requestBytes(req: IncomingMessage): number {
   return bytes >= 0 ? bytes : 0;
 }
 
+/** `_header` is the header block node wrote for the response (a string once headers are sent). */
+interface SentResponse extends ServerResponse {
+  _header?: unknown;
+}
+
 function responseBytes(state: RequestState, res: ServerResponse): number {
-  const length = res.getHeader('content-length');
-  if (length !== undefined) {
-    const bytes = Number(length);
-    if (bytes >= 0) return bytes;
-  }
-  // Chunked responses: what went out on the socket for this response, headers included.
-  const written = (res.socket?.bytesWritten ?? 0) - state.bytesWritten;
-  return written > 0 ? written : 0;
+  // What went out on the connection since its previous response finished
+  // (responses of a connection finish in order, pipelined or not), less the
+  // header block: the body as sent, whether its length was declared in
+  // writeHead, set with setHeader, or chunked (chunk framing included).
+  const sent = state.slot!.written(res.socket ?? state.req!.socket);
+  const header = (res as SentResponse)._header;
+  if (typeof header === 'string') return sent > header.length ? sent - header.length : 0;
+  const length = Number(res.getHeader('content-length'));
+  return length >= 0 ? length : sent;
 }
 
 /**

@@ -58,8 +58,11 @@ export class RouteMatcher {
 
   /** The template of `path`, or undefined when no route matches. */
   match(path: string): string | undefined {
-    const exact = this.exact.get(path);
-    if (exact !== undefined) return exact;
+    // Map.get hashes the request's new path string first (~40 ns): only worth it when there are static routes.
+    if (this.exact.size !== 0) {
+      const exact = this.exact.get(path);
+      if (exact !== undefined) return exact;
+    }
     for (const pattern of this.patterns) {
       if (matches(pattern.segments, path)) return pattern.template;
     }
