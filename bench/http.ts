@@ -18,7 +18,7 @@ const EXTRA_VARIANTS: Record<string, readonly string[]> = { hono: ['middleware']
  * generation: V8 sizes it by what a process allocates, which alone moved a
  * bare hello-world by up to 14 % between processes (BENCHMARKS.md).
  */
-const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--min-semi-space-size=16 --max-semi-space-size=16').split(' ').filter(Boolean);
+export const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--min-semi-space-size=16 --max-semi-space-size=16').split(' ').filter(Boolean);
 const PEERS: Record<string, string> = {
   fastify: 'fastify-metrics 12',
   express: 'express-prom-bundle 8',

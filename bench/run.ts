@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { HTTP_TABLE_HEADER, runHttpBench } from './http.js';
+import { HTTP_TABLE_HEADER, NODE_FLAGS, runHttpBench } from './http.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
 import { runClusterBench, writeClusterSection } from './cluster.js';
 import { ROUNDS, SECONDS, writeSection } from './lib.js';
@@ -35,8 +35,8 @@ if (only.has('http')) {
   await writeSection('http', [
     '## HTTP throughput: hello-world `/users/:id`, bare vs + lookout vs + the usual peer',
     '',
-    `${machine}. Each variant is its own server process${process.env['BENCH_NODE_FLAGS'] ? ` started with \`${process.env['BENCH_NODE_FLAGS']}\` (a fixed young generation: without it, bare Fastify measured ~14 % *slower* than with lookout, because V8 sizes the young generation by what a process allocates)` : ''}; autocannon (50 connections) runs in the benchmark process on 127.0.0.1. ${ROUNDS} rounds of ${SECONDS} s per variant after a 1 s warm-up, the order rotated every round; median req/s with min–max spread, and the ratio to bare (per-round ratios in brackets).`,
-    `Reproduce: \`${process.env['BENCH_NODE_FLAGS'] ? `BENCH_NODE_FLAGS="${process.env['BENCH_NODE_FLAGS']}" ` : ''}BENCH_ONLY=http npm run bench\` (or \`npx tsx bench/http.ts\`; \`BENCH_FRAMEWORKS=fastify\` for one).`,
+    `${machine}. Each variant is its own server process started with \`${NODE_FLAGS.join(' ') || '(no flags)'}\` (the default: a fixed young generation, because V8 sizes it by what a process allocates, and without it bare Fastify measured ~14 % *slower* than with lookout); autocannon (50 connections) runs in the benchmark process on 127.0.0.1, nothing pinned. ${ROUNDS} rounds of ${SECONDS} s per variant after a 1 s warm-up, the order rotated every round; median req/s with min–max spread. A round runs every variant back to back, so the ratio to bare is taken per round (a paired comparison) and the table gives the median of those ratios with their spread. Hono is measured two ways in the same rounds: \`instrument(app)\` (no middleware, the row's lookout figure) and the \`app.use('*', metrics())\` middleware.`,
+    `Reproduce: \`BENCH_ONLY=http npm run bench\` (or \`npx tsx bench/http.ts\`; \`BENCH_FRAMEWORKS=fastify\` for one; \`BENCH_ROUNDS\`, \`BENCH_SECONDS\`, \`BENCH_NODE_FLAGS\`).`,
     '',
     ...HTTP_TABLE_HEADER,
     ...rows,
