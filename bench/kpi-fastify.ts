@@ -31,6 +31,14 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 const PINNED = process.platform === 'linux' && hasTaskset();
 
+/**
+ * Node flags of every server process: a fixed young generation by default, as in the HTTP
+ * benchmark. V8 sizes the young generation by what a process allocates, and on this
+ * hello-world that alone moved throughput by 20-35 % between variants (see the file comment).
+ * `BENCH_NODE_FLAGS=""` runs the servers with V8's defaults.
+ */
+export const KPI_NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--min-semi-space-size=16 --max-semi-space-size=16').split(' ').filter(Boolean);
+
 function hasTaskset(): boolean {
   try {
     execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
@@ -42,7 +50,7 @@ function hasTaskset(): boolean {
 
 /** Starts `bench/kpi-server.ts` (on CPU 0 when pinning) and waits for `READY <port>`. */
 async function startServer(args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
-  const command = [process.execPath, '--import', 'tsx', 'bench/kpi-server.ts', ...args];
+  const command = [process.execPath, ...KPI_NODE_FLAGS, '--import', 'tsx', 'bench/kpi-server.ts', ...args];
   const child = PINNED ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {

@@ -13,6 +13,8 @@
  *
  *   npx tsx bench/kpi.ts                 (BENCH_ROUNDS=5 BENCH_SECONDS=4 by default)
  *   LOOKOUT_BENCH_PG_URL=postgres://... npx tsx bench/kpi.ts
+ *   BENCH_KPI_PARTS=fastify npx tsx bench/kpi.ts   (a subset of record,ingest,pglite,fastify:
+ *                                                  printed only, BENCHMARKS.md is left alone)
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -25,6 +27,9 @@ import { measureIngest, measureRecord, measureReferenceInserts, pgliteIngest, ty
 
 const PG_URL = process.env['LOOKOUT_BENCH_PG_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const FILE = 'BENCHMARKS.md';
+const ALL_PARTS = ['record', 'ingest', 'pglite', 'fastify'] as const;
+const PARTS = new Set((process.env['BENCH_KPI_PARTS'] ?? ALL_PARTS.join(',')).split(',').map((part) => part.trim()));
+const COMPLETE = ALL_PARTS.every((part) => PARTS.has(part));
 
 async function pgAvailable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
@@ -57,8 +62,8 @@ export async function runKpiBench(): Promise<void> {
   const admin = new pg.Pool({ connectionString: PG_URL, max: 12 });
   admin.on('error', () => undefined);
   try {
-    rows.push(...(await measureRecord()));
-    if (hasPg) {
+    if (PARTS.has('record')) rows.push(...(await measureRecord()));
+    if (hasPg && PARTS.has('ingest')) {
       const ingest = await measureIngest(admin, PG_URL);
       const reference = await measureReferenceInserts(admin, PG_URL);
       rows.push(...ingest.rows, ...reference.rows);
@@ -71,17 +76,18 @@ export async function runKpiBench(): Promise<void> {
         target: '≥ 20×',
         met: Math.min(ratioSequential, ratioConcurrent) >= 20 ? 'yes' : 'no',
       });
-    } else {
+    } else if (!hasPg) {
       console.warn(`*** PostgreSQL not reachable at ${PG_URL}: the PostgreSQL rows are skipped ***`);
     }
-    rows.push(...(await pgliteIngest()));
-    if (hasPg) rows.push(...(await fastifyAB(admin, PG_URL)));
+    if (PARTS.has('pglite')) rows.push(...(await pgliteIngest()));
+    if (hasPg && PARTS.has('fastify')) rows.push(...(await fastifyAB(admin, PG_URL)));
   } finally {
     await admin.end();
   }
   const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}`;
   const table = ['| what | result | target | met |', '|---|---|---|---|', ...rows.map((row) => `| ${row.what} | ${row.result} | ${row.target} | ${row.met} |`)];
   console.log(table.join('\n'));
+  if (!COMPLETE) return;
   await writeSection([
     '## KPI ingest',
     '',
