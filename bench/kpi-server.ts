@@ -7,7 +7,8 @@
  * - bare: nothing else;
  * - idle: a PostgreSQL KPI recorder is created but the handler records nothing
  *   (the same process footprint as `kpi`: buffers, timers, pool);
- * - discard: one `kpi.record` per request into a store that drops every batch;
+ * - discard: one `kpi.record` per request into a store that drops every batch
+ *   (it takes rows encoded as `pgStore` does, so the recorder does the same work);
  * - kpi: one `kpi.record` per request into PostgreSQL.
  * Every variant has the same two routes. Prints `READY <port>`; `GET /__kpi`
  * flushes and answers the recorder's stats. Runs until killed.
@@ -17,7 +18,7 @@ import { Registry } from '../src/index.js';
 import { createKpi, pgStore, type Kpi, type KpiStore } from '../src/kpi/index.js';
 
 const [variant, pgUrl, schema, applicationName] = process.argv.slice(2);
-const discard: KpiStore = { kind: 'discard', open: async () => undefined, write: async () => undefined, close: async () => undefined };
+const discard: KpiStore = { kind: 'discard', rowEncoding: 'pg-copy-binary', open: async () => undefined, write: async () => undefined, close: async () => undefined };
 const app = Fastify({ logger: false });
 let kpi: Kpi<'good_inference'> | undefined;
 

@@ -1,4 +1,5 @@
 import { uuidString } from './ids.js';
+import { EncodedBatch } from './row-buffer.js';
 
 /**
  * A batch of events handed to a store, column by column. Ids are assigned
@@ -52,7 +53,8 @@ export function batchIds(batch: KpiBatch): string[] {
 
 /**
  * Rows `start` (inclusive) to `end` (exclusive) of a batch, for splitting a
- * batch that PostgreSQL rejected.
+ * batch that PostgreSQL rejected. An `EncodedBatch` gives an `EncodedBatch`
+ * on the same bytes (release it as well).
  *
  * @example
  * ```ts
@@ -60,6 +62,7 @@ export function batchIds(batch: KpiBatch): string[] {
  * ```
  */
 export function sliceBatch(batch: KpiBatch, start: number, end: number): KpiBatch {
+  if (batch instanceof EncodedBatch) return batch.slice(start, end);
   return {
     size: end - start,
     idTimes: batch.idTimes.slice(start, end),

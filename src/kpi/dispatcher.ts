@@ -4,6 +4,7 @@ import { EventBuffer } from './buffer.js';
 import { KPI_ERRORS, describe, isDataError, kpiError } from './errors.js';
 import { IdGenerator } from './ids.js';
 import type { KpiMetrics } from './metrics.js';
+import { CopyRowBuffer, EncodedBatch } from './row-buffer.js';
 import { isConnectionError, type KpiStore } from './store.js';
 import { Waiters } from './waiters.js';
 
@@ -30,6 +31,14 @@ export interface DispatcherSettings {
   readonly report: (error: LookoutError) => void;
 }
 
+/** The two buffers: columns (`EventBuffer`) or rows encoded at record time (`CopyRowBuffer`). */
+interface PendingEvents {
+  readonly size: number;
+  push(event: string, timeMs: number, user: string | null, model: string | null, args: string | null, value: number | null): void;
+  discard(n: number): number;
+  take(max: number, ids: IdGenerator): KpiBatch;
+}
+
 interface Work {
   batch: KpiBatch;
   /** Sequence number of the batch's first event. */
@@ -52,7 +61,7 @@ interface Work {
  * ```
  */
 export class Dispatcher {
-  private readonly buffer: EventBuffer;
+  private readonly buffer: PendingEvents;
   private readonly ids = new IdGenerator();
   private readonly work: Work[] = [];
   private workRows = 0;
@@ -76,7 +85,7 @@ export class Dispatcher {
     private readonly metrics: KpiMetrics,
     private readonly settings: DispatcherSettings,
   ) {
-    this.buffer = new EventBuffer(settings.bufferSize);
+    this.buffer = store.rowEncoding === 'pg-copy-binary' ? new CopyRowBuffer(settings.bufferSize, this.ids) : new EventBuffer(settings.bufferSize);
     this.interval = setInterval(() => this.tick(), settings.flushIntervalMs);
     this.interval.unref();
     this.schedule(); // opens the store (and runs its migrations) at once
@@ -130,6 +139,7 @@ export class Dispatcher {
     const lost = this.buffer.size + this.workRows;
     if (lost > 0) {
       this.buffer.discard(this.buffer.size);
+      for (const item of this.work) release(item.batch);
       this.work.length = 0;
       this.workRows = 0;
       this.metrics.dropped.close_timeout.inc(lost);
@@ -248,9 +258,11 @@ export class Dispatcher {
     this.work.splice(0, 1,
       { batch: sliceBatch(batch, 0, half), firstSeq: item.firstSeq, retry: item.retry },
       { batch: sliceBatch(batch, half, batch.size), firstSeq: item.firstSeq + half, retry: item.retry });
+    release(batch);
   }
 
   private finish(item: Work): void {
+    release(item.batch);
     this.work.shift();
     this.workRows -= item.batch.size;
     this.waiters.notify();
@@ -286,4 +298,9 @@ export class Dispatcher {
   private settledBelow(): number {
     return this.work.length > 0 ? this.work[0]!.firstSeq : this.takenSeq;
   }
+}
+
+/** Lets an encoded batch's bytes be reused once it is written or dropped. */
+function release(batch: KpiBatch): void {
+  if (batch instanceof EncodedBatch) batch.release();
 }

@@ -19,6 +19,7 @@ export type { SignalOptions } from './signals.js';
 export { DROP_REASONS, type DropReason } from './metrics.js';
 export { KPI_ERRORS, type KpiErrorCode } from './errors.js';
 export type { KpiBatch } from './batch.js';
+export { EncodedBatch } from './row-buffer.js';
 export { isConnectionError, type KpiStore } from './store.js';
 export { defaultStore } from './default-store.js';
 export { pgStore, PgStore, migrateDatabase, type PgStoreOptions } from './pg-store.js';

@@ -1,17 +1,31 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Counter } from '../core/counter.js';
 import { LookoutError } from '../core/errors.js';
 import { Registry } from '../core/registry.js';
 import { MemoryStore } from '../../test/kpi/memory-store.js';
+import type { KpiBatch } from './batch.js';
 import { KPI_ERRORS } from './errors.js';
+import { EncodedBatch } from './row-buffer.js';
 import { createKpi, type KpiOptions } from './kpi.js';
 
 const EVENTS = ['good_inference', 'bad_inference'] as const;
 type Event = (typeof EVENTS)[number];
 
+/** The same store, asking for rows encoded at record time (what `pgStore` does): batches are `EncodedBatch`es. */
+class EncodedMemoryStore extends MemoryStore {
+  readonly rowEncoding = 'pg-copy-binary';
+
+  override async write(batch: KpiBatch, retry: boolean): Promise<void> {
+    if (!(batch instanceof EncodedBatch)) throw new Error('expected an EncodedBatch');
+    await super.write(batch, retry);
+  }
+}
+
+let Store: typeof MemoryStore = MemoryStore;
+
 function setup(overrides: Partial<KpiOptions<Event>> = {}) {
   const registry = new Registry();
-  const store = new MemoryStore();
+  const store = new Store();
   const errors: LookoutError[] = [];
   const kpi = createKpi({
     registry, store, events: EVENTS, flushIntervalMs: 60_000, retry: { minDelayMs: 5, maxDelayMs: 20 },
@@ -24,7 +38,14 @@ function counterValue(registry: Registry, name: string, labels: Record<string, s
   return registry.get(name)!.labels(labels).value as number;
 }
 
-describe('createKpi / record', () => {
+describe.each([
+  ['columns', MemoryStore],
+  ['rows encoded at record time', EncodedMemoryStore],
+])('createKpi / record (%s)', (_name, StoreClass) => {
+  beforeEach(() => {
+    Store = StoreClass;
+  });
+
   it('counts at once, writes rows in order with ids and timestamps, and keeps the books', async () => {
     const { registry, store, kpi } = setup();
     const before = Date.now();

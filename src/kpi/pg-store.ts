@@ -3,9 +3,10 @@ import copyStreams from 'pg-copy-streams';
 import type { Registry } from '../core/registry.js';
 import type { KpiBatch } from './batch.js';
 import { trackPool } from './connections.js';
-import { COPY_COLUMNS, CopyBinaryEncoder } from './copy-binary.js';
+import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, CopyBinaryEncoder } from './copy-binary.js';
 import { KPI_ERRORS, integerOption, kpiError } from './errors.js';
 import { describeTarget, resolvePgConfig, type PgConnectionOptions } from './pg-config.js';
+import { EncodedBatch } from './row-buffer.js';
 import { migrate, qualifiedNames, type EventsLocation } from './schema.js';
 import type { KpiStore } from './store.js';
 
@@ -58,6 +59,8 @@ const STAGING = 'pg_temp.lookout_kpi_staging';
 export class PgStore implements KpiStore {
   readonly kind = 'postgres';
   readonly preferredBatchSize = 20_000;
+  /** Events are encoded at record time; batches arrive as COPY bytes (see `KpiStore.rowEncoding`). */
+  readonly rowEncoding = 'pg-copy-binary';
   /** The pool rows are written through. */
   readonly pool: pg.Pool;
   /** `host:port/database`, without credentials. */
@@ -183,10 +186,11 @@ export class PgStore implements KpiStore {
   }
 
   /**
-   * Streams the batch into a COPY. The first attempt encodes chunk by chunk,
-   * sending each before encoding the next (the server works while we encode,
-   * and the event loop is never held for a whole batch); the chunks are kept
-   * for a retry.
+   * Streams the batch into a COPY. An `EncodedBatch` is sent as it is (its rows
+   * were encoded at record time); other batches are encoded chunk by chunk,
+   * each chunk sent before the next is encoded (the server works while we
+   * encode, and the event loop is never held for a whole batch), and the
+   * chunks are kept for a retry.
    */
   private async copyIn(client: pg.PoolClient, sql: string, batch: KpiBatch): Promise<void> {
     const stream = client.query(copyStreams.from(sql));
@@ -199,19 +203,27 @@ export class PgStore implements KpiStore {
       });
     });
     finished.catch(() => undefined); // awaited below; the writing loop stops on `failure`
-    const cached = this.encoded.get(batch);
-    if (cached !== undefined) {
+    // Waits for room in the stream when it asks for it (and lets the event loop run between encoded chunks).
+    const sent = (accepted: boolean): Promise<unknown> => accepted ? new Promise((resolve) => setImmediate(resolve)) : new Promise((resolve) => {
+      stream.once('drain', resolve);
+      finished.then(resolve, resolve);
+    });
+    const cached = batch instanceof EncodedBatch ? undefined : this.encoded.get(batch);
+    if (batch instanceof EncodedBatch) {
+      stream.write(COPY_HEADER);
+      for (const part of batch.parts) {
+        if (failure !== undefined) break;
+        if (!stream.write(part)) await sent(false);
+      }
+      if (failure === undefined) stream.write(COPY_TRAILER);
+    } else if (cached !== undefined) {
       for (const chunk of cached) stream.write(chunk);
     } else {
       const chunks: Buffer[] = [];
       const encoder = new CopyBinaryEncoder(batch);
       for (let chunk = encoder.next(); chunk !== undefined && failure === undefined; chunk = encoder.next()) {
         chunks.push(chunk);
-        if (stream.write(chunk)) await new Promise((resolve) => setImmediate(resolve));
-        else await new Promise((resolve) => {
-          stream.once('drain', resolve);
-          finished.then(resolve, resolve);
-        });
+        await sent(stream.write(chunk));
       }
       if (failure === undefined) this.encoded.set(batch, chunks);
     }

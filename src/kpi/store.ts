@@ -23,6 +23,13 @@ export interface KpiStore {
   readonly kind: string;
   /** Rows per flush this store handles well; `createKpi({ batchSize })` overrides it. */
   readonly preferredBatchSize?: number;
+  /**
+   * `'pg-copy-binary'`: the store writes PostgreSQL binary COPY (lookout's `pgStore`). The
+   * recorder then encodes each event into bytes when it is recorded and hands the store
+   * `EncodedBatch`es, whose `parts` are the rows ready to send; their columns are still there,
+   * decoded on first access. Without it (the default), batches hold the columns as recorded.
+   */
+  readonly rowEncoding?: 'pg-copy-binary';
   /** Connects and runs the migrations. May be called again after it failed. */
   open(): Promise<void>;
   /**
