@@ -1,25 +1,15 @@
 // promtool against the committed deploy/prometheus: config, rules, and the generated rule unit tests.
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasCommand, probe } from '../../test/support/e2e.js';
+import { promtool as runPromtool } from '../../test/support/validators.js';
 
-const run = promisify(execFile);
 const PROMETHEUS_DIR = join(import.meta.dirname, '../../deploy/prometheus');
+const promtool = (args: string[], cwd = PROMETHEUS_DIR) => runPromtool(args, cwd);
 const available = await probe('promtool', () => hasCommand('promtool', ['--version']));
 
-async function promtool(args: string[], cwd = PROMETHEUS_DIR): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run('promtool', args, { cwd, timeout: 60_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
-}
 
 describe.skipIf(!available)('promtool on deploy/prometheus', () => {
   const temporary: string[] = [];

@@ -2,15 +2,15 @@
 // (and a config using every option), and a real Prometheus started with a generated config pushes
 // to a receiver in this test, on each store's path, with its tenant header, its credentials read
 // from files, and write_relabel_configs applied.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasCommand, probe } from '../../test/support/e2e.js';
+import { promtool } from '../../test/support/validators.js';
 import { startPrometheus, type RunningPrometheus } from '../../test/support/prometheus.js';
 import { startRemoteWriteReceiver, type RemoteWriteReceiver, type RemoteWriteRequest } from '../../test/support/remote-write.js';
 import { resolveProvisionOptions } from './options.js';
@@ -18,22 +18,12 @@ import { prometheusConfig } from './prometheus/config.js';
 import { SCALING_STORES } from './scaling.js';
 import { renderYaml } from './yaml.js';
 
-const run = promisify(execFile);
 const PROMETHEUS_DIR = join(import.meta.dirname, '../../deploy/prometheus');
 const promtoolAvailable = await probe('promtool', () => hasCommand('promtool', ['--version']));
 const prometheusAvailable = await probe('prometheus', () => hasCommand('prometheus', ['--version']));
 const PROMETHEUS_VERSION = prometheusAvailable ? execFileSync('prometheus', ['--version'], { encoding: 'utf8' }).split('\n')[0]! : '';
 const DEBIAN_BUILD = /\+ds\b/.test(PROMETHEUS_VERSION);
 
-async function promtool(args: string[], cwd: string): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run('promtool', args, { cwd, timeout: 60_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
-}
 
 const temporary: string[] = [];
 afterAll(async () => {

@@ -1,5 +1,19 @@
 /** The two strict outside judges of our exposition: promtool and prometheus_client's OpenMetrics parser. */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Runs promtool with `args` in `cwd`; returns its exit code and combined output instead of throwing. */
+export async function promtool(args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run('promtool', args, { cwd, timeout: 60_000 });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
+}
 
 /** Runs `promtool check metrics` on text; returns its combined output ('' when clean) and exit status. */
 export function promtoolCheckMetrics(text: string): { output: string; status: number | null } {
