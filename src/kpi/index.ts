@@ -26,7 +26,7 @@ export { pgStore, PgStore, migrateDatabase, type PgStoreOptions } from './pg-sto
 export { pgliteStore, PgliteStore, type PgliteStoreOptions } from './pglite-store.js';
 export { resolvePgConfig, type PgConnectionOptions, type PgConfigSource, type ResolvedPgConfig } from './pg-config.js';
 export {
-  migrate, readerRoleSql, createReaderRole, MIGRATIONS,
+  migrate, readerRoleSql, createReaderRole, eventIndexSql, MIGRATIONS,
   type Migration, type SqlExecutor, type EventsLocation, type ReaderRoleOptions,
 } from './schema.js';
 export { trackConnections, trackPool, type PoolStatsLike } from './connections.js';

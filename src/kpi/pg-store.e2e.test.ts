@@ -7,7 +7,8 @@ import { EventBuffer } from './buffer.js';
 import { IdGenerator } from './ids.js';
 import { createKpi } from './kpi.js';
 import { migrateDatabase, pgStore } from './pg-store.js';
-import { createReaderRole, migrate } from './schema.js';
+import { partitionEvents } from './partitioning.js';
+import { createReaderRole, eventIndexSql, migrate, MIGRATIONS } from './schema.js';
 
 const available = await probe('PostgreSQL', pgReachable);
 
@@ -20,6 +21,10 @@ describe.skipIf(!available)('pgStore against real PostgreSQL', () => {
     schemas.push(schema);
     return schema;
   };
+
+  /** Index names of the schema's events table. */
+  const indexes = async (schema: string): Promise<string[]> => (await admin.query<{ name: string }>(
+    'SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1) ORDER BY 1', [`"${schema}".events`])).rows.map((row) => row.name);
 
   afterAll(async () => {
     if (!available) return;
@@ -34,17 +39,47 @@ describe.skipIf(!available)('pgStore against real PostgreSQL', () => {
   it('migrates idempotently, also when two processes start together', async () => {
     const schema = newSchema('migrate');
     const [first, second] = await Promise.all([migrate(admin, { schema }), migrate(admin, { schema })]);
-    expect([...first!, ...second!].sort()).toEqual([1]);
+    expect([...first!, ...second!].sort()).toEqual([1, 2]);
     expect(await migrate(admin, { schema })).toEqual([]);
     expect(await migrateDatabase({ connectionString: PG_URL, schema })).toEqual([]);
-    expect(await migrateDatabase({ connectionString: PG_URL, schema: newSchema('migrate_cli') })).toEqual([1]);
-    const { rows } = await admin.query(`SELECT version, name FROM "${schema}".lookout_schema_migrations`);
-    expect(rows).toEqual([{ version: 1, name: 'events table with time and event+time indexes' }]);
+    expect(await migrateDatabase({ connectionString: PG_URL, schema: newSchema('migrate_cli') })).toEqual([1, 2]);
+    const { rows } = await admin.query(`SELECT version, name FROM "${schema}".lookout_schema_migrations ORDER BY version`);
+    expect(rows).toEqual([
+      { version: 1, name: 'events table with time and event+time indexes' },
+      { version: 2, name: 'no (event, creation_time) index' },
+    ]);
+    expect(await indexes(schema)).toEqual(['events_creation_time_idx', 'events_pkey']);
     const columns = await admin.query<{ column_name: string; data_type: string }>(
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'events' ORDER BY ordinal_position`, [schema]);
     expect(columns.rows.map((row) => `${row.column_name} ${row.data_type}`)).toEqual([
       'id uuid', 'creation_time timestamp with time zone', 'event text', 'user text', 'model text', 'args jsonb', 'value double precision',
     ]);
+  });
+
+  it('migration 2 drops the (event, creation_time) index of a version 1 table; eventIndexSql brings it back for good', async () => {
+    const schema = newSchema('migrate_v1');
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    for (const statement of MIGRATIONS[0]!.statements({ schema, table: 'events' })) await admin.query(statement);
+    await admin.query(`CREATE TABLE "${schema}".lookout_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await admin.query(`INSERT INTO "${schema}".lookout_schema_migrations (version, name) VALUES (1, $1)`, [MIGRATIONS[0]!.name]);
+    await admin.query(`INSERT INTO "${schema}".events (id, event) VALUES (gen_random_uuid(), 'good_inference')`);
+    expect(await indexes(schema)).toEqual(['events_creation_time_idx', 'events_event_creation_time_idx', 'events_pkey']);
+    expect(await migrate(admin, { schema })).toEqual([2]);
+    expect(await indexes(schema)).toEqual(['events_creation_time_idx', 'events_pkey']);
+    await admin.query(eventIndexSql({ schema }));
+    await admin.query(eventIndexSql({ schema })); // idempotent
+    expect(await migrate(admin, { schema })).toEqual([]);
+    expect(await indexes(schema)).toEqual(['events_creation_time_idx', 'events_event_creation_time_idx', 'events_pkey']);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM "${schema}".events`)).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('migration 2 leaves a partitioned events table as its layout made it', async () => {
+    const schema = newSchema('migrate_partitioned');
+    await partitionEvents(admin, { schema, interval: 'month', premake: 0 });
+    const before = await indexes(schema);
+    expect(before).toContain('events_event_creation_time_idx');
+    expect(await migrate(admin, { schema })).toEqual([1, 2]);
+    expect(await indexes(schema)).toEqual(before);
   });
 
   it('writes every column with binary COPY; the dashboard queries read them back', async () => {

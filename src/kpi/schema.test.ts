@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS, qualifiedNames, quoteIdent, quoteLiteral, readerRoleSql } from './schema.js';
+import { eventIndexSql, MIGRATIONS, qualifiedNames, quoteIdent, quoteLiteral, readerRoleSql } from './schema.js';
 
 describe('SQL quoting', () => {
   it('quotes identifiers and literals', () => {
@@ -19,7 +19,16 @@ describe('migrations', () => {
     }
     expect(sql).toContain('ON "public"."events" (creation_time)');
     expect(sql).toContain('ON "public"."events" (event, creation_time)');
-    expect(MIGRATIONS.map((migration) => migration.version)).toEqual([1]);
+    expect(MIGRATIONS.map((migration) => migration.version)).toEqual([1, 2]);
+  });
+
+  it('version 2 drops the (event, creation_time) index of a plain table only, quoting the names', () => {
+    const sql = MIGRATIONS[1]!.statements({ schema: 'we"ird', table: 'ev' }).join('\n');
+    expect(sql).toContain('DROP INDEX IF EXISTS "we""ird"."ev_event_creation_time_idx"');
+    expect(sql).toContain(`to_regclass('"we""ird"."ev"')) = 'r'`);
+    expect(sql).toContain('pg_inherits');
+    expect(eventIndexSql({ schema: 'kpi' })).toBe('CREATE INDEX CONCURRENTLY IF NOT EXISTS "events_event_creation_time_idx" ON "kpi"."events" (event, creation_time)');
+    expect(() => quoteIdent('a$lookout_migration$b')).toThrow(/LOOKOUT_E_KPI_OPTION/);
   });
 });
 
