@@ -76,6 +76,29 @@ export function listenForFinish(): void {
  */
 export function trackServer(server: Server, recorder: HttpRecorder): () => void {
   listenForFinish();
+  // The usual case, one request listener: wrap it. Cheaper than the start
+  // channel, whose every event is an object built and passed to a lookup by server.
+  const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (listeners.length === 1) {
+    const listener = listeners[0]!;
+    const tracked = function lookoutTracked(this: Server, req: IncomingMessage, res: ServerResponse): void {
+      try {
+        if (!recorder.skips(req.url)) recorder.track(req, res, undefined);
+      } catch {
+        recorder.internalError();
+      }
+      listener.call(this, req, res);
+    };
+    server.removeListener('request', listener);
+    server.on('request', tracked);
+    return () => {
+      if (server.listeners('request').includes(tracked)) {
+        server.removeListener('request', tracked);
+        server.on('request', listener);
+      }
+      removeRecorder(recorder);
+    };
+  }
   if (!startSubscribed) {
     diagnosticsChannel.subscribe(START, onStart);
     startSubscribed = true;

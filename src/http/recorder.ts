@@ -5,7 +5,7 @@ import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
 import type { HistogramSeries } from '../core/histogram.js';
 import { rawHeader } from './headers.js';
-import { LiveRequests, type RequestState } from './live.js';
+import { LiveRequests, RequestState } from './live.js';
 import { METHODS, methodIndex, pathOf } from './methods.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { HttpMetricSet } from './metric-set.js';
@@ -72,6 +72,8 @@ export class HttpRecorder {
   private readonly routes = new Map<string, (Map<StatusKey, SeriesHandles> | undefined)[]>();
   private readonly inFlight: (GaugeSeries | undefined)[] = new Array<GaugeSeries | undefined>(METHODS.length).fill(undefined);
   private readonly live = new LiveRequests();
+  /** The state `track` returned last (its `req` is cleared once it finishes, and it may be reused). */
+  private lastTracked: RequestState = new RequestState();
   private readonly skipped: readonly string[];
   private sweepAt = 1024;
   private readonly headerValues: Set<string>[];
@@ -116,6 +118,7 @@ export class HttpRecorder {
    */
   track(req: IncomingMessage, res: ServerResponse, route: string | undefined): TrackedRequest {
     const state = this.live.add(req, res);
+    this.lastTracked = state;
     state.start = performance.now();
     state.route = route;
     const method = (state.method = methodIndex(req.method));
@@ -131,7 +134,10 @@ export class HttpRecorder {
 
   /** Sets the route template of a tracked request. */
   setRoute(req: IncomingMessage, route: string): void {
-    const state = this.live.find(req);
+    // Frameworks usually route a request in the same tick it arrived: the
+    // last tracked request then needs no lookup.
+    const last = this.lastTracked;
+    const state = last.req === req ? last : this.live.find(req);
     if (state !== undefined) state.route = route;
   }
 
