@@ -109,6 +109,8 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
   const rps = perVariant();
   /** Server-process CPU microseconds per request, per turn. */
   const cpuPerRequest = perVariant();
+  /** CPU used by this process (the load generator) during each turn, as a share of one CPU. */
+  const loadCpu = perVariant();
   /** PostgreSQL backend CPU of the `kpi` server: seconds per turn and microseconds per request. */
   const dbSeconds: number[] = [];
   const dbPerRequest: number[] = [];
@@ -124,7 +126,11 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
         const pid = servers[index]!.child.pid; // taskset execs node in place: the same pid
         const dbBefore = variant === 'kpi' ? await backendCpuSeconds(admin, applicationName) : 0;
         const serverBefore = cpuSeconds(pid);
+        const loadBefore = process.cpuUsage();
+        const loadStarted = performance.now();
         const { rps: rate, requests } = await load(servers[index]!.port, SECONDS);
+        const loadUsed = process.cpuUsage(loadBefore);
+        loadCpu[variant].push((loadUsed.user + loadUsed.system) / 1000 / (performance.now() - loadStarted));
         // The KPI server writes its last events before the next turn; they count in its CPU.
         if (variant === 'kpi') await flushKpi();
         rps[variant].push(rate);
@@ -141,14 +147,14 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
     const dropped = Object.values(stats.dropped).reduce((sum, value) => sum + value, 0);
     const ratio = (variant: Variant, base: Variant): number[] => rps[variant].map((value, round) => value / rps[base][round]!);
     emit({
-      bench: 'kpi', name: 'fastify', rps, serverCpuMicrosPerRequest: cpuPerRequest, dbCpuMicrosPerRequest: dbPerRequest, dbCpuSecondsPerKpiTurn: dbSeconds,
+      bench: 'kpi', name: 'fastify', rps, serverCpuMicrosPerRequest: cpuPerRequest, loadGeneratorCpuShare: loadCpu, dbCpuMicrosPerRequest: dbPerRequest, dbCpuSecondsPerKpiTurn: dbSeconds,
       recorded: stats.recorded, written: stats.written, rows: rows[0]!.count, dropped,
     });
     const kept = (variant: Variant, base: Variant): string => {
       const values = ratio(variant, base);
       return `**${(median(values) * 100).toFixed(1)} %** of ${base} [${values.map((value) => value.toFixed(2)).join(', ')}]`;
     };
-    const cpu = (variant: Variant): string => `${median(cpuPerRequest[variant]).toFixed(1)} µs CPU per request in the server process`;
+    const cpu = (variant: Variant): string => `${median(cpuPerRequest[variant]).toFixed(1)} µs CPU per request in the server process, load generator at ${(median(loadCpu[variant]) * 100).toFixed(0)} % of a CPU`;
     const throughput = (variant: Variant): string => `${median(rps[variant]).toFixed(0)} req/s (${spread(rps[variant])})`;
     const strict = Math.min(median(ratio('kpi', 'bare')), median(ratio('kpi', 'idle')));
     const added = median(cpuPerRequest.kpi) - median(cpuPerRequest.idle);

@@ -27,7 +27,7 @@ import { loadDashboards, loadDatasources } from '../src/verify/dashboards.js';
 import { emit, median } from './lib.js';
 
 const PG_URL = process.env['LOOKOUT_BENCH_PG_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const ROWS = Number(process.env['BENCH_KPI_QUERY_ROWS'] ?? 5_000_000);
+const ROWS = Number(process.env['BENCH_KPI_QUERY_ROWS'] ?? 2_000_000);
 const DEPLOY = join(import.meta.dirname, '../deploy');
 const HOUR = 3_600_000;
 const OTHER = ['page_view', 'search', 'signup', 'checkout', 'feedback'];
@@ -79,8 +79,8 @@ async function fill(schema: string, now: number): Promise<void> {
   }
 }
 
-/** Builds the table once, then times the queries on each index layout. */
-export async function runQueryBench(): Promise<void> {
+/** Builds the table once, times the queries on each index layout; prints and returns the markdown table. */
+export async function runQueryBench(): Promise<string[]> {
   const admin = new pg.Client({ connectionString: PG_URL, options: '-c statement_timeout=600000' });
   await admin.connect();
   const schema = `kpi_bench_queries_${process.pid}`;
@@ -120,11 +120,13 @@ export async function runQueryBench(): Promise<void> {
   }
   emit({ bench: 'kpi', name: 'dashboard_queries', rows: ROWS, results });
   const layouts = Object.keys(results);
-  console.log(`| query (${ROWS.toLocaleString('en-US')} events over 24 h) | ${layouts.join(' | ')} |\n|---|${layouts.map(() => '---').join('|')}|`);
+  const lines = [`| query (${ROWS.toLocaleString('en-US')} events over 24 h) | ${layouts.join(' | ')} |`, `|---|${layouts.map(() => '---').join('|')}|`];
   for (const name of Object.keys(results[layouts[0]!]!)) {
     const cells = layouts.map((layout) => name === 'index bytes' ? `${(results[layout]![name]! / 1048576).toFixed(1)} MiB` : `${results[layout]![name]!.toFixed(1)} ms`);
-    console.log(`| ${name} | ${cells.join(' | ')} |`);
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
+  console.log(lines.join('\n'));
+  return lines;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runQueryBench();
