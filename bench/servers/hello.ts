@@ -1,6 +1,8 @@
 /**
  * A hello-world `/users/:id` server for the side-by-side benchmark:
- *   tsx bench/servers/hello.ts <fastify|express|hono|node> <bare|lookout|peer>
+ *   tsx bench/servers/hello.ts <fastify|express|hono|node> <bare|lookout|peer|noop|middleware>
+ * (`noop`: the framework's cheapest hook doing nothing; `middleware`: Hono's
+ * `app.use(metrics())`, where `lookout` is `instrument(app)`.)
  * Prints `READY <port>` once listening. Runs until killed.
  */
 import http from 'node:http';
