@@ -22,12 +22,13 @@ describe('runTraffic against the API', () => {
 
   it('sends the mix (sessions with feedback, failures, scanners, a burst refused in part, a retrain) and stops by itself', async () => {
     const started = Date.now();
-    const report = await runTraffic({ url: api.url, durationMs: 4000, rate: 80, burstEveryMs: 1500, burstSize: 30, retrainEveryMs: 2000, driftPerMinute: 0 });
+    const report = await runTraffic({ url: api.url, durationMs: 4000, rate: 80, burstEveryMs: 1500, burstSize: 30, retrainEveryMs: 1000, driftPerMinute: 0 });
     expect(Date.now() - started).toBeLessThan(9000);
     expect(report.requests).toBeLessThanOrEqual(80 * 4 + 2 * 30 + 10);
     for (const status of ['200', '202', '204', '400', '404', '503']) expect(report.byStatus, describeTraffic(report)).toHaveProperty(status);
     expect(report.byStatus['0'] ?? 0).toBe(0);
     expect(report.visits['normal']).toBeGreaterThan(10);
+    // The first retrain starts after 1 s and has 3 s to finish, also on a busy machine.
     expect(report.retrains).toBeGreaterThanOrEqual(1);
     // No drift: the model is right about most points.
     expect(report.good / (report.good + report.bad)).toBeGreaterThan(0.85);
