@@ -6,9 +6,11 @@
  * process; autocannon runs in this one; the order rotates every round.
  *
  * Why `idle`: on this hello-world, merely allocating a typed array of about a
- * megabyte (the recorder's buffer holds one) made Fastify 20-35 % faster in
- * our runs, for reasons of V8/Node internals and not of KPI work. `bare` alone
- * would flatter the KPI variants; `idle` has their footprint without the work. The CPU time of the KPI server's PostgreSQL backends is read
+ * megabyte made Fastify 20-35 % faster with V8's default heap sizing (V8
+ * sizes the young generation by what a process allocates), not because of KPI
+ * work. The servers therefore run with a fixed young generation by default
+ * (`KPI_NODE_FLAGS`), which brings bare and idle together; `idle` stays as the
+ * control with the recorder's footprint. The CPU time of the KPI server's PostgreSQL backends is read
  * from /proc during its turns: on a machine where the database shares the
  * CPUs with the server and the load generator, that time is taken from them.
  *
