@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasCommand, probe } from '../../test/support/e2e.js';
 import { adminPool, PG_URL, pgReachable, uniqueName } from '../../test/kpi/pg.js';
-import { connectionString, randomPassword } from '../../test/support/pg.js';
+import { connectionString, dropCreated, randomPassword } from '../../test/support/pg.js';
 import { Registry } from '../core/registry.js';
 import { checkDashboards } from '../verify/checker.js';
 import { loadDashboards, loadDatasources } from '../verify/dashboards.js';
@@ -61,11 +61,7 @@ describe.skipIf(!available || !psql)('events partitioned by month (real PostgreS
 
   afterAll(async () => {
     if (!available) return;
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    for (const role of roles) {
-      await admin.query(`DROP OWNED BY "${role}"`).catch(() => undefined);
-      await admin.query(`DROP ROLE IF EXISTS "${role}"`);
-    }
+    await dropCreated(admin, schemas, roles);
     await admin.end();
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });

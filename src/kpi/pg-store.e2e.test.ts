@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probe } from '../../test/support/e2e.js';
+import { dropCreated } from '../../test/support/pg.js';
 import { PG_URL, adminPool, pgReachable, uniqueName } from '../../test/kpi/pg.js';
 import { Registry } from '../core/registry.js';
 import { EventBuffer } from './buffer.js';
@@ -28,11 +29,7 @@ describe.skipIf(!available)('pgStore against real PostgreSQL', () => {
 
   afterAll(async () => {
     if (!available) return;
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    for (const role of roles) {
-      await admin.query(`DROP OWNED BY "${role}"`).catch(() => undefined);
-      await admin.query(`DROP ROLE IF EXISTS "${role}"`);
-    }
+    await dropCreated(admin, schemas, roles);
     await admin.end();
   });
 
