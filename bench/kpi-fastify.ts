@@ -19,11 +19,11 @@
  * one CPU and a run halves, which made rounds swing by 2× on a 2-CPU machine.
  * PostgreSQL is not pinned.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type pg from 'pg';
-import { emit, median, SECONDS, spread, stopServer } from './lib.js';
+import { emit, median, SECONDS, spread, startServer, stopServer } from './lib.js';
 import type { Row } from './kpi-ingest.js';
 
 const VARIANTS = ['bare', 'idle', 'discard', 'kpi'] as const;
@@ -51,23 +51,8 @@ function hasTaskset(): boolean {
 }
 
 /** Starts `bench/kpi-server.ts` (on CPU 0 when pinning) and waits for `READY <port>`. */
-async function startServer(args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
-  const command = [process.execPath, ...KPI_NODE_FLAGS, '--import', 'tsx', 'bench/kpi-server.ts', ...args];
-  const child = PINNED ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kpi-server ${args.join(' ')} did not start`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /READY (\d+)/.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`kpi-server exited with ${code}`)));
-  });
-  return { child, port };
+function startKpiServer(args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
+  return startServer('bench/kpi-server.ts', args, KPI_NODE_FLAGS, {}, PINNED ? '0' : undefined);
 }
 
 async function load(port: number, seconds: number): Promise<{ rps: number; requests: number }> {
@@ -104,7 +89,7 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
     discard: ['discard'],
     kpi: ['kpi', pgUrl, schema, applicationName],
   };
-  const servers = await Promise.all(VARIANTS.map((variant) => startServer(args[variant])));
+  const servers = await Promise.all(VARIANTS.map((variant) => startKpiServer(args[variant])));
   const affinity = PINNED ? execFileSync('taskset', ['-p', '-c', String(process.pid)], { encoding: 'utf8' }).split(':').pop()!.trim() : '';
   if (PINNED) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const perVariant = (): Record<Variant, number[]> => ({ bare: [], idle: [], discard: [], kpi: [] });

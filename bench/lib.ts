@@ -22,11 +22,13 @@ export function emit(result: Record<string, unknown>): Record<string, unknown> {
   return result;
 }
 
-/** Starts a script with tsx in a child process and waits for `READY <port>`. */
-export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = [], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+/**
+ * Starts a script with tsx in a child process and waits for `READY <port>`.
+ * `cpu` pins it with taskset (default: BENCH_SERVER_CPU, e.g. 0, with the
+ * load generator run on another CPU).
+ */
+export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = [], env: Record<string, string> = {}, cpu = process.env['BENCH_SERVER_CPU']): Promise<{ child: ChildProcess; port: number }> {
   const command = [process.execPath, ...nodeFlags, '--import', 'tsx', script, ...args];
-  // BENCH_SERVER_CPU=0 runs servers on CPU 0 (taskset): run the load generator on another CPU.
-  const cpu = process.env['BENCH_SERVER_CPU'];
   const [file, ...argv] = cpu === undefined || cpu === '' ? command : ['taskset', '-c', cpu, ...command];
   const child = spawn(file!, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let output = '';
