@@ -1,9 +1,8 @@
 import type { FastifyPluginCallback, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { trackServer } from '../http/channels.js';
-import { pathOf } from '../http/methods.js';
-import { RouteMatcher } from '../http/route-matcher.js';
 import { createMetricsHandler } from '../http/serve.js';
+import { FastifyRoutes, fastifyPathRules } from './fastify-routes.js';
 import { createRecorder, type AdapterOptions } from './shared.js';
 
 /**
@@ -17,26 +16,20 @@ import { createRecorder, type AdapterOptions } from './shared.js';
 export type LookoutFastifyOptions = AdapterOptions;
 
 /**
- * Request timing comes from Node's diagnostics channels (no Fastify hook on
- * the hot path). The route template is attached by wrapping each route
- * handler once, at registration; requests that fail before their handler
- * runs are matched against the known templates when they finish.
+ * Nothing of lookout runs between Fastify receiving a request and its
+ * handler: requests are tracked by wrapping the server's request listener
+ * (or, when something else listens too, through Node's diagnostics
+ * channels), and the route template is found when the response finishes,
+ * from the routes seen at `onRoute`, by method and path, compared the way
+ * the app's router compares them. No hook is added on the request path and
+ * no handler is wrapped: each costs a hello-world a few per cent.
  */
 const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, options, done) => {
-  const templates = new RouteMatcher();
-  const { recorder, metricsPath, dashboard } = createRecorder(options, (req, res) =>
-    res.statusCode === 404 ? undefined : templates.match(pathOf(req.url)),
-  );
+  const routes = new FastifyRoutes(fastifyPathRules(fastify.initialConfig));
+  const { recorder, metricsPath, dashboard } = createRecorder(options, (req, _res, method) => routes.match(method, req.url));
 
   fastify.addHook('onRoute', (route: RouteOptions) => {
-    const template = route.url;
-    if (typeof template !== 'string') return;
-    templates.add(template);
-    const handler = route.handler;
-    route.handler = function lookoutRoute(this: unknown, request, reply) {
-      recorder.setRoute(request.raw, template);
-      return handler.call(this as never, request, reply);
-    };
+    if (typeof route.url === 'string') routes.add(route.method, route.url);
   });
 
   fastify.addHook('onError', (request, _reply, error, next) => {

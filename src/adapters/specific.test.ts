@@ -35,6 +35,47 @@ describe('fastify', () => {
     expect(sumOf(text, 'http_requests_total', 'route="/items/:id"', 'status="200"')).toBe(1);
   });
 
+  it("labels a handler's own 404 with its route and Fastify's not-found (or a method without a route) as unmatched", async () => {
+    const registry = new Registry();
+    const app = Fastify();
+    await app.register(lookoutFastify, { registry });
+    app.get('/users/:id', async (request, reply) => reply.code((request.params as { id: string }).id === 'gone' ? 404 : 200).send('x'));
+    app.get('/users/me', async () => 'me');
+    await app.register(async (scope) => {
+      scope.post('/jobs', async () => 'queued');
+    }, { prefix: '/v1' });
+    await app.ready();
+    const base = await serve(app.server);
+    expect((await fetch(`${base}/users/gone`)).status).toBe(404);
+    expect((await fetch(`${base}/users/7?full=1`)).status).toBe(200);
+    expect((await fetch(`${base}/users/me`)).status).toBe(200);
+    expect((await fetch(`${base}/users/7`, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(`${base}/v1/jobs`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${base}/v1/jobs`)).status).toBe(404);
+    expect((await fetch(`${base}/users/7`, { method: 'DELETE' })).status).toBe(404);
+    expect((await fetch(`${base}/nothing/here`)).status).toBe(404);
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 8);
+    const text = await registry.metrics();
+    expect(sumOf(text, 'http_requests_total', 'route="/users/:id"', 'method="GET"', 'status="404"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/users/:id"', 'method="GET"', 'status="200"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/users/:id"', 'method="HEAD"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/users/me"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/v1/jobs"', 'method="POST"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="__unmatched__"', 'status="404"')).toBe(3);
+  });
+
+  it('compares paths the way the router is configured (trailing slash, case, duplicate slashes)', async () => {
+    const registry = new Registry();
+    const app = Fastify({ routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, ignoreDuplicateSlashes: true } });
+    await app.register(lookoutFastify, { registry });
+    app.get('/Users/:id', async () => 'x');
+    await app.ready();
+    const base = await serve(app.server);
+    for (const path of ['/Users/7', '/users/7/', '/USERS//7']) expect((await fetch(`${base}${path}`)).status).toBe(200);
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 3);
+    expect(sumOf(await registry.metrics(), 'http_requests_total', 'route="/Users/:id"', 'status="200"')).toBe(3);
+  });
+
   it('can serve metrics elsewhere: metricsPath false leaves /metrics to the app', async () => {
     const registry = new Registry();
     const app = Fastify();

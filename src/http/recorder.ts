@@ -26,7 +26,7 @@ export interface TrackedRequest {
 }
 
 /** Finds the route template of a finished request when the adapter did not set it. */
-export type RouteResolver = (req: IncomingMessage, res: ServerResponse) => string | undefined;
+export type RouteResolver = (req: IncomingMessage, res: ServerResponse, method: number) => string | undefined;
 
 interface SeriesHandles {
   readonly requests: CounterSeries | undefined;
@@ -238,7 +238,7 @@ export class HttpRecorder {
   }
 
   private routeOf(state: RequestState): string {
-    const route = state.route ?? this.resolveRoute?.(state.req!, state.res!);
+    const route = state.route ?? this.resolveRoute?.(state.req!, state.res!, state.method);
     return route === undefined || route === '' ? this.options.unmatchedRoute : route;
   }
 

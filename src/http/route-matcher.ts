@@ -1,5 +1,8 @@
 interface Pattern {
+  /** What a match returns (the template as the app wrote it). */
   readonly template: string;
+  /** The pattern it was compiled from. */
+  readonly source: string;
   /** Segments after the leading '/': a string to match exactly, PARAM, WILDCARD, or a pattern for mixed segments (`a-:from-:to`). */
   readonly segments: readonly Segment[];
   readonly specificity: number;
@@ -42,17 +45,22 @@ export class RouteMatcher {
     for (const template of templates) this.add(template);
   }
 
-  /** Adds a route template. */
-  add(template: string): void {
+  /**
+   * Adds a route template. `label` is what a match returns when it differs
+   * from the pattern (a normalised pattern for a router that ignores case
+   * or trailing slashes, labelled with the template as written).
+   */
+  add(template: string, label: string = template): void {
     const raw = template.split('/').slice(1);
     const segments = raw.map(compileSegment);
     if (segments.every((segment) => typeof segment === 'string')) {
-      if (!this.exact.has(template)) this.exact.set(template, template);
+      if (!this.exact.has(template)) this.exact.set(template, label);
       return;
     }
     // More static segments first, then fewer wildcards: '/users/me/:x' before '/users/:id/:x'.
     const specificity = segments.reduce<number>((score, segment) => score * 4 + (typeof segment === 'string' ? 3 : segment === PARAM ? 1 : segment === WILDCARD ? 0 : 2), 0);
-    this.patterns.push({ template, segments, specificity });
+    if (this.patterns.some((pattern) => pattern.source === template)) return;
+    this.patterns.push({ template: label, source: template, segments, specificity });
     this.patterns = [...this.patterns].sort((a, b) => b.specificity - a.specificity || b.segments.length - a.segments.length);
   }
 

@@ -1,0 +1,98 @@
+import { METHODS, methodIndex, pathOf } from '../http/methods.js';
+import { RouteMatcher } from '../http/route-matcher.js';
+
+/**
+ * How a Fastify app's router compares paths (find-my-way's options that
+ * change which requests reach a route).
+ *
+ * @example
+ * ```ts
+ * const rules: FastifyPathRules = { ignoreTrailingSlash: true, ignoreDuplicateSlashes: false, caseSensitive: true, useSemicolonDelimiter: false };
+ * ```
+ */
+export interface FastifyPathRules {
+  readonly ignoreTrailingSlash: boolean;
+  readonly ignoreDuplicateSlashes: boolean;
+  readonly caseSensitive: boolean;
+  readonly useSemicolonDelimiter: boolean;
+}
+
+/**
+ * Reads the path rules from a Fastify instance's `initialConfig`: Fastify 5
+ * takes them at the top level (deprecated) or under `routerOptions`, which
+ * wins.
+ *
+ * @example
+ * ```ts
+ * const rules = fastifyPathRules(app.initialConfig);
+ * ```
+ */
+export function fastifyPathRules(config: object | undefined): FastifyPathRules {
+  const top = (config ?? {}) as Record<string, unknown>;
+  const router = (typeof top['routerOptions'] === 'object' && top['routerOptions'] !== null ? top['routerOptions'] : {}) as Record<string, unknown>;
+  const pick = (name: string, fallback: boolean): boolean => {
+    const value = router[name] ?? top[name];
+    return typeof value === 'boolean' ? value : fallback;
+  };
+  return {
+    ignoreTrailingSlash: pick('ignoreTrailingSlash', false),
+    ignoreDuplicateSlashes: pick('ignoreDuplicateSlashes', false),
+    caseSensitive: pick('caseSensitive', true),
+    useSemicolonDelimiter: pick('useSemicolonDelimiter', false),
+  };
+}
+
+/**
+ * The route templates of a Fastify app by method, matched when a request
+ * finishes: the adapter then needs no hook and no handler wrapper on the
+ * request path. A request gets the template of the route its method and
+ * path reach, whatever its status (a handler's own 404 keeps its route;
+ * Fastify's not-found answer matches nothing). Paths are compared the way
+ * the app's router compares them (case, trailing and duplicate slashes,
+ * `;` delimiter); the label is the template as registered.
+ *
+ * @example
+ * ```ts
+ * const routes = new FastifyRoutes(fastifyPathRules(app.initialConfig));
+ * routes.add(['GET', 'HEAD'], '/users/:id');
+ * routes.match(0, '/users/7?x=1'); // '/users/:id'
+ * routes.match(2, '/users/7'); // undefined (no POST route)
+ * ```
+ */
+export class FastifyRoutes {
+  private readonly byMethod: (RouteMatcher | undefined)[] = new Array<RouteMatcher | undefined>(METHODS.length).fill(undefined);
+  private readonly plain: boolean;
+
+  constructor(private readonly rules: FastifyPathRules) {
+    this.plain = !rules.ignoreTrailingSlash && !rules.ignoreDuplicateSlashes && rules.caseSensitive && !rules.useSemicolonDelimiter;
+  }
+
+  /** Adds a route (its method or methods, and its full URL template, prefix included). */
+  add(methods: string | readonly string[], template: string): void {
+    const pattern = this.plain ? template : this.normalise(template);
+    for (const method of typeof methods === 'string' ? [methods] : methods) {
+      const index = methodIndex(method.toUpperCase());
+      (this.byMethod[index] ??= new RouteMatcher()).add(pattern, template);
+    }
+  }
+
+  /** The template the request reaches, or undefined (no route: Fastify's not-found). */
+  match(method: number, url: string | undefined): string | undefined {
+    const matcher = this.byMethod[method];
+    if (matcher === undefined) return undefined;
+    const path = pathOf(url);
+    return matcher.match(this.plain ? path : this.normalise(path));
+  }
+
+  private normalise(path: string): string {
+    let result = path;
+    if (this.rules.useSemicolonDelimiter) {
+      const semicolon = result.indexOf(';');
+      if (semicolon >= 0) result = result.slice(0, semicolon);
+    }
+    if (this.rules.ignoreDuplicateSlashes) result = result.replace(/\/{2,}/g, '/');
+    if (this.rules.ignoreTrailingSlash && result.length > 1 && result.endsWith('/')) result = result.slice(0, -1);
+    if (!this.rules.caseSensitive) result = result.toLowerCase();
+    return result;
+  }
+}
