@@ -7,12 +7,15 @@
  *   BENCH_FRAMEWORKS=fastify,node npx tsx bench/http.ts
  */
 import autocannon from 'autocannon';
-import { emit, median, ROUNDS, SECONDS, spread, startServer, stopServer } from './lib.js';
+import { emit, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServer, stopServer } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = ['bare', 'lookout', 'peer'] as const;
 /** Extra lookout variants run in the same rotation: Hono's middleware beside `instrument(app)`. */
 const EXTRA_VARIANTS: Record<string, readonly string[]> = { hono: ['middleware'] };
+const EXTRA_NAMES: Record<string, string> = { middleware: '`app.use(metrics())`', floor: 'floor: listener wrap + finish channel, doing nothing', noop: "the framework's cheapest empty hook" };
+/** More variants for every framework, e.g. BENCH_EXTRA_VARIANTS=floor,noop (see bench/servers/hello.ts). */
+const EVERYWHERE = (process.env['BENCH_EXTRA_VARIANTS'] ?? '').split(',').filter(Boolean);
 /**
  * V8 flags for every server process alike. By default a fixed young
  * generation: V8 sizes it by what a process allocates, which alone moved a
@@ -36,9 +39,11 @@ async function load(port: number, seconds: number): Promise<number> {
 export async function runHttpBench(): Promise<string[]> {
   const rows: string[] = [];
   for (const framework of FRAMEWORKS) {
-    const variants = [...VARIANTS, ...(EXTRA_VARIANTS[framework] ?? [])];
-    const servers = await Promise.all(variants.map((variant) => startServer('bench/servers/hello.ts', [framework, variant], NODE_FLAGS)));
+    const extras = [...(EXTRA_VARIANTS[framework] ?? []), ...EVERYWHERE];
+    const variants = [...VARIANTS, ...extras];
+    const servers = await Promise.all(variants.map((variant) => startServer('bench/servers/hello.ts', [framework, variant], NODE_FLAGS, {}, SERVER_CPU)));
     const throughput: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
+    const unpin = pinLoader();
     try {
       for (const { port } of servers) await load(port, 1); // warm-up (JIT)
       for (let round = 0; round < ROUNDS; round++) {
@@ -49,6 +54,7 @@ export async function runHttpBench(): Promise<string[]> {
         }
       }
     } finally {
+      unpin();
       await Promise.all(servers.map(({ child }) => stopServer(child)));
     }
     const bare = median(throughput['bare']!);
@@ -66,12 +72,12 @@ export async function runHttpBench(): Promise<string[]> {
     rows.push(
       `| ${name} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${lookoutRatio.toFixed(3)}** (${spread(lookoutRatios, 2)}) | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${peerRatio.toFixed(3)} (${spread(peerRatios, 2)}) |`,
     );
-    for (const variant of EXTRA_VARIANTS[framework] ?? []) {
+    for (const variant of extras) {
       const values = throughput[variant]!;
       const value = median(values);
       const ratios = values.map((v, round) => v / throughput['bare']![round]!);
       emit({ bench: 'http', framework, variant, bare, lookout: value, lookoutRatio: median(ratios), ratioOfMedians: value / bare, lookoutRatios: ratios, rounds: ROUNDS, seconds: SECONDS });
-      rows.push(`| ${framework} (${variant === 'middleware' ? '`app.use(metrics())`' : variant}, same rounds) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${median(ratios).toFixed(3)}** (${spread(ratios, 2)}) | | |`);
+      rows.push(`| ${framework} (${EXTRA_NAMES[variant] ?? variant}, same rounds) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${median(ratios).toFixed(3)}** (${spread(ratios, 2)}) | | |`);
     }
   }
   return rows;

@@ -19,19 +19,17 @@
  * one CPU and a run halves, which made rounds swing by 2× on a 2-CPU machine.
  * PostgreSQL is not pinned.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type pg from 'pg';
-import { emit, median, SECONDS, spread, startServer, stopServer } from './lib.js';
+import { emit, median, PINNED, pinLoader, SECONDS, SERVER_CPU, spread, startServer, stopServer } from './lib.js';
 import type { Row } from './kpi-ingest.js';
 
 const VARIANTS = ['bare', 'idle', 'discard', 'kpi'] as const;
 /** Rounds of the A/B/C: the shared machine is noisy, so more than the other benchmarks. */
 export const AB_ROUNDS = Number(process.env['BENCH_KPI_AB_ROUNDS'] ?? 10);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-const PINNED = process.platform === 'linux' && hasTaskset();
 
 /**
  * Node flags of every server process: a fixed young generation by default, as in the HTTP
@@ -41,18 +39,9 @@ const PINNED = process.platform === 'linux' && hasTaskset();
  */
 export const KPI_NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--min-semi-space-size=16 --max-semi-space-size=16').split(' ').filter(Boolean);
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Starts `bench/kpi-server.ts` (on CPU 0 when pinning) and waits for `READY <port>`. */
 function startKpiServer(args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
-  return startServer('bench/kpi-server.ts', args, KPI_NODE_FLAGS, {}, PINNED ? '0' : undefined);
+  return startServer('bench/kpi-server.ts', args, KPI_NODE_FLAGS, {}, SERVER_CPU);
 }
 
 async function load(port: number, seconds: number): Promise<{ rps: number; requests: number }> {
@@ -90,8 +79,7 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
     kpi: ['kpi', pgUrl, schema, applicationName],
   };
   const servers = await Promise.all(VARIANTS.map((variant) => startKpiServer(args[variant])));
-  const affinity = PINNED ? execFileSync('taskset', ['-p', '-c', String(process.pid)], { encoding: 'utf8' }).split(':').pop()!.trim() : '';
-  if (PINNED) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  const unpin = pinLoader();
   const perVariant = (): Record<Variant, number[]> => ({ bare: [], idle: [], discard: [], kpi: [] });
   const rps = perVariant();
   /** Server-process CPU microseconds per request, per turn. */
@@ -164,7 +152,7 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
       },
     ];
   } finally {
-    if (PINNED) execFileSync('taskset', ['-p', '-c', affinity, String(process.pid)], { stdio: 'ignore' });
+    unpin();
     for (const { child } of servers) await stopServer(child);
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}_idle" CASCADE`);

@@ -1,5 +1,5 @@
 /** Small helpers shared by the benchmark scripts. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -24,8 +24,9 @@ export function emit(result: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * Starts a script with tsx in a child process and waits for `READY <port>`.
- * `cpu` pins it with taskset (default: BENCH_SERVER_CPU, e.g. 0, with the
- * load generator run on another CPU).
+ * `cpu` pins it with taskset (default: BENCH_SERVER_CPU; the throughput
+ * benchmarks pass {@link SERVER_CPU} and run the load generator on another
+ * CPU, see {@link pinLoader}).
  */
 export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = [], env: Record<string, string> = {}, cpu = process.env['BENCH_SERVER_CPU']): Promise<{ child: ChildProcess; port: number }> {
   const command = [process.execPath, ...nodeFlags, '--import', 'tsx', script, ...args];
@@ -45,6 +46,35 @@ export async function startServer(script: string, args: readonly string[], nodeF
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   return { child, port };
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether servers and the load generator run on separate CPUs (Linux with
+ * `taskset`, unless `BENCH_PIN=0`): unpinned on a 2-CPU machine, the
+ * scheduler sometimes puts both on one CPU and a run halves.
+ */
+export const PINNED = process.platform === 'linux' && process.env['BENCH_PIN'] !== '0' && hasTaskset();
+
+/** The CPU servers are pinned to when {@link PINNED} (the load generator gets {@link LOADER_CPU}). */
+export const SERVER_CPU: string | undefined = PINNED ? process.env['BENCH_SERVER_CPU'] ?? '0' : undefined;
+/** The CPU this process (autocannon) is pinned to while it loads. */
+export const LOADER_CPU = process.env['BENCH_LOADER_CPU'] ?? '1';
+
+/** Pins this process (the load generator) to {@link LOADER_CPU}; returns the undo. */
+export function pinLoader(): () => void {
+  if (!PINNED) return () => {};
+  const affinity = execFileSync('taskset', ['-p', '-c', String(process.pid)], { encoding: 'utf8' }).split(':').pop()!.trim();
+  execFileSync('taskset', ['-p', '-c', LOADER_CPU, String(process.pid)], { stdio: 'ignore' });
+  return () => execFileSync('taskset', ['-p', '-c', affinity, String(process.pid)], { stdio: 'ignore' });
 }
 
 /** Stops a child process and waits for it. */

@@ -2,7 +2,10 @@
  * A hello-world `/users/:id` server for the side-by-side benchmark:
  *   tsx bench/servers/hello.ts <fastify|express|hono|node> <bare|lookout|peer|noop|middleware>
  * (`noop`: the framework's cheapest hook doing nothing; `middleware`: Hono's
- * `app.use(metrics())`, where `lookout` is `instrument(app)`.)
+ * `app.use(metrics())`, where `lookout` is `instrument(app)`; `floor`: the
+ * bare app with lookout's mechanism doing nothing: its request listener
+ * wrapped and a subscriber on node's response-finish channel, each reading
+ * the clock, i.e. the cost of any recorder measured to the response's end.)
  * Prints `READY <port>` once listening. Runs until killed.
  */
 import http from 'node:http';
@@ -11,7 +14,7 @@ import { Registry } from '../../src/index.js';
 
 type Framework = 'fastify' | 'express' | 'hono' | 'node';
 /** `noop`: the cheapest hook each framework offers, doing nothing (the floor of any middleware). */
-type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware';
+type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware' | 'floor';
 
 const framework = process.argv[2] as Framework;
 const variant = process.argv[3] as Variant;
@@ -121,6 +124,20 @@ async function nodeServer(): Promise<http.Server> {
 
 const builders: Record<Framework, () => Promise<http.Server>> = { fastify: fastifyServer, express: expressServer, hono: honoServer, node: nodeServer };
 const server = await builders[framework]();
+if (variant === 'floor') {
+  const { performance } = await import('node:perf_hooks');
+  const diagnostics = await import('node:diagnostics_channel');
+  let last = 0;
+  const [listener] = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', function floor(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse) {
+    last = performance.now();
+    listener!.call(this, req, res);
+  });
+  diagnostics.subscribe('http.server.response.finish', () => {
+    last = performance.now() - last;
+  });
+}
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   console.log(`READY ${(server.address() as AddressInfo).port}`);

@@ -23,4 +23,15 @@ describe('RouteMatcher', () => {
   it('treats a segment with several parameters as one', () => {
     expect(matcher.match('/a-x-y')).toBe('/a-:from-:to');
   });
+
+  it('finds static templates of any length, and labels a normalised pattern as written', () => {
+    const long = `/${'a'.repeat(300)}`;
+    const other = new RouteMatcher([long, '/short']);
+    other.add('/mixed/case', '/Mixed/Case');
+    expect(other.match(long)).toBe(long);
+    expect(other.match(`/${'a'.repeat(299)}`)).toBeUndefined();
+    expect(other.match('/short')).toBe('/short');
+    expect(other.match('/shore')).toBeUndefined();
+    expect(other.match('/mixed/case')).toBe('/Mixed/Case');
+  });
 });

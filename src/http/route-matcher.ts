@@ -39,6 +39,9 @@ function compileSegment(segment: string): Segment {
  */
 export class RouteMatcher {
   private readonly exact = new Map<string, string>();
+  /** Which path lengths (up to 255) some static template has: most paths skip the Map. */
+  private readonly exactLengths = new Uint8Array(256);
+  private longExact = false;
   private patterns: Pattern[] = [];
 
   constructor(templates: Iterable<string> = []) {
@@ -55,6 +58,8 @@ export class RouteMatcher {
     const segments = raw.map(compileSegment);
     if (segments.every((segment) => typeof segment === 'string')) {
       if (!this.exact.has(template)) this.exact.set(template, label);
+      if (template.length < 256) this.exactLengths[template.length] = 1;
+      else this.longExact = true;
       return;
     }
     // More static segments first, then fewer wildcards: '/users/me/:x' before '/users/:id/:x'.
@@ -66,8 +71,9 @@ export class RouteMatcher {
 
   /** The template of `path`, or undefined when no route matches. */
   match(path: string): string | undefined {
-    // Map.get hashes the request's new path string first (~40 ns): only worth it when there are static routes.
-    if (this.exact.size !== 0) {
+    // Map.get hashes the request's new path string first (~40 ns): only worth
+    // it when a static template has the path's length.
+    if (path.length < 256 ? this.exactLengths[path.length] === 1 : this.longExact) {
       const exact = this.exact.get(path);
       if (exact !== undefined) return exact;
     }
