@@ -7,6 +7,9 @@
  *
  *   npx tsx bench/profile.ts                 (node:http, 200,000 requests)
  *   PROFILE_FRAMEWORK=fastify PROFILE_REQUESTS=300000 npx tsx bench/profile.ts
+ *   PROFILE_KPI=discard npx tsx bench/profile.ts   (Fastify + KPI: `idle` against
+ *     `discard` or `kpi`, the servers of bench/kpi-fastify.ts; `kpi` writes to
+ *     LOOKOUT_BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
  *
  * To keep server and load generator apart: `BENCH_SERVER_CPU=0 taskset -c 1
  * npx tsx bench/profile.ts`. Sampling adds its own overhead; compare the two
@@ -16,9 +19,20 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { emit, startServer, stopServer } from './lib.js';
 
-const FRAMEWORK = process.env['PROFILE_FRAMEWORK'] ?? 'node';
+const KPI = process.env['PROFILE_KPI'];
+const FRAMEWORK = KPI === undefined ? process.env['PROFILE_FRAMEWORK'] ?? 'node' : `fastify + kpi (${KPI})`;
+const PG_URL = process.env['LOOKOUT_BENCH_PG_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SCHEMA = `kpi_profile_${process.pid}`;
+/** The two servers compared: [script, arguments] for the base and the instrumented one. */
+const SERVERS: Record<'bare' | 'lookout', [string, string[]]> = KPI === undefined
+  ? { bare: ['bench/servers/hello.ts', [FRAMEWORK, 'bare']], lookout: ['bench/servers/hello.ts', [FRAMEWORK, 'lookout']] }
+  : {
+    bare: ['bench/kpi-server.ts', ['idle', PG_URL, `${SCHEMA}_idle`, 'lookout-profile-idle']],
+    lookout: ['bench/kpi-server.ts', [KPI, PG_URL, SCHEMA, 'lookout-profile']],
+  };
 const REQUESTS = Number(process.env['PROFILE_REQUESTS'] ?? 200_000);
 const FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16', '--cpu-prof'];
 
@@ -41,9 +55,10 @@ function selfTimes(profile: CpuProfile): Map<string, number> {
   return times;
 }
 
-async function profile(variant: string): Promise<Map<string, number>> {
+async function profile(variant: 'bare' | 'lookout'): Promise<Map<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'lookout-profile-'));
-  const { child, port } = await startServer('bench/servers/hello.ts', [FRAMEWORK, variant], [...FLAGS, `--cpu-prof-dir=${dir}`]);
+  const [script, args] = SERVERS[variant];
+  const { child, port } = await startServer(script, args, [...FLAGS, `--cpu-prof-dir=${dir}`]);
   try {
     const url = `http://127.0.0.1:${port}/users/42`;
     await autocannon({ url, connections: 50, amount: 30_000 }); // warm-up (JIT)
@@ -60,6 +75,12 @@ async function profile(variant: string): Promise<Map<string, number>> {
 
 const bare = await profile('bare');
 const lookout = await profile('lookout');
+if (KPI !== undefined) {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  for (const schema of [SCHEMA, `${SCHEMA}_idle`]) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+}
 const total = REQUESTS + 30_000;
 const perRequest = (micros: number) => (micros * 1000) / total; // ns
 const busy = (times: Map<string, number>) => [...times].filter(([key]) => !key.startsWith('(idle)')).reduce((sum, [, value]) => sum + value, 0);

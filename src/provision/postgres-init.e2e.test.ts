@@ -43,6 +43,9 @@ describe.skipIf(!available)('postgres/initdb/10-lookout-reader.sh', () => {
 
     const owner = new pg.Client({ connectionString: connectionString({ database }) });
     await owner.connect();
+    // The table starts in the current layout: the primary key and the time index (migration 2 dropped the event index).
+    const { rows: indexes } = await owner.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'events' ORDER BY 1`);
+    expect(indexes.map(({ name }) => name)).toEqual(['events_creation_time_idx', 'events_pkey']);
     // The API's own migrations find the table (each is idempotent) and record their versions.
     expect(await migrate(owner)).toEqual(MIGRATIONS.map(({ version }) => version));
     await owner.query(`INSERT INTO events (id, event, "user", args) VALUES (gen_random_uuid(), 'good_inference', 'u1', '{"label":"cat"}')`);
