@@ -15,7 +15,7 @@ const VARIANTS = ['bare', 'lookout', 'peer'] as const;
 const EXTRA_VARIANTS: Record<string, readonly string[]> = { hono: ['middleware'] };
 const EXTRA_NAMES: Record<string, string> = { middleware: '`app.use(metrics())`', floor: 'floor: listener wrap + finish channel, doing nothing', noop: "the framework's cheapest empty hook" };
 /** More variants for every framework, e.g. BENCH_EXTRA_VARIANTS=floor,noop (see bench/servers/hello.ts). */
-const EVERYWHERE = (process.env['BENCH_EXTRA_VARIANTS'] ?? '').split(',').filter(Boolean);
+export const EXTRA_VARIANTS_EVERYWHERE = (process.env['BENCH_EXTRA_VARIANTS'] ?? '').split(',').filter(Boolean);
 /**
  * V8 flags for every server process alike. By default a fixed young
  * generation: V8 sizes it by what a process allocates, which alone moved a
@@ -39,7 +39,7 @@ async function load(port: number, seconds: number): Promise<number> {
 export async function runHttpBench(): Promise<string[]> {
   const rows: string[] = [];
   for (const framework of FRAMEWORKS) {
-    const extras = [...(EXTRA_VARIANTS[framework] ?? []), ...EVERYWHERE];
+    const extras = [...(EXTRA_VARIANTS[framework] ?? []), ...EXTRA_VARIANTS_EVERYWHERE];
     const variants = [...VARIANTS, ...extras];
     const servers = await Promise.all(variants.map((variant) => startServer('bench/servers/hello.ts', [framework, variant], NODE_FLAGS, {}, SERVER_CPU)));
     const throughput: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));

@@ -8,10 +8,10 @@
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { HTTP_TABLE_HEADER, NODE_FLAGS, runHttpBench } from './http.js';
+import { EXTRA_VARIANTS_EVERYWHERE as EXTRA_VARIANTS, HTTP_TABLE_HEADER, NODE_FLAGS, runHttpBench } from './http.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
 import { runClusterBench, writeClusterSection } from './cluster.js';
-import { ROUNDS, SECONDS, writeSection } from './lib.js';
+import { LOADER_CPU, PINNED, ROUNDS, SECONDS, SERVER_CPU, writeSection } from './lib.js';
 
 const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,http,cluster,kpi').split(','));
 
@@ -35,8 +35,8 @@ if (only.has('http')) {
   await writeSection('http', [
     '## HTTP throughput: hello-world `/users/:id`, bare vs + lookout vs + the usual peer',
     '',
-    `${machine}. Each variant is its own server process started with \`${NODE_FLAGS.join(' ') || '(no flags)'}\` (the default: a fixed young generation, because V8 sizes it by what a process allocates, and without it bare Fastify measured ~14 % *slower* than with lookout); autocannon (50 connections) runs in the benchmark process on 127.0.0.1, nothing pinned. ${ROUNDS} rounds of ${SECONDS} s per variant after a 1 s warm-up, the order rotated every round; median req/s with min–max spread. A round runs every variant back to back, so the ratio to bare is taken per round (a paired comparison) and the table gives the median of those ratios with their spread. Hono is measured two ways in the same rounds: \`instrument(app)\` (no middleware, the row's lookout figure) and the \`app.use('*', metrics())\` middleware.`,
-    `Reproduce: \`BENCH_ONLY=http npm run bench\` (or \`npx tsx bench/http.ts\`; \`BENCH_FRAMEWORKS=fastify\` for one; \`BENCH_ROUNDS\`, \`BENCH_SECONDS\`, \`BENCH_NODE_FLAGS\`).`,
+    `${machine}. Each variant is its own server process started with \`${NODE_FLAGS.join(' ') || '(no flags)'}\` (the default: a fixed young generation, because V8 sizes it by what a process allocates, and without it bare Fastify measured ~14 % *slower* than with lookout); autocannon (50 connections) runs in the benchmark process on 127.0.0.1; ${PINNED ? `servers are pinned to CPU ${SERVER_CPU} and the load generator to CPU ${LOADER_CPU} (\`taskset\`; unpinned, the scheduler sometimes put both on one CPU and halved a run)` : 'nothing pinned'}. ${ROUNDS} rounds of ${SECONDS} s per variant after a 1 s warm-up, the order rotated every round; median req/s with min–max spread. A round runs every variant back to back, so the ratio to bare is taken per round (a paired comparison) and the table gives the median of those ratios with their spread. Hono is measured two ways in the same rounds: \`instrument(app)\` (no middleware, the row's lookout figure) and the \`app.use('*', metrics())\` middleware.${EXTRA_VARIANTS.includes('floor') ? ' The *floor* rows are the bare app with lookout\'s mechanism doing nothing (its request listener wrapped and a subscriber on node\'s response-finish channel, each reading the clock): what any recorder that measures to the end of the response costs here.' : ''}`,
+    `Reproduce: \`${EXTRA_VARIANTS.length > 0 ? `BENCH_EXTRA_VARIANTS=${EXTRA_VARIANTS.join(',')} ` : ''}BENCH_ROUNDS=${ROUNDS} BENCH_SECONDS=${SECONDS} BENCH_ONLY=http npm run bench\` (or \`npx tsx bench/http.ts\`; \`BENCH_FRAMEWORKS=fastify\` for one; \`BENCH_NODE_FLAGS\`; \`BENCH_PIN=0\` unpinned).`,
     '',
     ...HTTP_TABLE_HEADER,
     ...rows,
