@@ -67,7 +67,7 @@ export async function runHttpBench(): Promise<string[]> {
     // comparison: its median resists the machine's drift better than a ratio of medians.
     const lookoutRatio = median(lookoutRatios);
     const peerRatio = median(peerRatios);
-    emit({ bench: 'http', framework, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio, peerRatio, ratioOfMedians: lookout / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS });
+    emit({ bench: 'http', framework, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio, peerRatio, ratioOfMedians: lookout / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS, throughput });
     const name = framework === 'hono' ? 'hono (`instrument(app)`)' : framework;
     rows.push(
       `| ${name} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${lookoutRatio.toFixed(3)}** (${spread(lookoutRatios, 2)}) | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${peerRatio.toFixed(3)} (${spread(peerRatios, 2)}) |`,

@@ -32,6 +32,21 @@ describe('FastifyRoutes', () => {
   });
 });
 
+describe('FastifyRoutes parameters', () => {
+  it('honours parameter patterns and an optional last parameter', () => {
+    const routes = new FastifyRoutes(plain);
+    routes.add('GET', '/orders/:id(^\\d+$)');
+    routes.add('GET', '/orders/:slug');
+    routes.add('GET', '/files/:name?');
+    routes.add('GET', '/bad/:x([)');
+    expect(routes.match(GET, '/orders/42')).toBe('/orders/:id(^\\d+$)');
+    expect(routes.match(GET, '/orders/latest')).toBe('/orders/:slug');
+    expect(routes.match(GET, '/files/a.txt')).toBe('/files/:name?');
+    expect(routes.match(GET, '/files')).toBe('/files/:name?');
+    expect(routes.match(GET, '/bad/anything')).toBe('/bad/:x([)');
+  });
+});
+
 describe('fastifyPathRules', () => {
   it('reads the top-level options, with routerOptions winning, and defaults like Fastify', () => {
     expect(plain).toEqual({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true, useSemicolonDelimiter: false });

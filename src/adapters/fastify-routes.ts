@@ -49,7 +49,11 @@ export function fastifyPathRules(config: object | undefined): FastifyPathRules {
  * path reach, whatever its status (a handler's own 404 keeps its route;
  * Fastify's not-found answer matches nothing). Paths are compared the way
  * the app's router compares them (case, trailing and duplicate slashes,
- * `;` delimiter); the label is the template as registered.
+ * `;` delimiter); the label is the template as registered. Parameters with
+ * a pattern (`:id(^\\d+)`) match only what it matches; an optional last
+ * parameter matches with or without its segment. Route constraints (version,
+ * host) are not compared: a request no constrained variant accepts is
+ * labelled with the route's template.
  *
  * @example
  * ```ts
@@ -70,9 +74,12 @@ export class FastifyRoutes {
   /** Adds a route (its method or methods, and its full URL template, prefix included). */
   add(methods: string | readonly string[], template: string): void {
     const pattern = this.plain ? template : this.normalise(template);
+    // An optional last parameter (`/files/:name?`) also answers without its segment.
+    const optional = /\/:[A-Za-z0-9_]+(?:\(.*\))?\?$/.exec(pattern);
+    const patterns = optional === null ? [pattern] : [pattern.slice(0, -1), pattern.slice(0, optional.index) || '/'];
     for (const method of typeof methods === 'string' ? [methods] : methods) {
-      const index = methodIndex(method.toUpperCase());
-      (this.byMethod[index] ??= new RouteMatcher()).add(pattern, template);
+      const matcher = (this.byMethod[methodIndex(method.toUpperCase())] ??= new RouteMatcher());
+      for (const each of patterns) matcher.add(each, template);
     }
   }
 

@@ -64,6 +64,26 @@ describe('fastify', () => {
     expect(sumOf(text, 'http_requests_total', 'route="__unmatched__"', 'status="404"')).toBe(3);
   });
 
+  it('agrees with the router on parameter patterns and optional parameters', async () => {
+    const registry = new Registry();
+    const app = Fastify();
+    await app.register(lookoutFastify, { registry });
+    app.get('/orders/:id(^\\d+)', async () => 'by id');
+    app.get('/orders/:slug', async () => 'by slug');
+    app.get('/files/:name?', async () => 'file');
+    await app.ready();
+    const base = await serve(app.server);
+    expect(await (await fetch(`${base}/orders/42`)).text()).toBe('by id');
+    expect(await (await fetch(`${base}/orders/latest`)).text()).toBe('by slug');
+    expect(await (await fetch(`${base}/files/a.txt`)).text()).toBe('file');
+    expect(await (await fetch(`${base}/files`)).text()).toBe('file');
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 4);
+    const text = await registry.metrics();
+    expect(sumOf(text, 'http_requests_total', 'route="/orders/:id(^\\\\d+)"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/orders/:slug"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/files/:name?"')).toBe(2);
+  });
+
   it('compares paths the way the router is configured (trailing slash, case, duplicate slashes)', async () => {
     const registry = new Registry();
     const app = Fastify({ routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, ignoreDuplicateSlashes: true } });

@@ -15,7 +15,8 @@ type Segment = string | typeof PARAM | typeof WILDCARD | RegExp;
 function compileSegment(segment: string): Segment {
   if (segment === '*' || segment.startsWith('*')) return WILDCARD;
   if (!segment.includes(':')) return segment;
-  if (/^:[A-Za-z0-9_]+(\(.*\))?\??$/.test(segment)) return PARAM;
+  const param = /^:[A-Za-z0-9_]+(?:\((.*)\))?\??$/.exec(segment);
+  if (param !== null) return param[1] === undefined ? PARAM : parameterPattern(param[1]);
   // Static text around parameters: '-:' splits, each parameter matches one or more characters.
   const pattern = segment
     .split(/:[A-Za-z0-9_]+(?:\([^)]*\))?/)
@@ -24,11 +25,21 @@ function compileSegment(segment: string): Segment {
   return new RegExp(`^${pattern}$`);
 }
 
+/** A parameter with its own pattern (`:id(\\d+)`) matches what the pattern matches; one JavaScript cannot compile matches any value. */
+function parameterPattern(source: string): Segment {
+  try {
+    return new RegExp(`^(?:${source})$`);
+  } catch {
+    return PARAM;
+  }
+}
+
 /**
  * Maps a concrete path (`/users/42`) to its route template (`/users/:id`)
  * without allocating per request. Static templates win over parameters,
- * parameters over wildcards. Understands `:name` segments (also `:a-:b` and
- * `:id(\\d+)` as one parameter segment) and a trailing `*`.
+ * parameters over wildcards. Understands `:name` segments (also `:a-:b` as one
+ * parameter segment, and `:id(\\d+)`, which matches only what its pattern
+ * matches) and a trailing `*`.
  *
  * @example
  * ```ts
