@@ -18,13 +18,13 @@
  * load generator) on CPU 1: unpinned, the scheduler sometimes puts both on
  * one CPU and a run halves, which made rounds swing by 2× on a 2-CPU machine.
  *
- * Where PostgreSQL runs (`BENCH_KPI_PG_CPU`): by default its processes are
- * pinned for the run to the load generator's CPU, off the server's, as in
+ * Where PostgreSQL runs (`BENCH_KPI_PG_CPU`): by default the A/B runs twice,
+ * first with PostgreSQL's processes pinned to the load generator's CPU, off the server's, as in
  * production, where the database has its own host: the server's throughput
  * then shows what recording costs the app. The load generator pays for it
  * (it shares its CPU with the database), so the figure is conservative.
- * `BENCH_KPI_PG_CPU=shared` leaves PostgreSQL free to run on either CPU, the
- * server's included. Pinning needs the right to change the affinity of
+ * then with PostgreSQL free to run on either CPU, the server's included
+ * (`BENCH_KPI_PG_CPU=1` or `=shared` runs one of them). Pinning needs the right to change the affinity of
  * PostgreSQL's processes (root, or the postgres user); without it the run
  * says so and stays shared.
  */
@@ -69,8 +69,11 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** Where PostgreSQL runs during the run: a CPU list for taskset, or 'shared' (unpinned). */
-const PG_CPU = process.env['BENCH_KPI_PG_CPU'] ?? (PINNED ? LOADER_CPU : 'shared');
+/**
+ * Where PostgreSQL runs, one A/B run each: a CPU list for taskset, or
+ * 'shared' (unpinned). Default: off the server's CPU, then shared.
+ */
+export const PG_PLACEMENTS: readonly string[] = process.env['BENCH_KPI_PG_CPU'] !== undefined ? [process.env['BENCH_KPI_PG_CPU']] : PINNED ? [LOADER_CPU, 'shared'] : ['shared'];
 
 function affinityOf(pid: number): string {
   return execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' }).split(':').pop()!.trim();
@@ -113,7 +116,7 @@ async function backendCpuSeconds(admin: pg.Pool, applicationName: string): Promi
 type Variant = (typeof VARIANTS)[number];
 
 /** Runs the four variants interleaved and returns their table rows. */
-export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
+export async function fastifyAB(admin: pg.Pool, pgUrl: string, pgCpu: string): Promise<Row[]> {
   const schema = `kpi_bench_fastify_${process.pid}`;
   const applicationName = `lookout-kpi-bench-${process.pid}`;
   const args: Record<Variant, string[]> = {
@@ -124,8 +127,8 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
   };
   const servers = await Promise.all(VARIANTS.map((variant) => startKpiServer(args[variant])));
   const unpin = pinLoader();
-  const unpinPostgres = PG_CPU === 'shared' ? undefined : pinPostgres(PG_CPU);
-  const pgWhere = unpinPostgres === undefined ? 'PostgreSQL on the same machine, free to run on any CPU (the server\'s included)' : `PostgreSQL pinned to CPU ${PG_CPU}, off the server's CPU (as on its own host; it shares the load generator's)`;
+  const unpinPostgres = pgCpu === 'shared' ? undefined : pinPostgres(pgCpu);
+  const pgWhere = unpinPostgres === undefined ? 'PostgreSQL on the same machine, free to run on any CPU (the server\'s included)' : `PostgreSQL pinned to CPU ${pgCpu}, off the server's CPU (as on its own host; it shares the load generator's)`;
   const perVariant = (): Record<Variant, number[]> => ({ bare: [], idle: [], discard: [], kpi: [] });
   const rps = perVariant();
   /** Server-process CPU microseconds per request, per turn. */
@@ -168,7 +171,7 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
     const dropped = Object.values(stats.dropped).reduce((sum, value) => sum + value, 0);
     const ratio = (variant: Variant, base: Variant): number[] => rps[variant].map((value, round) => value / rps[base][round]!);
     emit({
-      bench: 'kpi', name: 'fastify', postgresCpu: unpinPostgres === undefined ? 'shared' : PG_CPU, rps, serverCpuMicrosPerRequest: cpuPerRequest, loadGeneratorCpuShare: loadCpu, dbCpuMicrosPerRequest: dbPerRequest, dbCpuSecondsPerKpiTurn: dbSeconds,
+      bench: 'kpi', name: 'fastify', postgresCpu: unpinPostgres === undefined ? 'shared' : pgCpu, rps, serverCpuMicrosPerRequest: cpuPerRequest, loadGeneratorCpuShare: loadCpu, dbCpuMicrosPerRequest: dbPerRequest, dbCpuSecondsPerKpiTurn: dbSeconds,
       recorded: stats.recorded, written: stats.written, rows: rows[0]!.count, dropped,
     });
     const kept = (variant: Variant, base: Variant): string => {
@@ -181,7 +184,7 @@ export async function fastifyAB(admin: pg.Pool, pgUrl: string): Promise<Row[]> {
     const added = median(cpuPerRequest.kpi) - median(cpuPerRequest.idle);
     const addedRecord = median(cpuPerRequest.discard) - median(cpuPerRequest.idle);
     return [
-      { what: `Fastify hello-world \`/users/:id\`: bare${PINNED ? ' (servers on CPU 0, load generator on CPU 1)' : ' (unpinned)'}`, result: `${throughput('bare')}; ${cpu('bare')}`, target: '', met: '' },
+      { what: `${unpinPostgres === undefined ? '' : '[PostgreSQL off the server\'s CPU] '}Fastify hello-world \`/users/:id\`: bare${PINNED ? ' (servers on CPU 0, load generator on CPU 1)' : ' (unpinned)'}`, result: `${throughput('bare')}; ${cpu('bare')}`, target: '', met: '' },
       { what: 'idle: a PostgreSQL KPI recorder created, nothing recorded (same process footprint as kpi)', result: `${throughput('idle')}; ${kept('idle', 'bare')}; ${cpu('idle')}`, target: '', met: '' },
       { what: 'discard: one `kpi.record` per request, into a store that drops batches (no database)', result: `${throughput('discard')}; ${kept('discard', 'idle')}; ${cpu('discard')}`, target: '', met: '' },
       {
