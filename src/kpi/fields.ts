@@ -26,6 +26,8 @@ export interface FieldVerdict {
   detail: string;
 }
 
+import { flatJson } from './json.js';
+
 // A `\uXXXX` escape that JSON.stringify wrote for NUL or for a lone surrogate, not
 // preceded by an escaping backslash: PostgreSQL's jsonb rejects both.
 const REJECTED_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
@@ -47,8 +49,14 @@ const REJECTED_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
  */
 export function serializeArgs(args: unknown, maxBytes: number, verdict: FieldVerdict): string | null {
   let json: string | undefined;
+  // The flat fast path writes no escapes: only JSON.stringify's text needs the check below.
+  let escaped = false;
   try {
-    json = JSON.stringify(args);
+    json = flatJson(args);
+    if (json === undefined) {
+      escaped = true;
+      json = JSON.stringify(args);
+    }
   } catch (error) {
     return refuse(verdict, 'invalid', `args cannot be serialised as JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -56,7 +64,7 @@ export function serializeArgs(args: unknown, maxBytes: number, verdict: FieldVer
   if (json.length > maxBytes || (json.length * 3 > maxBytes && Buffer.byteLength(json) > maxBytes)) {
     return refuse(verdict, 'too_large', `args is ${Buffer.byteLength(json)} bytes of JSON, more than maxArgsBytes (${maxBytes})`);
   }
-  if (json.includes('\\u') && REJECTED_ESCAPE.test(json)) {
+  if (escaped && json.includes('\\u') && REJECTED_ESCAPE.test(json)) {
     return refuse(verdict, 'invalid', 'args holds a NUL character or a lone surrogate, which PostgreSQL cannot store');
   }
   return json;
