@@ -59,6 +59,6 @@ for (const framework of FRAMEWORKS) {
     const us = median(cost[index]!);
     const extraNs = cost[index]!.map((value, round) => (value - cost[0]![round]!) * 1000);
     const extraUserNs = user[index]!.map((value, round) => (value - user[0]![round]!) * 1000);
-    emit({ bench: 'cost', framework, variant, cpuMicrosPerRequest: us, userMicrosPerRequest: median(user[index]!), extraNsPerRequest: (us - base) * 1000, extraNsSpread: spread(extraNs), extraUserNs: median(extraUserNs), extraUserNsSpread: spread(extraUserNs), requestsPerSecond: median(rate[index]!), ratio: median(rate[index]!) / median(rate[0]!) });
+    emit({ bench: 'cost', framework, variant, cpuMicrosPerRequest: us, userMicrosPerRequest: median(user[index]!), extraNsPerRequest: (us - base) * 1000, extraNsSpread: spread(extraNs), extraUserNs: median(extraUserNs), extraUserNsSpread: spread(extraUserNs), requestsPerSecond: median(rate[index]!), ratio: median(rate[index]!) / median(rate[0]!), pairedRatio: median(rate[index]!.map((value, round) => value / rate[0]![round]!)) });
   });
 }
