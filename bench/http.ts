@@ -12,8 +12,8 @@ import { emit, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServ
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = ['bare', 'lookout', 'peer'] as const;
 /** Extra lookout variants run in the same rotation: Hono's middleware beside `instrument(app)`. */
-const EXTRA_VARIANTS: Record<string, readonly string[]> = { hono: ['middleware'] };
-const EXTRA_NAMES: Record<string, string> = { middleware: '`app.use(metrics())`', floor: 'floor: listener wrap + finish channel, doing nothing', noop: "the framework's cheapest empty hook" };
+const EXTRA_VARIANTS: Record<string, readonly string[]> = { hono: ['middleware'], express: ['instrument'] };
+const EXTRA_NAMES: Record<string, string> = { middleware: '`app.use(metrics())`', instrument: '`instrument(app)`', floor: 'floor: listener wrap + finish channel, doing nothing', noop: "the framework's cheapest empty hook" };
 /** More variants for every framework, e.g. BENCH_EXTRA_VARIANTS=floor,noop (see bench/servers/hello.ts). */
 export const EXTRA_VARIANTS_EVERYWHERE = (process.env['BENCH_EXTRA_VARIANTS'] ?? '').split(',').filter(Boolean);
 /**

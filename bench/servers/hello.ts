@@ -2,7 +2,8 @@
  * A hello-world `/users/:id` server for the side-by-side benchmark:
  *   tsx bench/servers/hello.ts <fastify|express|hono|node> <bare|lookout|peer|noop|middleware>
  * (`noop`: the framework's cheapest hook doing nothing; `middleware`: Hono's
- * `app.use(metrics())`, where `lookout` is `instrument(app)`; `floor`: the
+ * `app.use(metrics())`, where `lookout` is `instrument(app)`; `instrument`:
+ * Express's `instrument(app)`, where `lookout` is its middleware; `floor`: the
  * bare app with lookout's mechanism doing nothing: its request listener
  * wrapped and a subscriber on node's response-finish channel, each reading
  * the clock, i.e. the cost of any recorder measured to the response's end.)
@@ -14,7 +15,7 @@ import { Registry } from '../../src/index.js';
 
 type Framework = 'fastify' | 'express' | 'hono' | 'node';
 /** `noop`: the cheapest hook each framework offers, doing nothing (the floor of any middleware). */
-type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware' | 'floor';
+type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware' | 'floor' | 'instrument';
 
 const framework = process.argv[2] as Framework;
 const variant = process.argv[3] as Variant;
@@ -45,6 +46,13 @@ async function expressServer(): Promise<http.Server> {
   if (variant === 'lookout') {
     const { metrics } = await import('../../src/adapters/express.js');
     app.use(metrics({ registry: new Registry() }));
+  } else if (variant === 'instrument') {
+    const { instrument } = await import('../../src/adapters/express.js');
+    app.get('/users/:id', (req, res) => {
+      res.json({ id: req.params.id, name: 'Ada' });
+    });
+    instrument(app, { registry: new Registry() });
+    return http.createServer(app);
   } else if (variant === 'peer') {
     const { default: promBundle } = await import('express-prom-bundle');
     app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));

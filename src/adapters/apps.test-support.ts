@@ -10,14 +10,14 @@ import { stream as honoStream } from 'hono/streaming';
 import http from 'node:http';
 import type { Registry } from '../core/registry.js';
 import lookoutFastify from './fastify.js';
-import { metrics as expressMetrics } from './express.js';
+import { instrument as instrumentExpress, metrics as expressMetrics } from './express.js';
 import { instrument as instrumentHono, metrics as honoMetrics } from './hono.js';
 import { instrument, recordException } from './node.js';
 import type { AdapterOptions } from './shared.js';
 
-/** `hono-instrument`: Hono with `instrument(app)` instead of the middleware. */
-export type Framework = 'fastify' | 'express' | 'hono' | 'hono-instrument' | 'node';
-export const FRAMEWORKS: readonly Framework[] = ['fastify', 'express', 'hono', 'hono-instrument', 'node'];
+/** `hono-instrument`, `express-instrument`: `instrument(app)` instead of the middleware. */
+export type Framework = 'fastify' | 'express' | 'express-instrument' | 'hono' | 'hono-instrument' | 'node';
+export const FRAMEWORKS: readonly Framework[] = ['fastify', 'express', 'express-instrument', 'hono', 'hono-instrument', 'node'];
 
 /** Thrown by `/boom`; the tests expect its class name as the exception label. */
 export class ModelError extends Error {}
@@ -54,10 +54,11 @@ export async function buildApp(framework: Framework, options: Omit<AdapterOption
       await app.ready();
       return app.server;
     }
-    case 'express': {
+    case 'express':
+    case 'express-instrument': {
       const app = express();
-      const lookout = expressMetrics(options);
-      app.use(lookout);
+      const lookout = framework === 'express' ? expressMetrics(options) : undefined;
+      if (lookout !== undefined) app.use(lookout);
       app.get('/users/:id', (req, res) => {
         res.type('json').send(user(req.params.id));
       });
@@ -71,7 +72,8 @@ export async function buildApp(framework: Framework, options: Omit<AdapterOption
         res.writeHead(200, { 'content-type': 'text/plain' });
         void writeChunks((text) => res.write(text)).then(() => res.end());
       });
-      app.use(lookout.errors);
+      if (lookout !== undefined) app.use(lookout.errors);
+      else instrumentExpress(app, options);
       return http.createServer(app);
     }
     case 'hono':

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LookoutError } from '../core/errors.js';
 import { listenForFinish } from '../http/channels.js';
 import { pathOf } from '../http/methods.js';
 import { createMetricsHandler } from '../http/serve.js';
@@ -64,4 +65,71 @@ export function metrics(options: AdapterOptions): ExpressMetricsMiddleware {
     next(error);
   };
   return Object.assign(middleware, { errors });
+}
+
+/** The part of an Express app {@link instrument} wraps. */
+interface HandlingApp {
+  handle(req: IncomingMessage, res: ServerResponse, callback?: unknown): void;
+  use(handler: (error: unknown, req: Request, res: Response, next: NextFunction) => void): unknown;
+}
+
+/**
+ * Instruments an Express app without a middleware layer: wraps `app.handle`,
+ * so a request is tracked before Express rebuilds it (Express swaps each
+ * request's and response's prototype before the first middleware runs) and
+ * before its router walks a layer for lookout. The route template is read
+ * when the response finishes (`baseUrl` + `route.path`, nested routers
+ * included), `/metrics` and the dashboard are answered before routing, and
+ * exceptions are counted by an error-handling layer appended to the app's
+ * router on its first request, after the routes registered by then (errors
+ * from routes added later are not counted; the error passes on unchanged).
+ * Same metrics and labels as {@link metrics}. Call it once, before serving.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { Registry } from 'lookout';
+ * import { instrument } from 'lookout/express';
+ *
+ * const app = express();
+ * app.get('/users/:id', (req, res) => res.json({ id: req.params.id }));
+ * instrument(app, { registry: new Registry() });
+ * app.listen(3000);
+ * ```
+ */
+export function instrument<App extends object>(app: App, options: AdapterOptions): App {
+  const target = app as unknown as HandlingApp;
+  if (typeof target.handle !== 'function' || typeof target.use !== 'function') {
+    throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'instrument(app): app must be an Express application');
+  }
+  const { recorder, metricsPath, dashboard } = createRecorder(options, expressRoute);
+  const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
+  listenForFinish();
+  const handle = target.handle;
+  let errorsAdded = false;
+  target.handle = function lookoutHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
+    if (!errorsAdded) {
+      errorsAdded = true;
+      target.use(function lookoutErrors(error: unknown, request: Request, _res: Response, next: NextFunction): void {
+        recorder.exception(request, error);
+        next(error);
+      });
+    }
+    const path = pathOf(req.url);
+    if (serve !== undefined && path === metricsPath) {
+      void serve(req, res);
+      return;
+    }
+    if (dashboard?.owns(req.url) === true) {
+      void dashboard.handle(req, res);
+      return;
+    }
+    try {
+      if (!recorder.skipsPath(path) && !recorder.tracks(req)) recorder.track(req, res, undefined);
+    } catch {
+      recorder.internalError();
+    }
+    handle.call(this, req, res, callback);
+  };
+  return app;
 }

@@ -6,7 +6,7 @@ import { LookoutError } from '../core/errors.js';
 import { Registry } from '../core/registry.js';
 import { close, listen, sumOf, waitFor } from '../../test/support/http.js';
 import lookoutFastify from './fastify.js';
-import { metrics as expressMetrics } from './express.js';
+import { instrument as instrumentExpress, metrics as expressMetrics } from './express.js';
 import { instrument } from './node.js';
 
 const servers: http.Server[] = [];
@@ -106,11 +106,11 @@ describe('fastify', () => {
   });
 });
 
-describe('express', () => {
+describe.each(['middleware', 'instrument'] as const)('express (%s)', (how) => {
   it('gives nested routers their full template (baseUrl + route.path)', async () => {
     const registry = new Registry();
     const app = express();
-    app.use(expressMetrics({ registry }));
+    if (how === 'middleware') app.use(expressMetrics({ registry }));
     const v1 = express.Router();
     v1.get('/users/:id/posts/:post', (_req, res) => {
       res.send('ok');
@@ -118,10 +118,46 @@ describe('express', () => {
     const api = express.Router();
     api.use('/v1', v1);
     app.use('/api', api);
+    if (how === 'instrument') instrumentExpress(app, { registry });
     const base = await serve(http.createServer(app));
     expect((await fetch(`${base}/api/v1/users/3/posts/9`)).status).toBe(200);
     await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 1);
     expect(sumOf(await registry.metrics(), 'http_requests_total', 'route="/api/v1/users/:id/posts/:post"')).toBe(1);
+  });
+});
+
+describe('express instrument(app)', () => {
+  it('refuses what is not an Express app with a stable code', () => {
+    expect(() => instrumentExpress({} as never, { registry: new Registry() })).toThrow(expect.objectContaining({ code: 'LOOKOUT_E_INVALID_OPTION' }));
+  });
+
+  it('counts a request once when an instrumented app mounts another one, and leaves errors to the app', async () => {
+    const registry = new Registry();
+    const outer = express();
+    const inner = express();
+    inner.get('/ping', (_req, res) => {
+      res.send('pong');
+    });
+    inner.get('/fail', () => {
+      throw new TypeError('inner failure');
+    });
+    instrumentExpress(inner, { registry, metricsPath: false });
+    outer.use('/inner', inner);
+    outer.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(503).send(`handled: ${error.message}`);
+    });
+    instrumentExpress(outer, { registry: new Registry(), metricsPath: false });
+    const base = await serve(http.createServer(outer));
+    expect(await (await fetch(`${base}/inner/ping`)).text()).toBe('pong');
+    const failed = await fetch(`${base}/inner/fail`);
+    expect(failed.status).toBe(503);
+    expect(await failed.text()).toBe('handled: inner failure');
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 2);
+    const text = await registry.metrics();
+    expect(sumOf(text, 'http_requests_total', 'route="/inner/ping"')).toBe(1);
+    // Answered by the parent's error handler: Express has restored baseUrl by then, so the mount path is gone.
+    expect(sumOf(text, 'http_requests_total', 'route="/fail"', 'status="503"')).toBe(1);
+    expect(sumOf(text, 'http_exceptions_total', 'exception="TypeError"')).toBe(1);
   });
 });
 
