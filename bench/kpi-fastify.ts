@@ -18,21 +18,21 @@
  * load generator) on CPU 1: unpinned, the scheduler sometimes puts both on
  * one CPU and a run halves, which made rounds swing by 2× on a 2-CPU machine.
  *
- * Where PostgreSQL runs (`BENCH_KPI_PG_CPU`): by default the A/B runs twice,
- * first with PostgreSQL's processes pinned to the load generator's CPU, off the server's, as in
- * production, where the database has its own host: the server's throughput
- * then shows what recording costs the app. The load generator pays for it
- * (it shares its CPU with the database), so the figure is conservative.
- * then with PostgreSQL free to run on either CPU, the server's included
- * (`BENCH_KPI_PG_CPU=1` or `=shared` runs one of them). Pinning needs the right to change the affinity of
- * PostgreSQL's processes (root, or the postgres user); without it the run
- * says so and stays shared.
+ * Where PostgreSQL runs (`BENCH_KPI_PG_CPU`): by default the A/B runs twice.
+ * First with every PostgreSQL process pinned to the load generator's CPU, off
+ * the server's, as in production, where the database has its own host: the
+ * server's throughput then shows what recording costs the app, and the load
+ * generator pays for sharing its CPU with the database (a conservative
+ * figure). Then with PostgreSQL free to run on either CPU, the server's
+ * included. `BENCH_KPI_PG_CPU=1` or `=shared` runs one of them. Pinning needs
+ * the right to change the affinity of PostgreSQL's processes (root, or the
+ * postgres user); without it the run says so and stays shared.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type pg from 'pg';
-import { emit, LOADER_CPU, median, PINNED, pinLoader, SECONDS, SERVER_CPU, spread, startServer, stopServer } from './lib.js';
+import { affinityOf, emit, LOADER_CPU, median, PINNED, pinLoader, SECONDS, SERVER_CPU, spread, startServer, stopServer } from './lib.js';
 import type { Row } from './kpi-ingest.js';
 
 const VARIANTS = ['bare', 'idle', 'discard', 'kpi'] as const;
@@ -75,8 +75,8 @@ function cpuSeconds(pid: number | undefined): number {
  */
 export const PG_PLACEMENTS: readonly string[] = process.env['BENCH_KPI_PG_CPU'] !== undefined ? [process.env['BENCH_KPI_PG_CPU']] : PINNED ? [LOADER_CPU, 'shared'] : ['shared'];
 
-function affinityOf(pid: number): string {
-  return execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' }).split(':').pop()!.trim();
+function postgresPids(): number[] {
+  return execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
 }
 
 /**
@@ -86,14 +86,12 @@ function affinityOf(pid: number): string {
  * when it cannot (no local PostgreSQL, or not allowed).
  */
 function pinPostgres(cpus: string): (() => void) | undefined {
-  let pids: number[];
   try {
-    pids = execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    const pids = postgresPids();
     const before = affinityOf(Math.min(...pids));
     for (const pid of pids) execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
     return () => {
-      const now = execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-      for (const pid of now) {
+      for (const pid of postgresPids()) {
         try {
           execFileSync('taskset', ['-a', '-p', '-c', before, String(pid)], { stdio: 'ignore' });
         } catch {

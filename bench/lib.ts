@@ -69,10 +69,15 @@ export const SERVER_CPU: string | undefined = PINNED ? process.env['BENCH_SERVER
 /** The CPU this process (autocannon) is pinned to while it loads. */
 export const LOADER_CPU = process.env['BENCH_LOADER_CPU'] ?? '1';
 
+/** The CPU list a process may run on, as `taskset -c` takes it (`0,1`). */
+export function affinityOf(pid: number): string {
+  return execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' }).split(':').pop()!.trim();
+}
+
 /** Pins this process (the load generator) to {@link LOADER_CPU}; returns the undo. */
 export function pinLoader(): () => void {
   if (!PINNED) return () => {};
-  const affinity = execFileSync('taskset', ['-p', '-c', String(process.pid)], { encoding: 'utf8' }).split(':').pop()!.trim();
+  const affinity = affinityOf(process.pid);
   execFileSync('taskset', ['-p', '-c', LOADER_CPU, String(process.pid)], { stdio: 'ignore' });
   return () => execFileSync('taskset', ['-p', '-c', affinity, String(process.pid)], { stdio: 'ignore' });
 }

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LookoutError } from '../core/errors.js';
 import { listenForFinish } from '../http/channels.js';
+import type { HttpRecorder } from '../http/recorder.js';
 import { pathOf } from '../http/methods.js';
 import { createMetricsHandler } from '../http/serve.js';
 import { createRecorder, type AdapterOptions } from './shared.js';
@@ -45,26 +46,48 @@ function expressRoute(req: IncomingMessage): string | undefined {
  * ```
  */
 export function metrics(options: AdapterOptions): ExpressMetricsMiddleware {
+  const { recorder, enter } = setUp(options);
+  const middleware = function lookoutMetrics(req: Request, res: Response, next: NextFunction): void {
+    if (enter(req, res)) next();
+  };
+  return Object.assign(middleware, { errors: countErrors(recorder) });
+}
+
+/**
+ * What the middleware and {@link instrument} share: the recorder, and `enter`,
+ * which answers `/metrics` and the dashboard (false: lookout answered) or
+ * starts tracking the request (true: the app goes on).
+ */
+function setUp(options: AdapterOptions): { recorder: HttpRecorder; enter: (req: IncomingMessage, res: ServerResponse) => boolean } {
   const { recorder, metricsPath, dashboard } = createRecorder(options, expressRoute);
   const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
   listenForFinish();
-  const middleware = function lookoutMetrics(req: Request, res: Response, next: NextFunction): void {
-    if (serve !== undefined && pathOf(req.url) === metricsPath) {
+  const enter = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const path = pathOf(req.url);
+    if (serve !== undefined && path === metricsPath) {
       void serve(req, res);
-      return;
+      return false;
     }
     if (dashboard?.owns(req.url) === true) {
       void dashboard.handle(req, res);
-      return;
+      return false;
     }
-    recorder.start(req, res);
-    next();
+    try {
+      recorder.start(req, res, path);
+    } catch {
+      recorder.internalError();
+    }
+    return true;
   };
-  const errors = function lookoutErrors(error: unknown, req: Request, _res: Response, next: NextFunction): void {
+  return { recorder, enter };
+}
+
+/** The error middleware: counts the error by class against its request and passes it on. */
+function countErrors(recorder: HttpRecorder): ExpressMetricsMiddleware['errors'] {
+  return function lookoutErrors(error: unknown, req: Request, _res: Response, next: NextFunction): void {
     recorder.exception(req, error);
     next(error);
   };
-  return Object.assign(middleware, { errors });
 }
 
 /** The part of an Express app {@link instrument} wraps. */
@@ -102,34 +125,15 @@ export function instrument<App extends object>(app: App, options: AdapterOptions
   if (typeof target.handle !== 'function' || typeof target.use !== 'function') {
     throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'instrument(app): app must be an Express application');
   }
-  const { recorder, metricsPath, dashboard } = createRecorder(options, expressRoute);
-  const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
-  listenForFinish();
+  const { recorder, enter } = setUp(options);
   const handle = target.handle;
   let errorsAdded = false;
   target.handle = function lookoutHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
     if (!errorsAdded) {
       errorsAdded = true;
-      target.use(function lookoutErrors(error: unknown, request: Request, _res: Response, next: NextFunction): void {
-        recorder.exception(request, error);
-        next(error);
-      });
+      target.use(countErrors(recorder));
     }
-    const path = pathOf(req.url);
-    if (serve !== undefined && path === metricsPath) {
-      void serve(req, res);
-      return;
-    }
-    if (dashboard?.owns(req.url) === true) {
-      void dashboard.handle(req, res);
-      return;
-    }
-    try {
-      if (!recorder.skipsPath(path) && !recorder.tracks(req)) recorder.track(req, res, undefined);
-    } catch {
-      recorder.internalError();
-    }
-    handle.call(this, req, res, callback);
+    if (enter(req, res)) handle.call(this, req, res, callback);
   };
   return app;
 }

@@ -106,9 +106,13 @@ export class HttpRecorder {
     return false;
   }
 
-  /** Marks a request as tracked and starts its clock (skipped paths and already tracked requests are left alone). */
-  start(req: IncomingMessage, res: ServerResponse): void {
-    if (this.skips(req.url) || this.live.find(req) !== undefined) return;
+  /**
+   * Marks a request as tracked and starts its clock (skipped paths and already
+   * tracked requests are left alone). `path` saves the query-string cut when
+   * the caller has it already.
+   */
+  start(req: IncomingMessage, res: ServerResponse, path: string = pathOf(req.url)): void {
+    if (this.skipsPath(path) || this.live.find(req) !== undefined) return;
     this.track(req, res, undefined);
   }
 
