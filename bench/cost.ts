@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { emit, median, ROUNDS, SECONDS, spread, startServer, stopServer } from './lib.js';
+import { emit, inRounds, median, ROUNDS, SECONDS, type Server, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'node').split(',');
 const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'bare;lookout').split(';');
@@ -30,30 +30,24 @@ async function load(port: number, seconds: number): Promise<number> {
 }
 
 for (const framework of FRAMEWORKS) {
-  const servers = await Promise.all(VARIANTS.map((variant) => {
-    const [name, options] = variant.includes(':') ? [variant.slice(0, variant.indexOf(':')), variant.slice(variant.indexOf(':') + 1)] : [variant, '{}'];
-    return startServer('bench/servers/hello.ts', [framework, name], NODE_FLAGS, { BENCH_LOOKOUT_OPTIONS: options });
-  }));
   const cost: number[][] = VARIANTS.map(() => []);
   const user: number[][] = VARIANTS.map(() => []);
   const rate: number[][] = VARIANTS.map(() => []);
-  try {
-    for (const { port } of servers) await load(port, 1);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let step = 0; step < VARIANTS.length; step++) {
-        const index = (round + step) % VARIANTS.length;
-        const { child, port } = servers[index]!;
-        const before = cpuMicros(child.pid!);
-        const requests = await load(port, SECONDS);
-        const after = cpuMicros(child.pid!);
-        cost[index]!.push((after.user + after.system - before.user - before.system) / requests);
-        user[index]!.push((after.user - before.user) / requests);
-        rate[index]!.push(requests / SECONDS);
-      }
+  const start = (variant: string): Promise<Server> => {
+    const [name, options] = variant.includes(':') ? [variant.slice(0, variant.indexOf(':')), variant.slice(variant.indexOf(':') + 1)] : [variant, '{}'];
+    return startServer('bench/servers/hello.ts', [framework, name], NODE_FLAGS, { BENCH_LOOKOUT_OPTIONS: options });
+  };
+  await inRounds({ start: () => Promise.all(VARIANTS.map(start)), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
+    for (const index of rotation(servers.length, round)) {
+      const { child, port } = servers[index]!;
+      const before = cpuMicros(child.pid!);
+      const requests = await load(port, SECONDS);
+      const after = cpuMicros(child.pid!);
+      cost[index]!.push((after.user + after.system - before.user - before.system) / requests);
+      user[index]!.push((after.user - before.user) / requests);
+      rate[index]!.push(requests / SECONDS);
     }
-  } finally {
-    await Promise.all(servers.map(({ child }) => stopServer(child)));
-  }
+  });
   const base = median(cost[0]!);
   VARIANTS.forEach((variant, index) => {
     const us = median(cost[index]!);

@@ -5,17 +5,23 @@
  *
  *   npx tsx bench/http.ts            (BENCH_ROUNDS=5 BENCH_SECONDS=4 by default)
  *   BENCH_FRAMEWORKS=fastify,node npx tsx bench/http.ts
+ *   BENCH_PROCESSES=persistent npx tsx bench/http.ts   (one server process per variant for the whole run)
  */
 import autocannon from 'autocannon';
-import { emit, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServer, stopServer } from './lib.js';
+import { emit, FRESH, inRounds, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = ['bare', 'lookout', 'peer'] as const;
 /** Extra lookout variants run in the same rotation: Hono's middleware beside `instrument(app)`. */
 const EXTRA_VARIANTS: Record<string, readonly string[]> = { hono: ['middleware'], express: ['instrument'] };
-const EXTRA_NAMES: Record<string, string> = { middleware: '`app.use(metrics())`', instrument: '`instrument(app)`', floor: 'floor: listener wrap + finish channel, doing nothing', noop: "the framework's cheapest empty hook" };
+const EXTRA_NAMES: Record<string, string> = { middleware: '`app.use(metrics())`', instrument: '`instrument(app)`', floor: 'floor: listener wrap + finish channel, doing nothing', spin: `calibration: bare + ${process.env['BENCH_SPIN_NS'] ?? 1000} ns busy per request`, noop: "the framework's cheapest empty hook" };
 /** More variants for every framework, e.g. BENCH_EXTRA_VARIANTS=floor,noop (see bench/servers/hello.ts). */
-export const EXTRA_VARIANTS_EVERYWHERE = (process.env['BENCH_EXTRA_VARIANTS'] ?? '').split(',').filter(Boolean);
+export const EXTRA_VARIANTS_EVERYWHERE = (process.env['BENCH_EXTRA_VARIANTS'] ?? '').split(/,(?![^{]*})/).filter(Boolean);
+/** A variant name with lookout options: `lookout:{"metrics":{"inFlight":false}}` (see bench/servers/hello.ts). */
+function serverArgs(variant: string): { name: string; env: Record<string, string> } {
+  const colon = variant.indexOf(':');
+  return colon < 0 ? { name: variant, env: {} } : { name: variant.slice(0, colon), env: { BENCH_LOOKOUT_OPTIONS: variant.slice(colon + 1) } };
+}
 /**
  * V8 flags for every server process alike. By default a fixed young
  * generation: V8 sizes it by what a process allocates, which alone moved a
@@ -29,8 +35,20 @@ const PEERS: Record<string, string> = {
   node: 'prom-client 15 by hand',
 };
 
-async function load(port: number, seconds: number): Promise<number> {
-  const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections: 50, duration: seconds, pipelining: 1 });
+/**
+ * How a round measures its variants. `alternating` (default): one after another, each alone
+ * on the server CPU with all 50 connections. `simultaneous`: all at once, every server on the
+ * same CPU with an equal share of the connections, so the scheduler splits that CPU between
+ * them and each one's share of the requests is inversely proportional to its CPU cost per
+ * request; whatever slows the machine down in that second slows every variant alike. Its
+ * calibration: `BENCH_EXTRA_VARIANTS=spin` (the bare app plus `BENCH_SPIN_NS` of busy waiting
+ * per request) must read as that much slower.
+ */
+export const MODE = process.env['BENCH_HTTP_MODE'] === 'simultaneous' ? 'simultaneous' : 'alternating';
+const CONNECTIONS = 50;
+
+async function load(port: number, seconds: number, connections = CONNECTIONS): Promise<number> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections, duration: seconds, pipelining: 1 });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`bench run had ${result.non2xx} non-2xx and ${result.errors} errors`);
   return result.requests.average;
 }
@@ -41,21 +59,20 @@ export async function runHttpBench(): Promise<string[]> {
   for (const framework of FRAMEWORKS) {
     const extras = [...(EXTRA_VARIANTS[framework] ?? []), ...EXTRA_VARIANTS_EVERYWHERE];
     const variants = [...VARIANTS, ...extras];
-    const servers = await Promise.all(variants.map((variant) => startServer('bench/servers/hello.ts', [framework, variant], NODE_FLAGS, {}, SERVER_CPU)));
     const throughput: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
     const unpin = pinLoader();
     try {
-      for (const { port } of servers) await load(port, 1); // warm-up (JIT)
-      for (let round = 0; round < ROUNDS; round++) {
-        // Rotate the order each round so no variant always runs first.
-        for (let step = 0; step < variants.length; step++) {
-          const index = (round + step) % variants.length;
-          throughput[variants[index]!]!.push(await load(servers[index]!.port, SECONDS));
+      await inRounds({ start: () => Promise.all(variants.map((variant) => startServer('bench/servers/hello.ts', [framework, serverArgs(variant).name], NODE_FLAGS, serverArgs(variant).env, SERVER_CPU))), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
+        if (MODE === 'simultaneous') {
+          const share = Math.max(1, Math.round(CONNECTIONS / servers.length));
+          const results = await Promise.all(servers.map((server) => load(server.port, SECONDS, share)));
+          results.forEach((value, index) => throughput[variants[index]!]!.push(value));
+        } else {
+          for (const index of rotation(servers.length, round)) throughput[variants[index]!]!.push(await load(servers[index]!.port, SECONDS));
         }
-      }
+      });
     } finally {
       unpin();
-      await Promise.all(servers.map(({ child }) => stopServer(child)));
     }
     const bare = median(throughput['bare']!);
     const lookout = median(throughput['lookout']!);
@@ -67,7 +84,7 @@ export async function runHttpBench(): Promise<string[]> {
     // comparison: its median resists the machine's drift better than a ratio of medians.
     const lookoutRatio = median(lookoutRatios);
     const peerRatio = median(peerRatios);
-    emit({ bench: 'http', framework, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio, peerRatio, ratioOfMedians: lookout / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS, throughput });
+    emit({ bench: 'http', framework, processes: FRESH ? 'fresh each round' : 'one per variant', mode: MODE, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio, peerRatio, ratioOfMedians: lookout / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS, throughput });
     const name = framework === 'hono' ? 'hono (`instrument(app)`)' : framework;
     rows.push(
       `| ${name} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${lookoutRatio.toFixed(3)}** (${spread(lookoutRatios, 2)}) | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${peerRatio.toFixed(3)} (${spread(peerRatios, 2)}) |`,

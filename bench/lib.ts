@@ -89,6 +89,65 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   await once(child, 'exit');
 }
 
+/**
+ * Fresh server processes every round (default; `BENCH_PROCESSES=persistent` keeps one per
+ * variant for the whole run). Two processes of the same code can settle at throughputs
+ * several per cent apart for their whole life (JIT and inlining decisions, heap layout,
+ * what else shared the CPU while they warmed up); with one process per variant that draw
+ * is made once and no number of rounds averages it out. With fresh processes it becomes
+ * part of each round's noise, which the median of paired per-round ratios absorbs.
+ */
+export const FRESH = process.env['BENCH_PROCESSES'] !== 'persistent';
+
+/** A started server: its process and port. */
+export type Server = Awaited<ReturnType<typeof startServer>>;
+
+/**
+ * Runs rounds over a set of servers: with {@link FRESH} the servers are started (and warmed
+ * up) anew for every round and stopped after it; otherwise once for the whole run. Every
+ * server is stopped when this returns or throws.
+ *
+ * @example
+ * ```ts
+ * await inRounds({ start: () => Promise.all(variants.map(startOne)), warm: (s) => load(s.port, 2), rounds: 10 },
+ *   async (servers, round) => { for (const index of rotation(servers.length, round)) results[index]!.push(await load(servers[index]!.port, 2)); });
+ * ```
+ */
+export async function inRounds(setup: { start: () => Promise<Server[]>; warm: (server: Server) => Promise<unknown>; rounds: number }, runRound: (servers: readonly Server[], round: number) => Promise<void>): Promise<void> {
+  const open = async (): Promise<Server[]> => {
+    const servers = await setup.start();
+    for (const server of servers) await setup.warm(server); // JIT
+    return servers;
+  };
+  let servers: Server[] = [];
+  try {
+    if (!FRESH) servers = await open();
+    for (let round = 0; round < setup.rounds; round++) {
+      if (FRESH) servers = await open();
+      await runRound(servers, round);
+      if (FRESH) await Promise.all(servers.splice(0).map(({ child }) => stopServer(child)));
+    }
+  } finally {
+    await Promise.all(servers.map(({ child }) => stopServer(child)));
+  }
+}
+
+/**
+ * The order in which round `round` measures `count` variants one after another: rotated by
+ * one each round, so no variant always runs first.
+ *
+ * @example
+ * ```ts
+ * rotation(3, 1); // [1, 2, 0]
+ * ```
+ */
+export function rotation(count: number, round: number): number[] {
+  return Array.from({ length: count }, (_, step) => (round + step) % count);
+}
+
+/** Seconds of load each server gets before it is measured (with {@link FRESH}: every round). */
+export const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? (FRESH ? 2 : 1));
+
 /** Environment knobs: BENCH_ROUNDS, BENCH_SECONDS. */
 export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);

@@ -6,7 +6,10 @@
  * Express's `instrument(app)`, where `lookout` is its middleware; `floor`: the
  * bare app with lookout's mechanism doing nothing: its request listener
  * wrapped and a subscriber on node's response-finish channel, each reading
- * the clock, i.e. the cost of any recorder measured to the response's end.)
+ * the clock, i.e. the cost of any recorder measured to the response's end;
+ * `spin`: the bare app made slower by a known amount, `BENCH_SPIN_NS` (default
+ * 1000) of busy waiting per request, to calibrate a method: it must read as
+ * that much slower.)
  * Prints `READY <port>` once listening. Runs until killed.
  */
 import http from 'node:http';
@@ -15,7 +18,7 @@ import { Registry } from '../../src/index.js';
 
 type Framework = 'fastify' | 'express' | 'hono' | 'node';
 /** `noop`: the cheapest hook each framework offers, doing nothing (the floor of any middleware). */
-type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware' | 'floor' | 'instrument';
+type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware' | 'floor' | 'instrument' | 'spin';
 
 const framework = process.argv[2] as Framework;
 const variant = process.argv[3] as Variant;
@@ -144,6 +147,17 @@ if (variant === 'floor') {
   });
   diagnostics.subscribe('http.server.response.finish', () => {
     last = performance.now() - last;
+  });
+}
+if (variant === 'spin') {
+  const { performance } = await import('node:perf_hooks');
+  const milliseconds = Number(process.env['BENCH_SPIN_NS'] ?? 1000) / 1e6;
+  const [listener] = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', function spin(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse) {
+    const until = performance.now() + milliseconds;
+    while (performance.now() < until);
+    listener!.call(this, req, res);
   });
 }
 server.keepAliveTimeout = 60_000;
