@@ -6,6 +6,10 @@
  *   npx tsx bench/http.ts            (BENCH_ROUNDS=5 BENCH_SECONDS=4 by default)
  *   BENCH_FRAMEWORKS=fastify,node npx tsx bench/http.ts
  *   BENCH_PROCESSES=persistent npx tsx bench/http.ts   (one server process per variant for the whole run)
+ *   BENCH_HTTP_MODE=simultaneous BENCH_EXTRA_VARIANTS=floor,spin npx tsx bench/http.ts
+ *       (every variant of a round loaded at once on one CPU, with the calibration row)
+ *   BENCH_EXTRA_VARIANTS='lookout@/tmp/base' npx tsx bench/http.ts
+ *       (lookout as another checkout has it, in the same rounds: see serverArgs)
  */
 import autocannon from 'autocannon';
 import { emit, FRESH, inRounds, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
@@ -17,11 +21,23 @@ const EXTRA_VARIANTS: Record<string, readonly string[]> = { hono: ['middleware']
 const EXTRA_NAMES: Record<string, string> = { middleware: '`app.use(metrics())`', instrument: '`instrument(app)`', floor: 'floor: listener wrap + finish channel, doing nothing', spin: `calibration: bare + ${process.env['BENCH_SPIN_NS'] ?? 1000} ns busy per request`, noop: "the framework's cheapest empty hook" };
 /** More variants for every framework, e.g. BENCH_EXTRA_VARIANTS=floor,noop (see bench/servers/hello.ts). */
 export const EXTRA_VARIANTS_EVERYWHERE = (process.env['BENCH_EXTRA_VARIANTS'] ?? '').split(/,(?![^{]*})/).filter(Boolean);
-/** A variant name with lookout options: `lookout:{"metrics":{"inFlight":false}}` (see bench/servers/hello.ts). */
-function serverArgs(variant: string): { name: string; env: Record<string, string> } {
+/**
+ * A variant as the server takes it: `lookout:{"metrics":{"inFlight":false}}` passes lookout
+ * options (see bench/servers/hello.ts); `lookout@../old` runs the server of another checkout
+ * (a `git worktree` of an earlier commit, with node_modules linked), so two versions of
+ * lookout are compared in the same rounds.
+ */
+function serverArgs(variant: string): { script: string; name: string; env: Record<string, string> } {
   const colon = variant.indexOf(':');
-  return colon < 0 ? { name: variant, env: {} } : { name: variant.slice(0, colon), env: { BENCH_LOOKOUT_OPTIONS: variant.slice(colon + 1) } };
+  const [head, options] = colon < 0 ? [variant, undefined] : [variant.slice(0, colon), variant.slice(colon + 1)];
+  const at = head.indexOf('@');
+  return {
+    script: at < 0 ? 'bench/servers/hello.ts' : `${head.slice(at + 1)}/bench/servers/hello.ts`,
+    name: at < 0 ? head : head.slice(0, at),
+    env: options === undefined ? {} : { BENCH_LOOKOUT_OPTIONS: options },
+  };
 }
+
 /**
  * V8 flags for every server process alike. By default a fixed young
  * generation: V8 sizes it by what a process allocates, which alone moved a
@@ -62,7 +78,7 @@ export async function runHttpBench(): Promise<string[]> {
     const throughput: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
     const unpin = pinLoader();
     try {
-      await inRounds({ start: () => Promise.all(variants.map((variant) => startServer('bench/servers/hello.ts', [framework, serverArgs(variant).name], NODE_FLAGS, serverArgs(variant).env, SERVER_CPU))), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
+      await inRounds({ start: () => Promise.all(variants.map((variant) => serverArgs(variant)).map(({ script, name, env }) => startServer(script, [framework, name], NODE_FLAGS, env, SERVER_CPU))), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
         if (MODE === 'simultaneous') {
           const share = Math.max(1, Math.round(CONNECTIONS / servers.length));
           const results = await Promise.all(servers.map((server) => load(server.port, SECONDS, share)));

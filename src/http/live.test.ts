@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { LiveRequests } from './live.js';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import { bytesWritten, LiveRequests, type DispatchingSocket } from './live.js';
 
 const socketA = {};
 const socketB = {};
@@ -64,5 +68,54 @@ describe('LiveRequests', () => {
     expect(reused.route).toBeUndefined();
     expect(reused.exception).toBeUndefined();
     expect(live.find(second.req)).toBe(reused);
+  });
+});
+
+describe('bytesWritten', () => {
+  it('equals socket.bytesWritten when a response finishes, whatever the response looks like', async () => {
+    const big = 'x'.repeat(4 << 20); // more than the kernel takes at once: writes stay buffered for a while
+    const server = http.createServer((req, res) => {
+      if (req.url === '/big') res.end(big);
+      else if (req.url === '/chunked') {
+        res.write('a');
+        setImmediate(() => res.end('b'.repeat(1000)));
+      } else if (req.url === '/empty') {
+        res.statusCode = 204;
+        res.end();
+      } else res.end(JSON.stringify({ url: req.url }));
+    });
+    const pairs: [number | undefined, number][] = [];
+    let fast = 0;
+    const onFinish = (message: unknown): void => {
+      const socket = (message as { response: http.ServerResponse }).response.socket as DispatchingSocket;
+      if (socket.writableLength === 0) fast++;
+      pairs.push([bytesWritten(socket), socket.bytesWritten]);
+    };
+    diagnosticsChannel.subscribe('http.server.response.finish', onFinish);
+    try {
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const { port } = server.address() as net.AddressInfo;
+      for (const path of ['/json', '/big', '/chunked', '/empty', '/json']) {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`);
+        await response.arrayBuffer();
+      }
+      // Pipelined on one connection: every response but the first waits for the one before it.
+      const socket = net.connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(['/json', '/big', '/chunked', '/json'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      while (pairs.length < 9) await new Promise((resolve) => setTimeout(resolve, 10));
+      socket.destroy();
+      expect(received).toBeGreaterThan(0);
+    } finally {
+      diagnosticsChannel.unsubscribe('http.server.response.finish', onFinish);
+      server.closeAllConnections();
+      server.close();
+    }
+    expect(pairs).toHaveLength(9);
+    for (const [ours, nodes] of pairs) expect(ours).toBe(nodes);
+    expect(fast).toBeGreaterThan(0); // the fast path was taken, the comparison is not vacuous
   });
 });

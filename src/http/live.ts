@@ -34,11 +34,36 @@ export class Slot {
 
   /** Bytes the connection sent since the previous call (or since it was first seen). */
   written(socket: Socket | null | undefined): number {
-    const total = socket?.bytesWritten ?? this.sent;
+    const total = socket == null ? this.sent : bytesWritten(socket as DispatchingSocket) ?? this.sent;
     const bytes = total - this.sent;
     this.sent = total;
     return bytes > 0 ? bytes : 0;
   }
+}
+
+/** node's own counters behind `socket.bytesWritten`. */
+export interface DispatchingSocket extends Socket {
+  _bytesDispatched?: unknown;
+  _pendingData?: unknown;
+}
+
+/**
+ * `socket.bytesWritten` without its cost when nothing waits to be written. The getter adds
+ * what is buffered to what was handed to the kernel (`_bytesDispatched`), and to do so copies
+ * the write buffer into a new array on every call. When a response finishes its bytes have
+ * left the buffer: with nothing buffered (`writableLength` 0) and nothing pending from a
+ * connect, the two numbers are the same and the copy is skipped. Anything else (or a node
+ * without that field) reads the getter.
+ *
+ * @example
+ * ```ts
+ * bytesWritten(res.socket!); // the same number as res.socket!.bytesWritten
+ * ```
+ */
+export function bytesWritten(socket: DispatchingSocket): number | undefined {
+  const dispatched = socket._bytesDispatched;
+  if (typeof dispatched === 'number' && socket.writableLength === 0 && socket._pendingData == null) return dispatched;
+  return socket.bytesWritten;
 }
 
 /** Enough pooled states for the requests of a busy process in flight at once; more are garbage. */
