@@ -9,7 +9,12 @@
  * the clock, i.e. the cost of any recorder measured to the response's end;
  * `spin`: the bare app made slower by a known amount, `BENCH_SPIN_NS` (default
  * 1000) of busy waiting per request, to calibrate a method: it must read as
- * that much slower.)
+ * that much slower; `ladder1..3`: the floor plus lookout's pieces one by one, to
+ * see what each costs inside a real server: 1 keeps each request's state as the
+ * recorder does (LiveRequests), 2 also matches the route at the end, 3 also
+ * counts the request and observes its duration in a bound series; 4 is 2 plus
+ * the same counting deferred: durations go to a ring and are folded into the
+ * series 256 at a time.)
  * Prints `READY <port>` once listening. Runs until killed.
  */
 import http from 'node:http';
@@ -18,7 +23,7 @@ import { Registry } from '../../src/index.js';
 
 type Framework = 'fastify' | 'express' | 'hono' | 'node';
 /** `noop`: the cheapest hook each framework offers, doing nothing (the floor of any middleware). */
-type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware' | 'floor' | 'instrument' | 'spin';
+type Variant = 'bare' | 'lookout' | 'peer' | 'noop' | 'middleware' | 'floor' | 'instrument' | 'spin' | 'ladder1' | 'ladder2' | 'ladder3' | 'ladder4';
 
 const framework = process.argv[2] as Framework;
 const variant = process.argv[3] as Variant;
@@ -30,7 +35,7 @@ async function fastifyServer(): Promise<http.Server> {
   const app = Fastify({ logger: false });
   if (variant === 'lookout') {
     const { default: lookout } = await import('../../src/adapters/fastify.js');
-    await app.register(lookout, { registry: new Registry() });
+    await app.register(lookout, { registry: new Registry(), ...extra });
   } else if (variant === 'peer') {
     const { default: fastifyMetrics } = await import('fastify-metrics');
     await app.register(fastifyMetrics as never, { endpoint: '/metrics' });
@@ -48,13 +53,13 @@ async function expressServer(): Promise<http.Server> {
   const app = express();
   if (variant === 'lookout') {
     const { metrics } = await import('../../src/adapters/express.js');
-    app.use(metrics({ registry: new Registry() }));
+    app.use(metrics({ registry: new Registry(), ...extra }));
   } else if (variant === 'instrument') {
     const { instrument } = await import('../../src/adapters/express.js');
     app.get('/users/:id', (req, res) => {
       res.json({ id: req.params.id, name: 'Ada' });
     });
-    instrument(app, { registry: new Registry() });
+    instrument(app, { registry: new Registry(), ...extra });
     return http.createServer(app);
   } else if (variant === 'peer') {
     const { default: promBundle } = await import('express-prom-bundle');
@@ -148,6 +153,50 @@ if (variant === 'floor') {
   diagnostics.subscribe('http.server.response.finish', () => {
     last = performance.now() - last;
   });
+}
+if (variant.startsWith('ladder')) {
+  const level = Number(variant.slice(6));
+  const { performance } = await import('node:perf_hooks');
+  const diagnostics = await import('node:diagnostics_channel');
+  const { LiveRequests } = await import('../../src/http/live.js');
+  const { RouteMatcher } = await import('../../src/http/route-matcher.js');
+  const { pathOf } = await import('../../src/http/methods.js');
+  const registry = new Registry();
+  const requests = registry.counter({ name: 'http_requests_total', help: 'r', labelNames: ['route'] }).labels({ route: '/users/:id' });
+  const duration = registry.histogram({ name: 'http_request_duration_seconds', help: 'd', labelNames: ['route'] }).labels({ route: '/users/:id' });
+  const live = new LiveRequests();
+  const matcher = new RouteMatcher(['/users/:id']);
+  let matched = 0;
+  const ring = new Float64Array(256);
+  let filled = 0;
+  const [listener] = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', function ladder(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse) {
+    live.add(req, res).start = performance.now();
+    listener!.call(this, req, res);
+  });
+  diagnostics.subscribe('http.server.response.finish', (message) => {
+    const { request } = message as { request: http.IncomingMessage };
+    const state = live.find(request);
+    if (state === undefined) return;
+    const elapsed = (performance.now() - state.start) / 1000;
+    if (level >= 2 && matcher.match(pathOf(request.url)) !== undefined) matched++;
+    if (level === 3) {
+      requests.inc();
+      duration.observe(elapsed);
+    } else if (level === 4) {
+      ring[filled++] = elapsed;
+      if (filled === ring.length) {
+        for (let index = 0; index < filled; index++) {
+          requests.inc();
+          duration.observe(ring[index]!);
+        }
+        filled = 0;
+      }
+    }
+    live.remove(state);
+  });
+  process.on('exit', () => void matched);
 }
 if (variant === 'spin') {
   const { performance } = await import('node:perf_hooks');
