@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../test/kpi/memory-store.js';
 import { hasCommand, probe } from '../../test/support/e2e.js';
@@ -134,4 +136,27 @@ describe('the bounded queue and the token', () => {
       expect(Date.now() - started).toBeLessThan(2000);
     }
   });
+});
+
+describe('closing the reference inference API', () => {
+  it('does not wait for the keep-alive timeout of a connection whose response finishes after close() began', async () => {
+    const api = await startInferenceApi({ store: new MemoryStore(), flushIntervalMs: 20 });
+    const { port } = new URL(api.url);
+    // A request in progress when close() starts: its body is only half sent.
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const body = '{"points":[[0.1,0.2]]}';
+    socket.write(`POST /inference/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const closed = api.close();
+    socket.write(body.slice(5)); // the response now finishes, and the connection would stay open for keep-alive
+    await closed;
+    const seconds = (Date.now() - started) / 1000;
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 202/);
+    expect(seconds).toBeLessThan(3); // Fastify's keepAliveTimeout is 72 s
+  }, 90_000);
 });

@@ -171,7 +171,11 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     storeDescription: options.store !== undefined ? store.kind : databaseUrl !== undefined ? 'postgres' : `pglite (${dataDir})`,
     close() {
       closing ??= (async () => {
-        await app.close();
+        // close() closes the connections idle at that moment; one whose response was still
+        // going (a /metrics render, a slow upload) would then stay open for keep-alive until
+        // the client or Fastify's keepAliveTimeout (72 s) ends it. Close those as they go idle.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+        await app.close().finally(() => clearInterval(idle));
         await queue.close();
         await kpi.close({ deadlineMs: 5000 });
         runtime.stop();
