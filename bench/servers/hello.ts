@@ -17,7 +17,9 @@
  * series 256 at a time.)
  * Prints `READY <port>` once listening. Runs until killed.
  */
+import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { Registry } from '../../src/index.js';
 
@@ -140,24 +142,30 @@ async function nodeServer(): Promise<http.Server> {
 
 const builders: Record<Framework, () => Promise<http.Server>> = { fastify: fastifyServer, express: expressServer, hono: honoServer, node: nodeServer };
 const server = await builders[framework]();
-if (variant === 'floor') {
-  const { performance } = await import('node:perf_hooks');
-  const diagnostics = await import('node:diagnostics_channel');
-  let last = 0;
-  const [listener] = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+/** Runs `before` ahead of the app's request listener (how lookout's own wrapper sits). */
+function beforeEachRequest(before: Listener): void {
+  const [listener] = server.listeners('request') as Listener[];
   server.removeAllListeners('request');
-  server.on('request', function floor(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse) {
-    last = performance.now();
+  server.on('request', function wrapped(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse) {
+    before(req, res);
     listener!.call(this, req, res);
   });
-  diagnostics.subscribe('http.server.response.finish', () => {
+}
+const onFinish = (subscriber: (request: http.IncomingMessage) => void): void =>
+  diagnostics.subscribe('http.server.response.finish', (message) => subscriber((message as { request: http.IncomingMessage }).request));
+
+if (variant === 'floor') {
+  let last = 0;
+  beforeEachRequest(() => {
+    last = performance.now();
+  });
+  onFinish(() => {
     last = performance.now() - last;
   });
 }
 if (variant.startsWith('ladder')) {
   const level = Number(variant.slice(6));
-  const { performance } = await import('node:perf_hooks');
-  const diagnostics = await import('node:diagnostics_channel');
   const { LiveRequests } = await import('../../src/http/live.js');
   const { RouteMatcher } = await import('../../src/http/route-matcher.js');
   const { pathOf } = await import('../../src/http/methods.js');
@@ -169,14 +177,10 @@ if (variant.startsWith('ladder')) {
   let matched = 0;
   const ring = new Float64Array(256);
   let filled = 0;
-  const [listener] = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  server.on('request', function ladder(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse) {
+  beforeEachRequest((req, res) => {
     live.add(req, res).start = performance.now();
-    listener!.call(this, req, res);
   });
-  diagnostics.subscribe('http.server.response.finish', (message) => {
-    const { request } = message as { request: http.IncomingMessage };
+  onFinish((request) => {
     const state = live.find(request);
     if (state === undefined) return;
     const elapsed = (performance.now() - state.start) / 1000;
@@ -199,14 +203,10 @@ if (variant.startsWith('ladder')) {
   process.on('exit', () => void matched);
 }
 if (variant === 'spin') {
-  const { performance } = await import('node:perf_hooks');
   const milliseconds = Number(process.env['BENCH_SPIN_NS'] ?? 1000) / 1e6;
-  const [listener] = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  server.on('request', function spin(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse) {
+  beforeEachRequest(() => {
     const until = performance.now() + milliseconds;
     while (performance.now() < until);
-    listener!.call(this, req, res);
   });
 }
 server.keepAliveTimeout = 60_000;
