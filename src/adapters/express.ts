@@ -127,13 +127,15 @@ export function instrument<App extends object>(app: App, options: AdapterOptions
   }
   const { recorder, enter } = setUp(options);
   const handle = target.handle;
-  let errorsAdded = false;
-  target.handle = function lookoutHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
-    if (!errorsAdded) {
-      errorsAdded = true;
-      target.use(countErrors(recorder));
-    }
+  const tracked = function lookoutHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
     if (enter(req, res)) handle.call(this, req, res, callback);
+  };
+  // The first request appends the error layer (after the routes registered by then) and
+  // hands over to `tracked`: later requests check nothing more.
+  target.handle = function lookoutFirstHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
+    target.handle = tracked;
+    target.use(countErrors(recorder));
+    tracked.call(this, req, res, callback);
   };
   return app;
 }

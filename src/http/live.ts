@@ -29,7 +29,7 @@ export class Slot {
   private sent: number;
 
   constructor(socket: Socket | null) {
-    this.sent = socket?.bytesWritten ?? 0;
+    this.sent = (socket === null ? undefined : bytesWritten(socket as DispatchingSocket)) ?? 0;
   }
 
   /** Bytes the connection sent since the previous call (or since it was first seen). */

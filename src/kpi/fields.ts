@@ -1,3 +1,5 @@
+import { flatJson } from './json.js';
+
 /**
  * What `kpi.record` stores beside the event name. Every field is optional.
  *
@@ -25,8 +27,6 @@ export interface FieldVerdict {
   problem: FieldProblem | undefined;
   detail: string;
 }
-
-import { flatJson } from './json.js';
 
 // A `\uXXXX` escape that JSON.stringify wrote for NUL or for a lone surrogate, not
 // preceded by an escaping backslash: PostgreSQL's jsonb rejects both.
