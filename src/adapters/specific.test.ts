@@ -254,6 +254,57 @@ describe('response sizes on one keep-alive connection', () => {
   });
 });
 
+describe('response sizes of every kind on one connection', () => {
+  it('sizes declared, bodiless and chunked responses alike on one connection, in any order', async () => {
+    const registry = new Registry();
+    const body = 'y'.repeat(1234);
+    const server = http.createServer(instrument((req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url === '/declared') {
+        res.writeHead(200, { 'content-length': body.length }); // as Fastify declares it
+        res.end(body);
+      } else if (req.url === '/capitalised') {
+        res.setHeader('Content-Length', body.length); // as Express writes it
+        res.end(body);
+      } else if (req.url === '/shouting') {
+        res.writeHead(200, { 'CONTENT-LENGTH': body.length });
+        res.end(body);
+      } else if (req.url === '/empty') {
+        res.statusCode = 204;
+        res.end();
+      } else {
+        res.write('chunk one;');
+        res.end('chunk two');
+      }
+    }, { registry, routes: ['/declared', '/capitalised', '/shouting', '/empty', '/chunked'] }));
+    const base = new URL(await serve(server));
+    const { connect } = await import('node:net');
+    const socket = connect(Number(base.port), base.hostname);
+    const request = (path: string, method = 'GET'): string => `${method} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const sequence = [request('/declared'), request('/chunked'), request('/declared', 'HEAD'), request('/empty'), request('/capitalised'), request('/chunked'), request('/shouting'), request('/chunked')];
+    let received = '';
+    socket.on('data', (data: Buffer) => (received += data.toString('latin1')));
+    // Half pipelined, half one at a time.
+    socket.write(sequence.slice(0, 4).join(''));
+    await waitFor(() => received.split('HTTP/1.1 ').length === 5);
+    for (const next of sequence.slice(4)) {
+      const before = received.split('HTTP/1.1 ').length;
+      socket.write(next);
+      await waitFor(() => received.split('HTTP/1.1 ').length === before + 1 && (received.endsWith(body) || received.endsWith('0\r\n\r\n')));
+    }
+    socket.destroy();
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 8);
+    const text = await registry.metrics();
+    const chunked = 'a\r\nchunk one;\r\n9\r\nchunk two\r\n0\r\n\r\n';
+    expect(sumOf(text, 'http_response_size_bytes_sum', 'route="/declared"', 'method="GET"')).toBe(1234);
+    expect(sumOf(text, 'http_response_size_bytes_sum', 'route="/declared"', 'method="HEAD"')).toBe(0);
+    expect(sumOf(text, 'http_response_size_bytes_sum', 'route="/empty"')).toBe(0);
+    expect(sumOf(text, 'http_response_size_bytes_sum', 'route="/capitalised"')).toBe(1234);
+    expect(sumOf(text, 'http_response_size_bytes_sum', 'route="/shouting"')).toBe(1234);
+    expect(sumOf(text, 'http_response_size_bytes_count', 'route="/chunked"')).toBe(3);
+    expect(sumOf(text, 'http_response_size_bytes_sum', 'route="/chunked"')).toBe(3 * chunked.length);
+  });
+});
+
 describe('hono instrument(app)', () => {
   it('labels by the answering route, counts errors through a later onError, and measures without node:http', async () => {
     const { Hono } = await import('hono');

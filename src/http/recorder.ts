@@ -165,7 +165,10 @@ export class HttpRecorder {
    * recorder's. Called from the response-finish channel.
    */
   finish(req: IncomingMessage, res: ServerResponse): boolean {
-    const state = this.live.find(req);
+    // A handler that answers without waiting on I/O finishes its response in the tick its
+    // request arrived, before any other request starts: no lookup then.
+    const last = this.lastTracked;
+    const state = last.req === req ? last : this.live.find(req);
     if (state === undefined) return false;
     const elapsed = (performance.now() - state.start) / 1000;
     const method = state.method;
@@ -247,6 +250,21 @@ export class HttpRecorder {
   }
 
   private handlesFor(route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
+    const last = this.lastHandles;
+    if (last !== undefined && last.route === route && this.lastMethod === method && this.lastStatus === status && this.options.headerLabels.length === 0) return last;
+    const handles = this.lookUpHandles(route, method, status, req);
+    this.lastHandles = handles;
+    this.lastMethod = method;
+    this.lastStatus = status;
+    return handles;
+  }
+
+  /** The handles of the previous request (most requests of a busy service look alike), and its method and status. */
+  private lastHandles: SeriesHandles | undefined;
+  private lastMethod = -1;
+  private lastStatus = -1;
+
+  private lookUpHandles(route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
     const byMethod = this.routes.get(route) ?? this.addRoute(route);
     let byStatus = byMethod[method];
     if (byStatus === undefined) byStatus = byMethod[method] = new Map();
