@@ -28,13 +28,13 @@ export function emit(result: Record<string, unknown>): Record<string, unknown> {
  * benchmarks pass {@link SERVER_CPU} and run the load generator on another
  * CPU, see {@link pinLoader}).
  */
-export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = [], env: Record<string, string> = {}, cpu = process.env['BENCH_SERVER_CPU']): Promise<{ child: ChildProcess; port: number }> {
-  const command = [process.execPath, ...nodeFlags, '--import', 'tsx', script, ...args];
+export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = [], env: Record<string, string> = {}, cpu = process.env['BENCH_SERVER_CPU'], launcher: { prefix: readonly string[]; startSeconds: number } = { prefix: [], startSeconds: 30 }): Promise<{ child: ChildProcess; port: number }> {
+  const command = [...launcher.prefix, process.execPath, ...nodeFlags, '--import', 'tsx', script, ...args];
   const [file, ...argv] = cpu === undefined || cpu === '' ? command : ['taskset', '-c', cpu, ...command];
   const child = spawn(file!, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} ${args.join(' ')} did not start`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${script} ${args.join(' ')} did not start`)), launcher.startSeconds * 1000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /READY (\d+)/.exec(output);

@@ -1,0 +1,198 @@
+/**
+ * Instructions per request, counted by valgrind's callgrind: a figure that does not move
+ * with the machine's load, where throughput and CPU time on this shared 2-core box vary
+ * by more than the few per cent in question (BENCHMARKS.md, "Where the HTTP cost goes").
+ *
+ * Each variant's hello-world server runs under `valgrind --tool=callgrind`; after a warm-up
+ * (so the JIT has settled) the counters are zeroed, a fixed number of keep-alive requests is
+ * sent, and the counters are dumped: every instruction the server process executed for those
+ * requests, in all its threads (GC included), divided by their number. With
+ * `BENCH_CACHE_SIM=1` callgrind also simulates the caches and the first-level and last-level
+ * data misses per request are printed: a simulation of a generic cache, not this CPU's.
+ *
+ * Each row also gives lookout's own share: the instructions of its functions (found through
+ * node's `--perf-basic-prof` map of JIT code) and of what they call outside JavaScript, with
+ * the costliest functions. Two processes of the same server can differ by several per cent in
+ * total instructions (V8 inlines and optimises node's own code differently from one process
+ * to the next), so compare totals over several processes (`BENCH_VARIANTS='bare;bare;lookout;lookout'`);
+ * lookout's own count is steady to about 1 %.
+ *
+ * Instructions are not time (a cache miss is one instruction and a hundred cycles), so this
+ * answers "how much work does lookout add" exactly and "how much time" only together with
+ * the throughput runs. Needs valgrind (`apt-get install valgrind`).
+ *
+ *   npx tsx bench/instructions.ts                                   (every framework, bare vs lookout)
+ *   BENCH_FRAMEWORKS=fastify BENCH_VARIANTS='bare;floor;lookout' npx tsx bench/instructions.ts
+ *   BENCH_REQUESTS=20000 BENCH_CACHE_SIM=1 npx tsx bench/instructions.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { NODE_FLAGS } from './http.js';
+import { emit, startServer, stopServer } from './lib.js';
+
+const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
+const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'bare;lookout').split(';');
+const WARMUP = Number(process.env['BENCH_WARMUP_REQUESTS'] ?? 20_000);
+const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 10_000);
+const CACHE_SIM = process.env['BENCH_CACHE_SIM'] === '1';
+/** Few connections: under valgrind a request takes about a millisecond. */
+const CONNECTIONS = 10;
+
+/** The variant whose default lookout server is `instrument(app)` (Hono) reads `lookout` too. */
+function serverArgs(framework: string, variant: string): { args: string[]; options: string } {
+  const colon = variant.indexOf(':');
+  return colon < 0 ? { args: [framework, variant], options: '{}' } : { args: [framework, variant.slice(0, colon)], options: variant.slice(colon + 1) };
+}
+
+async function load(port: number, amount: number): Promise<void> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections: CONNECTIONS, amount, timeout: 60 });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) throw new Error(`load had ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+}
+
+/** Runs callgrind_control against the server and waits for it to answer. */
+function control(flag: string, pid: number): void {
+  execFileSync('callgrind_control', [flag, String(pid)], { stdio: 'ignore', timeout: 120_000 });
+}
+
+/** A JIT code range from node's `--perf-basic-prof` map: start address, size, name. */
+type CodeRange = readonly [number, number, string];
+
+function readPerfMap(pid: number): CodeRange[] {
+  const file = `/tmp/perf-${pid}.map`;
+  try {
+    return readFileSync(file, 'utf8').split('\n').flatMap((line): CodeRange[] => {
+      const [start, size, ...name] = line.split(' ');
+      return start === undefined || size === undefined || name.length === 0 ? [] : [[Number.parseInt(start, 16), Number.parseInt(size, 16), name.join(' ')]];
+    }).sort((a, b) => a[0] - b[0]);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/** The JS function whose code holds `address`, by binary search over the sorted ranges. */
+function codeAt(ranges: readonly CodeRange[], address: number): string | undefined {
+  let low = 0;
+  let high = ranges.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const [start, size, name] = ranges[middle]!;
+    if (address < start) high = middle - 1;
+    else if (address >= start + size) low = middle + 1;
+    else return name;
+  }
+  return undefined;
+}
+
+/**
+ * Instructions spent in lookout's own code (functions from `src/`): their own instructions
+ * plus what they call outside JavaScript (V8 builtins, node's C++) and node's clock. Code
+ * inlined into a lookout function counts as its own, so with `BENCH_NODE_FLAGS` including
+ * `--no-turbo-inlining` the split by function is exact (and the total a little higher).
+ */
+function ownInstructions(dump: string, ranges: readonly CodeRange[]): Map<string, number> {
+  const names = new Map<string, string>();
+  const self = new Map<string, number>();
+  const calls = new Map<string, Map<string, number>>();
+  let fn = '';
+  let callee = '';
+  let inCall = false;
+  const named = (line: string, prefix: string): string => {
+    const match = /^\w+=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (match === null) return line.slice(prefix.length);
+    if (match[2] !== undefined) names.set(match[1]!, match[2]);
+    return match[1]!;
+  };
+  for (const line of dump.split('\n')) {
+    if (line.startsWith('fn=')) fn = named(line, 'fn=');
+    else if (line.startsWith('cfn=')) callee = named(line, 'cfn=');
+    else if (line.startsWith('calls=')) inCall = true;
+    else if (/^[0-9+*-]/.test(line)) {
+      const cost = Number(line.split(' ')[1] ?? 0);
+      if (inCall) {
+        const byCallee = calls.get(fn) ?? new Map<string, number>();
+        byCallee.set(callee, (byCallee.get(callee) ?? 0) + cost);
+        calls.set(fn, byCallee);
+        inCall = false;
+      } else {
+        self.set(fn, (self.get(fn) ?? 0) + cost);
+      }
+    }
+  }
+  const label = (id: string): string => {
+    const name = names.get(id) ?? id;
+    const address = /^0x([0-9a-f]+)/.exec(name);
+    return address === null ? name : codeAt(ranges, Number.parseInt(address[1]!, 16)) ?? name;
+  };
+  const isOurs = (name: string): boolean => name.startsWith('JS:') && name.includes('/src/');
+  const counts = (name: string): boolean => !name.startsWith('JS:') || name.includes('node:internal/perf');
+  const own = new Map<string, number>();
+  for (const id of new Set([...self.keys(), ...calls.keys()])) {
+    const name = label(id);
+    if (!isOurs(name)) continue;
+    let cost = self.get(id) ?? 0;
+    for (const [calleeId, callCost] of calls.get(id) ?? []) if (counts(label(calleeId))) cost += callCost;
+    const short = name.replace(/^JS:[*~^]?/, '').replace(/ file:\/\/.*\/src\//, ' src/').replace(/:\d+:\d+$/, '');
+    own.set(short, (own.get(short) ?? 0) + cost);
+  }
+  return own;
+}
+
+/** Totals of the newest dump: `{ Ir, D1mr, ... }`. */
+function newestDump(directory: string): string {
+  const dumps = readdirSync(directory).filter((name) => /\.\d+$/.test(name)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+  return readFileSync(join(directory, dumps.at(-1)!), 'utf8');
+}
+
+function totals(text: string): Record<string, number> {
+  const events = /^events: (.*)$/m.exec(text)![1]!.trim().split(/\s+/);
+  const values = /^totals: (.*)$/m.exec(text)![1]!.trim().split(/\s+/).map(Number);
+  return Object.fromEntries(events.map((event, index) => [event, values[index] ?? 0]));
+}
+
+async function measure(framework: string, variant: string): Promise<{ totals: Record<string, number>; own: Map<string, number> }> {
+  const directory = mkdtempSync(join(tmpdir(), 'lookout-callgrind-'));
+  const valgrind = ['valgrind', '-q', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(directory, 'callgrind.out')}`, ...(CACHE_SIM ? ['--cache-sim=yes'] : [])];
+  const { args, options } = serverArgs(framework, variant);
+  // The server's pid is valgrind's (it execs nothing); no pinning: only instructions count here.
+  const server = await startServer('bench/servers/hello.ts', args, [...NODE_FLAGS, '--perf-basic-prof'], { BENCH_LOOKOUT_OPTIONS: options }, '', { prefix: valgrind, startSeconds: 300 });
+  try {
+    await load(server.port, WARMUP);
+    control('--zero', server.child.pid!);
+    await load(server.port, REQUESTS);
+    control('--dump', server.child.pid!);
+    const dump = newestDump(directory);
+    await stopServer(server.child);
+    return { totals: totals(dump), own: ownInstructions(dump, readPerfMap(server.child.pid!)) };
+  } finally {
+    await stopServer(server.child);
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+for (const framework of FRAMEWORKS) {
+  let base: Record<string, number> | undefined;
+  for (const variant of VARIANTS) {
+    const { totals: counted, own } = await measure(framework, variant);
+    base ??= counted;
+    const perRequest = (event: string): number => Math.round((counted[event] ?? 0) / REQUESTS);
+    const extra = (event: string): number => Math.round(((counted[event] ?? 0) - (base![event] ?? 0)) / REQUESTS);
+    const ownTotal = [...own.values()].reduce((sum, value) => sum + value, 0);
+    const top = [...own].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, value]) => `${name} ${Math.round(value / REQUESTS)}`);
+    emit({
+      bench: 'instructions',
+      framework,
+      variant,
+      requests: REQUESTS,
+      instructionsPerRequest: perRequest('Ir'),
+      extraInstructions: extra('Ir'),
+      ratio: Number(((counted['Ir'] ?? 0) / (base['Ir'] ?? 1)).toFixed(4)),
+      lookoutInstructions: Math.round(ownTotal / REQUESTS),
+      lookoutShare: Number((ownTotal / (counted['Ir'] ?? 1)).toFixed(4)),
+      ...(top.length > 0 ? { lookoutTop: top.join('; ') } : {}),
+      ...(CACHE_SIM ? { d1MissesPerRequest: perRequest('D1mr') + perRequest('D1mw'), extraD1Misses: extra('D1mr') + extra('D1mw'), llMissesPerRequest: perRequest('DLmr') + perRequest('DLmw'), extraLlMisses: extra('DLmr') + extra('DLmw') } : {}),
+    });
+  }
+}
