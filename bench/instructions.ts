@@ -88,7 +88,7 @@ function codeAt(ranges: readonly CodeRange[], address: number): string | undefin
 
 /**
  * Instructions spent in lookout's own code (functions from `src/`): their own instructions
- * plus what they call outside JavaScript (V8 builtins, node's C++) and node's clock. Code
+ * plus what they call outside JavaScript (V8 builtins, node's C++) and in node's own modules. Code
  * inlined into a lookout function counts as its own, so with `BENCH_NODE_FLAGS` including
  * `--no-turbo-inlining` the split by function is exact (and the total a little higher).
  */
@@ -126,15 +126,18 @@ function ownInstructions(dump: string, ranges: readonly CodeRange[]): Map<string
     const address = /^0x([0-9a-f]+)/.exec(name);
     return address === null ? name : codeAt(ranges, Number.parseInt(address[1]!, 16)) ?? name;
   };
-  const isOurs = (name: string): boolean => name.startsWith('JS:') && name.includes('/src/');
-  const counts = (name: string): boolean => !name.startsWith('JS:') || name.includes('node:internal/perf');
+  const source = `file://${process.cwd()}/src/`;
+  const isOurs = (name: string): boolean => name.startsWith('JS:') && name.includes(source);
+  // What lookout calls in node itself (the clock, the socket's byte count) is its cost; the
+  // app's handler and the framework, which an adapter calls on, are not.
+  const counts = (name: string): boolean => !name.startsWith('JS:') || name.includes(' node:');
   const own = new Map<string, number>();
   for (const id of new Set([...self.keys(), ...calls.keys()])) {
     const name = label(id);
     if (!isOurs(name)) continue;
     let cost = self.get(id) ?? 0;
     for (const [calleeId, callCost] of calls.get(id) ?? []) if (counts(label(calleeId))) cost += callCost;
-    const short = name.replace(/^JS:[*~^]?/, '').replace(/ file:\/\/.*\/src\//, ' src/').replace(/:\d+:\d+$/, '');
+    const short = name.replace(/^JS:[*~^]?/, '').replace(source, 'src/').replace(/:\d+:\d+$/, '');
     own.set(short, (own.get(short) ?? 0) + cost);
   }
   return own;
