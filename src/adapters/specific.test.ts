@@ -254,6 +254,23 @@ describe('response sizes on one keep-alive connection', () => {
   });
 });
 
+describe('series chosen per request', () => {
+  it('counts each request under its own route, method and status when they alternate', async () => {
+    const registry = new Registry();
+    const server = http.createServer(instrument((req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.statusCode = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
+      res.end();
+    }, { registry, routes: ['/a/:id', '/b/:id'] }));
+    const base = await serve(server);
+    const sequence: [string, string, number][] = [['GET', '/a/1', 200], ['GET', '/a/2', 200], ['GET', '/a/3', 404], ['POST', '/a/4', 404], ['POST', '/b/5', 404], ['GET', '/b/6', 500], ['GET', '/a/7', 200], ['GET', '/b/8', 500]];
+    for (const [method, path, status] of sequence) await (await fetch(`${base}${path}?status=${status}`, { method })).arrayBuffer();
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === sequence.length);
+    const text = await registry.metrics();
+    const count = (method: string, route: string, status: number): number => sumOf(text, 'http_requests_total', `method="${method}"`, `route="${route}"`, `status="${status}"`);
+    expect([count('GET', '/a/:id', 200), count('GET', '/a/:id', 404), count('POST', '/a/:id', 404), count('POST', '/b/:id', 404), count('GET', '/b/:id', 500)]).toEqual([3, 1, 1, 1, 2]);
+  });
+});
+
 describe('response sizes of every kind on one connection', () => {
   it('sizes declared, bodiless and chunked responses alike on one connection, in any order', async () => {
     const registry = new Registry();

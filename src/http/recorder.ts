@@ -78,6 +78,10 @@ export class HttpRecorder {
   private sweepAt = 1024;
   private readonly headerValues: Set<string>[];
   private readonly exceptionTypes = new Set<string>();
+  /** The handles of the previous request (most requests of a busy service look alike), and its method and status. */
+  private lastHandles: SeriesHandles | undefined;
+  private lastMethod = -1;
+  private lastStatus = -1;
 
   constructor(options: ResolvedHttpOptions, resolveRoute?: RouteResolver) {
     this.options = options;
@@ -258,11 +262,6 @@ export class HttpRecorder {
     this.lastStatus = status;
     return handles;
   }
-
-  /** The handles of the previous request (most requests of a busy service look alike), and its method and status. */
-  private lastHandles: SeriesHandles | undefined;
-  private lastMethod = -1;
-  private lastStatus = -1;
 
   private lookUpHandles(route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
     const byMethod = this.routes.get(route) ?? this.addRoute(route);
