@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../test/kpi/memory-store.js';
+import { waitFor } from '../../test/support/http.js';
 import { startInferenceApi, type InferenceApi } from './app.js';
 import { assertLoopback, describeTraffic, runTraffic } from './traffic.js';
 
@@ -21,6 +22,8 @@ describe('runTraffic against the API', () => {
   afterAll(() => api.close());
 
   it('sends the mix (sessions with feedback, failures, scanners, a burst refused in part, a retrain) and stops by itself', async () => {
+    const modelVersion = async (): Promise<number> => ((await (await fetch(`${api.url}/model`)).json()) as { version: number }).version;
+    const versionBefore = await modelVersion();
     const started = Date.now();
     const report = await runTraffic({ url: api.url, durationMs: 4000, rate: 80, burstEveryMs: 1500, burstSize: 30, retrainEveryMs: 1000, driftPerMinute: 0 });
     expect(Date.now() - started).toBeLessThan(9000);
@@ -28,8 +31,11 @@ describe('runTraffic against the API', () => {
     for (const status of ['200', '202', '204', '400', '404', '503']) expect(report.byStatus, describeTraffic(report)).toHaveProperty(status);
     expect(report.byStatus['0'] ?? 0).toBe(0);
     expect(report.visits['normal']).toBeGreaterThan(10);
-    // The first retrain starts after 1 s and has 3 s to finish, also on a busy machine.
-    expect(report.retrains).toBeGreaterThanOrEqual(1);
+    // The first retrain starts after 1 s. Whether it ends within the run's last 3 s depends on
+    // the machine (a slow one failed CI here), so it is waited for: the job goes on in the API
+    // after the run stops polling it, and a new model version is what it must produce.
+    expect(report.visits['retrain']).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => (await modelVersion()) > versionBefore, 30_000);
     // No drift: the model is right about most points.
     expect(report.good / (report.good + report.bad)).toBeGreaterThan(0.85);
     await api.kpi.flush();
