@@ -11,11 +11,11 @@
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { NODE_FLAGS, serverArgs } from './http.js';
 import { emit, inRounds, median, ROUNDS, SECONDS, type Server, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'node').split(',');
 const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'bare;lookout').split(';');
-const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--min-semi-space-size=16 --max-semi-space-size=16').split(' ').filter(Boolean);
 const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
 
 function cpuMicros(pid: number): { user: number; system: number } {
@@ -34,8 +34,8 @@ for (const framework of FRAMEWORKS) {
   const user: number[][] = VARIANTS.map(() => []);
   const rate: number[][] = VARIANTS.map(() => []);
   const start = (variant: string): Promise<Server> => {
-    const [name, options] = variant.includes(':') ? [variant.slice(0, variant.indexOf(':')), variant.slice(variant.indexOf(':') + 1)] : [variant, '{}'];
-    return startServer('bench/servers/hello.ts', [framework, name], NODE_FLAGS, { BENCH_LOOKOUT_OPTIONS: options });
+    const { script, name, env } = serverArgs(variant);
+    return startServer(script, [framework, name], NODE_FLAGS, env);
   };
   await inRounds({ start: () => Promise.all(VARIANTS.map(start)), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
     for (const index of rotation(servers.length, round)) {

@@ -27,7 +27,7 @@ export const EXTRA_VARIANTS_EVERYWHERE = (process.env['BENCH_EXTRA_VARIANTS'] ??
  * (a `git worktree` of an earlier commit, with node_modules linked), so two versions of
  * lookout are compared in the same rounds.
  */
-function serverArgs(variant: string): { script: string; name: string; env: Record<string, string> } {
+export function serverArgs(variant: string): { script: string; name: string; env: Record<string, string> } {
   const colon = variant.indexOf(':');
   const [head, options] = colon < 0 ? [variant, undefined] : [variant.slice(0, colon), variant.slice(colon + 1)];
   const at = head.indexOf('@');

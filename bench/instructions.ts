@@ -30,7 +30,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { NODE_FLAGS } from './http.js';
+import { NODE_FLAGS, serverArgs } from './http.js';
 import { emit, startServer, stopServer } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
@@ -40,12 +40,6 @@ const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 10_000);
 const CACHE_SIM = process.env['BENCH_CACHE_SIM'] === '1';
 /** Few connections: under valgrind a request takes about a millisecond. */
 const CONNECTIONS = 10;
-
-/** The variant whose default lookout server is `instrument(app)` (Hono) reads `lookout` too. */
-function serverArgs(framework: string, variant: string): { args: string[]; options: string } {
-  const colon = variant.indexOf(':');
-  return colon < 0 ? { args: [framework, variant], options: '{}' } : { args: [framework, variant.slice(0, colon)], options: variant.slice(colon + 1) };
-}
 
 async function load(port: number, amount: number): Promise<void> {
   const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections: CONNECTIONS, amount, timeout: 60 });
@@ -158,21 +152,21 @@ function totals(text: string): Record<string, number> {
 async function measure(framework: string, variant: string): Promise<{ totals: Record<string, number>; own: Map<string, number> }> {
   const directory = mkdtempSync(join(tmpdir(), 'lookout-callgrind-'));
   const valgrind = ['valgrind', '-q', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(directory, 'callgrind.out')}`, ...(CACHE_SIM ? ['--cache-sim=yes'] : [])];
-  const { args, options } = serverArgs(framework, variant);
+  const { script, name, env } = serverArgs(variant);
   // The server's pid is valgrind's (it execs nothing); no pinning: only instructions count here.
-  const server = await startServer('bench/servers/hello.ts', args, [...NODE_FLAGS, '--perf-basic-prof'], { BENCH_LOOKOUT_OPTIONS: options }, '', { prefix: valgrind, startSeconds: 300 });
+  const server = await startServer(script, [framework, name], [...NODE_FLAGS, '--perf-basic-prof'], env, '', { prefix: valgrind, startSeconds: 300 });
+  let dump: string;
   try {
     await load(server.port, WARMUP);
     control('--zero', server.child.pid!);
     await load(server.port, REQUESTS);
     control('--dump', server.child.pid!);
-    const dump = newestDump(directory);
-    await stopServer(server.child);
-    return { totals: totals(dump), own: ownInstructions(dump, readPerfMap(server.child.pid!)) };
+    dump = newestDump(directory);
   } finally {
     await stopServer(server.child);
     rmSync(directory, { recursive: true, force: true });
   }
+  return { totals: totals(dump), own: ownInstructions(dump, readPerfMap(server.child.pid!)) };
 }
 
 for (const framework of FRAMEWORKS) {

@@ -34,6 +34,8 @@ interface SeriesHandles {
   readonly requestSize: HistogramSeries | undefined;
   readonly responseSize: HistogramSeries | undefined;
   readonly route: string;
+  readonly method: number;
+  readonly status: number;
 }
 
 type StatusKey = number | string;
@@ -78,10 +80,8 @@ export class HttpRecorder {
   private sweepAt = 1024;
   private readonly headerValues: Set<string>[];
   private readonly exceptionTypes = new Set<string>();
-  /** The handles of the previous request (most requests of a busy service look alike), and its method and status. */
+  /** The handles of the previous request: most requests of a busy service look alike. */
   private lastHandles: SeriesHandles | undefined;
-  private lastMethod = -1;
-  private lastStatus = -1;
 
   constructor(options: ResolvedHttpOptions, resolveRoute?: RouteResolver) {
     this.options = options;
@@ -255,12 +255,8 @@ export class HttpRecorder {
 
   private handlesFor(route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
     const last = this.lastHandles;
-    if (last !== undefined && last.route === route && this.lastMethod === method && this.lastStatus === status && this.options.headerLabels.length === 0) return last;
-    const handles = this.lookUpHandles(route, method, status, req);
-    this.lastHandles = handles;
-    this.lastMethod = method;
-    this.lastStatus = status;
-    return handles;
+    if (last !== undefined && last.route === route && last.method === method && last.status === status && this.options.headerLabels.length === 0) return last;
+    return (this.lastHandles = this.lookUpHandles(route, method, status, req));
   }
 
   private lookUpHandles(route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
@@ -311,6 +307,8 @@ export class HttpRecorder {
       requestSize: set.requestSize?.labels(labels.noStatus),
       responseSize: set.responseSize?.labels(labels.noStatus),
       route,
+      method,
+      status,
     };
     byStatus.set(key, handles);
     return handles;

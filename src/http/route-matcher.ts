@@ -3,18 +3,13 @@ interface Pattern {
   readonly template: string;
   /** The pattern it was compiled from. */
   readonly source: string;
-  /** Each segment after the leading '/' (PARAM, WILDCARD, TEXT to match exactly or PATTERN for mixed segments like `a-:from-:to`), and its text or pattern. */
-  readonly kinds: Uint8Array;
-  readonly texts: readonly string[];
-  readonly patterns: readonly (RegExp | undefined)[];
+  /** Segments after the leading '/': a string to match exactly, PARAM, WILDCARD, or a pattern for mixed segments (`a-:from-:to`). */
+  readonly segments: readonly Segment[];
   readonly specificity: number;
 }
 
 const PARAM = 0;
 const WILDCARD = 1;
-/** Kinds of {@link Pattern.kinds} beyond PARAM and WILDCARD. */
-const TEXT = 2;
-const PATTERN = 3;
 type Segment = string | typeof PARAM | typeof WILDCARD | RegExp;
 
 function compileSegment(segment: string): Segment {
@@ -81,11 +76,8 @@ export class RouteMatcher {
     // More static segments first, then fewer wildcards: '/users/me/:x' before '/users/:id/:x'.
     const specificity = segments.reduce<number>((score, segment) => score * 4 + (typeof segment === 'string' ? 3 : segment === PARAM ? 1 : segment === WILDCARD ? 0 : 2), 0);
     if (this.patterns.some((pattern) => pattern.source === template)) return;
-    const kinds = Uint8Array.from(segments, (segment) => (typeof segment === 'string' ? TEXT : segment instanceof RegExp ? PATTERN : segment));
-    const texts = segments.map((segment) => (typeof segment === 'string' ? segment : ''));
-    const patterns = segments.map((segment) => (segment instanceof RegExp ? segment : undefined));
-    this.patterns.push({ template: label, source: template, kinds, texts, patterns, specificity });
-    this.patterns = [...this.patterns].sort((a, b) => b.specificity - a.specificity || b.kinds.length - a.kinds.length);
+    this.patterns.push({ template: label, source: template, segments, specificity });
+    this.patterns = [...this.patterns].sort((a, b) => b.specificity - a.specificity || b.segments.length - a.segments.length);
   }
 
   /** The template of `path`, or undefined when no route matches. */
@@ -96,10 +88,8 @@ export class RouteMatcher {
       const exact = this.exact.get(path);
       if (exact !== undefined) return exact;
     }
-    const patterns = this.patterns;
-    for (let index = 0; index < patterns.length; index++) {
-      const pattern = patterns[index]!;
-      if (matches(pattern, path)) return pattern.template;
+    for (const pattern of this.patterns) {
+      if (matches(pattern.segments, path)) return pattern.template;
     }
     return undefined;
   }
@@ -110,34 +100,23 @@ export class RouteMatcher {
   }
 }
 
-/**
- * Whether `path` fits the pattern. Runs for every request: plain character loops over the
- * path (segments are short), no builtin calls and no allocation except for a segment that
- * has its own regular expression.
- */
-function matches(pattern: Pattern, path: string): boolean {
-  const length = path.length;
-  if (length === 0 || path.charCodeAt(0) !== 47) return false;
-  const kinds = pattern.kinds;
+function matches(segments: Pattern['segments'], path: string): boolean {
+  if (path.charCodeAt(0) !== 47) return false;
   let position = 1;
-  for (let index = 0; index < kinds.length; index++) {
-    const kind = kinds[index];
-    if (kind === WILDCARD) return true;
-    if (position > length) return false;
-    let end = position;
-    while (end < length && path.charCodeAt(end) !== 47) end++;
-    if (kind === PARAM) {
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index]!;
+    if (segment === WILDCARD) return true;
+    if (position > path.length) return false;
+    let end = path.indexOf('/', position);
+    if (end < 0) end = path.length;
+    if (segment === PARAM) {
       if (end === position) return false;
-    } else if (kind === TEXT) {
-      const text = pattern.texts[index]!;
-      if (end - position !== text.length) return false;
-      for (let offset = 0; offset < text.length; offset++) {
-        if (path.charCodeAt(position + offset) !== text.charCodeAt(offset)) return false;
-      }
-    } else if (!pattern.patterns[index]!.test(path.slice(position, end))) {
+    } else if (segment instanceof RegExp) {
+      if (!segment.test(path.slice(position, end))) return false;
+    } else if (end - position !== segment.length || !path.startsWith(segment, position)) {
       return false;
     }
     position = end + 1;
   }
-  return position === length + 1;
+  return position === path.length + 1;
 }
