@@ -24,9 +24,10 @@
  *   npx tsx bench/instructions.ts                                   (every framework, bare vs lookout)
  *   BENCH_FRAMEWORKS=fastify BENCH_VARIANTS='bare;floor;lookout' npx tsx bench/instructions.ts
  *   BENCH_REQUESTS=20000 BENCH_CACHE_SIM=1 npx tsx bench/instructions.ts
+ *   BENCH_CALLGRIND_KEEP=/tmp/cg npx tsx bench/instructions.ts                 (keep each dump and perf map)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -38,6 +39,8 @@ const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'bare;lookout').split(';');
 const WARMUP = Number(process.env['BENCH_WARMUP_REQUESTS'] ?? 20_000);
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 10_000);
 const CACHE_SIM = process.env['BENCH_CACHE_SIM'] === '1';
+/** A folder to keep each run's callgrind dump and perf map in, for `callgrind_annotate` and the like. */
+const KEEP = process.env['BENCH_CALLGRIND_KEEP'];
 /** Few connections: under valgrind a request takes about a millisecond. */
 const CONNECTIONS = 10;
 
@@ -165,6 +168,12 @@ async function measure(framework: string, variant: string): Promise<{ totals: Re
   } finally {
     await stopServer(server.child);
     rmSync(directory, { recursive: true, force: true });
+  }
+  if (KEEP !== undefined) {
+    mkdirSync(KEEP, { recursive: true });
+    const stem = join(KEEP, `${framework}-${variant.replace(/[^\w.-]+/g, '_')}-${server.child.pid!}`);
+    writeFileSync(`${stem}.callgrind`, dump);
+    copyFileSync(`/tmp/perf-${server.child.pid!}.map`, `${stem}.perf.map`);
   }
   return { totals: totals(dump), own: ownInstructions(dump, readPerfMap(server.child.pid!)) };
 }

@@ -39,7 +39,7 @@ describe('LiveRequests', () => {
     expect(live.find(lone.req)).toBeUndefined();
   });
 
-  it('iterates oldest first and allows removing the current state', () => {
+  it('iterates by connection, oldest first, and allows removing the current state', () => {
     const live = new LiveRequests();
     const requests = Array.from({ length: 5 }, () => request({}));
     for (const { req, res } of requests) live.add(req, res);
@@ -68,6 +68,49 @@ describe('LiveRequests', () => {
     expect(reused.route).toBeUndefined();
     expect(reused.exception).toBeUndefined();
     expect(live.find(second.req)).toBe(reused);
+  });
+});
+
+describe('LiveRequests, connection by connection', () => {
+  it('gives a connection its own state again, and a pipelined request one of its own while it is taken', () => {
+    const live = new LiveRequests();
+    const socket = {};
+    const first = request(socket);
+    const own = live.add(first.req, first.res);
+    const second = request(socket);
+    const extra = live.add(second.req, second.res);
+    expect(extra).not.toBe(own);
+    live.remove(own); // the first response finished: the pipelined one is now the oldest
+    const third = request(socket);
+    expect(live.add(third.req, third.res)).toBe(own); // free again, queued behind the extra
+    expect([...live.states()].map((state) => state.req)).toEqual([second.req, third.req]);
+    expect(live.find(third.req)).toBe(own);
+    live.remove(extra);
+    live.remove(extra); // a second remove changes nothing
+    expect(live.size).toBe(1);
+    expect(live.find(third.req)).toBe(own);
+  });
+
+  it('forgets closed connections with nothing in flight, and asks for a sweep when connections pile up', () => {
+    let crowded = 0;
+    const live = new LiveRequests(() => crowded++);
+    const sockets = Array.from({ length: 300 }, () => ({ destroyed: false }));
+    const states = sockets.map((socket) => {
+      const { req, res } = request(socket);
+      return live.add(req, res);
+    });
+    expect(crowded).toBe(300 - 256 + 1); // from the 256th connection on, until a prune
+    for (const [index, socket] of sockets.entries()) {
+      if (index % 3 === 0) socket.destroyed = true; // closed...
+      if (index % 2 === 0) live.remove(states[index]!); // ...and finished, or not
+    }
+    live.prune();
+    // Kept: open connections, and closed ones whose request is still live (a sweep counts it aborted).
+    expect(live.connections).toBe(sockets.filter((socket, index) => !socket.destroyed || index % 2 === 1).length);
+    const before = crowded;
+    const { req, res } = request({ destroyed: false });
+    live.add(req, res);
+    expect(crowded).toBe(before); // the threshold moved up to twice what is kept
   });
 });
 

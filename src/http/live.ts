@@ -3,8 +3,9 @@ import type { Socket } from 'node:net';
 
 /**
  * What the recorder keeps about one request until its response finishes.
- * States are pooled and linked into lists, so tracking a request allocates
- * nothing and hashes nothing new.
+ * Each connection's slot owns one state that its requests take in turn (one
+ * at a time, unless the client pipelines), so tracking a request allocates
+ * nothing and links nothing beyond its connection.
  */
 export class RequestState {
   req: IncomingMessage | undefined = undefined;
@@ -13,26 +14,38 @@ export class RequestState {
   method = 0;
   route: string | undefined = undefined;
   exception: string | undefined = undefined;
-  /** The connection's (or, without one, the request's) queue this state is in. */
-  slot: Slot | undefined = undefined;
-  /** Next request of the same connection (HTTP/1.1 pipelining). */
-  nextOnSlot: RequestState | undefined = undefined;
-  /** Neighbours in the list of every live request (for sweeps). */
-  prev: RequestState | undefined = undefined;
+  /** The next request of the same connection (HTTP/1.1 pipelining). */
   next: RequestState | undefined = undefined;
+  /** The connection (or, without one, the request's own) slot this state belongs to. */
+  readonly slot: Slot;
+
+  constructor(slot: Slot) {
+    this.slot = slot;
+  }
 }
 
 /** The requests in flight on one connection, oldest first, and what it has sent. */
 export class Slot {
   head: RequestState | undefined = undefined;
+  /** The state this connection's requests take in turn; free whenever `head` is undefined. */
+  readonly own: RequestState;
+  /** The connection (null for a request that has none: the slot is keyed by the request). */
+  readonly socket: Socket | null;
   /** `socket.bytesWritten` when the connection's previous response finished. */
   private sent: number;
 
   constructor(socket: Socket | null) {
+    this.own = new RequestState(this);
+    this.socket = socket;
     this.sent = (socket === null ? undefined : bytesWritten(socket as DispatchingSocket)) ?? 0;
   }
 
-  /** Bytes the connection sent since the previous call (or since it was first seen). */
+  /** Moves the count on by a response whose size is known without asking the socket. */
+  advance(bytes: number): void {
+    this.sent += bytes;
+  }
+
+  /** Bytes the connection sent since the previous count (or since it was first seen). */
   written(socket: Socket | null | undefined): number {
     const total = socket == null ? this.sent : bytesWritten(socket as DispatchingSocket) ?? this.sent;
     const bytes = total - this.sent;
@@ -66,8 +79,11 @@ export function bytesWritten(socket: DispatchingSocket): number | undefined {
   return socket.bytesWritten;
 }
 
-/** Enough pooled states for the requests of a busy process in flight at once; more are garbage. */
-const POOL_SIZE = 1024;
+/**
+ * Slots kept before closed connections are looked for: a closed socket's slot
+ * holds its socket object until then (a few hundred KB at most).
+ */
+const PRUNE_AT_LEAST = 256;
 
 /**
  * The requests a recorder tracks, found again by their request object.
@@ -76,13 +92,14 @@ const POOL_SIZE = 1024;
  * new request object makes V8 create that object's identity hash, which
  * measured ~90 ns per request, while a keep-alive connection is hashed once
  * and then serves thousands of requests. The connection's slot holds its
- * requests in arrival order (one, unless the client pipelines). Nothing is
- * stored on node's objects: new properties there change their hidden class
- * and slow node's own HTTP code.
+ * requests in arrival order (one, unless the client pipelines) in the state it
+ * owns, so a request costs one lookup and a few stores. Nothing is stored on
+ * node's objects: new properties there change their hidden class and slow
+ * node's own HTTP code.
  *
  * @example
  * ```ts
- * const live = new LiveRequests();
+ * const live = new LiveRequests(() => recorder.sweep());
  * const state = live.add(req, res);
  * live.find(req) === state; // true
  * live.remove(state);
@@ -90,43 +107,42 @@ const POOL_SIZE = 1024;
  */
 export class LiveRequests {
   private readonly slots = new WeakMap<object, Slot>();
-  private readonly pool: RequestState[] = [];
-  /** Sentinel of the circular list of live states. */
-  private readonly all = new RequestState();
+  /** Every slot since the last {@link prune}, in the order their connections were first seen. */
+  private list: Slot[] = [];
+  /** How many slots the list may hold before new ones ask for a sweep. */
+  private pruneAt = PRUNE_AT_LEAST;
   /** How many requests are live. */
   size = 0;
 
-  constructor() {
-    this.all.prev = this.all;
-    this.all.next = this.all;
-  }
+  /** `crowded` runs when connections have piled up since the last prune (a sweep then prunes). */
+  constructor(private readonly crowded: () => void = () => this.prune()) {}
 
   /** Starts tracking `req`; the returned state is the caller's to fill in. */
   add(req: IncomingMessage, res: ServerResponse): RequestState {
-    const state = this.pool.pop() ?? new RequestState();
-    state.req = req;
-    state.res = res;
     const key: object = req.socket ?? req;
-    let slot = this.slots.get(key);
-    if (slot === undefined) {
-      slot = new Slot(req.socket);
-      this.slots.set(key, slot);
-    }
-    state.slot = slot;
-    if (slot.head === undefined) {
+    const slot = this.slots.get(key) ?? this.open(key, req.socket);
+    let state = slot.own;
+    const head = slot.head;
+    if (head === undefined) {
       slot.head = state;
     } else {
-      let tail = slot.head;
-      while (tail.nextOnSlot !== undefined) tail = tail.nextOnSlot;
-      tail.nextOnSlot = state;
+      if (state.req !== undefined) state = new RequestState(slot);
+      let tail = head;
+      while (tail.next !== undefined) tail = tail.next;
+      tail.next = state;
     }
-    const last = this.all.prev!;
-    state.prev = last;
-    state.next = this.all;
-    last.next = state;
-    this.all.prev = state;
+    state.req = req;
+    state.res = res;
     this.size++;
     return state;
+  }
+
+  private open(key: object, socket: Socket | null): Slot {
+    const slot = new Slot(socket);
+    this.slots.set(key, slot);
+    this.list.push(slot);
+    if (this.list.length >= this.pruneAt) this.crowded();
+    return slot;
   }
 
   /** The live state of `req`, if it is tracked. */
@@ -134,41 +150,52 @@ export class LiveRequests {
     const slot = this.slots.get(req.socket ?? req);
     if (slot === undefined) return undefined;
     let state = slot.head;
-    while (state !== undefined && state.req !== req) state = state.nextOnSlot;
+    while (state !== undefined && state.req !== req) state = state.next;
     return state;
   }
 
-  /** Stops tracking a state and returns it to the pool (do not use it afterwards). */
+  /** Stops tracking a state (which its connection may then reuse: do not keep it). */
   remove(state: RequestState): void {
-    const slot = state.slot!;
+    if (state.req === undefined) return;
+    const slot = state.slot;
     if (slot.head === state) {
-      slot.head = state.nextOnSlot;
+      slot.head = state.next;
     } else {
       let before = slot.head;
-      while (before !== undefined && before.nextOnSlot !== state) before = before.nextOnSlot;
-      if (before !== undefined) before.nextOnSlot = state.nextOnSlot;
+      while (before !== undefined && before.next !== state) before = before.next;
+      if (before !== undefined) before.next = state.next;
     }
-    state.prev!.next = state.next;
-    state.next!.prev = state.prev;
     this.size--;
     state.req = undefined;
     state.res = undefined;
     state.route = undefined;
     state.exception = undefined;
-    state.slot = undefined;
-    state.nextOnSlot = undefined;
-    state.prev = undefined;
     state.next = undefined;
-    if (this.pool.length < POOL_SIZE) this.pool.push(state);
   }
 
-  /** Every live state, oldest first; `remove` may be called on the current one while iterating. */
+  /**
+   * Every live state, by connection in the order connections were first seen, and
+   * oldest first on each; `remove` may be called on the current one while iterating.
+   */
   *states(): IterableIterator<RequestState> {
-    let state = this.all.next!;
-    while (state !== this.all) {
-      const next = state.next!;
-      yield state;
-      state = next;
+    for (const slot of this.list) {
+      let state = slot.head;
+      while (state !== undefined) {
+        const next = state.next;
+        yield state;
+        state = next;
+      }
     }
+  }
+
+  /** Forgets the slots of closed connections with nothing in flight (their WeakMap entries go with them). */
+  prune(): void {
+    this.list = this.list.filter((slot) => slot.head !== undefined || (slot.socket !== null && !slot.socket.destroyed));
+    this.pruneAt = Math.max(PRUNE_AT_LEAST, this.list.length * 2);
+  }
+
+  /** How many connections are known since the last prune. */
+  get connections(): number {
+    return this.list.length;
   }
 }

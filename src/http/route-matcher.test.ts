@@ -34,4 +34,36 @@ describe('RouteMatcher', () => {
     expect(other.match('/shore')).toBeUndefined();
     expect(other.match('/mixed/case')).toBe('/Mixed/Case');
   });
+
+  it('agrees with a regular expression of each template on generated paths', () => {
+    const templates = ['/users/:id', '/users/me', '/user/:id', '/users/:id/posts', '/users/:id/posts/:post', '/files/*', '/', '/a-:from-:to', '/n/:id(\\d+)', '/usersx'];
+    const words = ['users', 'user', 'usersx', 'usersxy', 'me', '42', 'posts', 'postsx', 'files', 'a-x-y', 'a-', 'n', '7x', ''];
+    // The same templates as regular expressions, segment by segment.
+    const pieces: Record<string, string> = { ':id': '[^/]+', ':post': '[^/]+', ':id(\\d+)': '\\d+', 'a-:from-:to': 'a-[^/]+-[^/]+' };
+    const expressions = templates.map((template) => {
+      const body = template.split('/').slice(1).map((segment) => pieces[segment] ?? segment).join('/');
+      return new RegExp(body.endsWith('*') ? `^/${body.slice(0, -2)}(/.*)?$` : `^/${body}$`);
+    });
+    let random = 7;
+    const next = (bound: number): number => {
+      // xorshift32: deterministic, and its low bits are as random as its high ones.
+      random ^= random << 13;
+      random ^= random >>> 17;
+      random ^= random << 5;
+      return (random >>> 0) % bound;
+    };
+    let compared = 0;
+    for (let round = 0; round < 5000; round++) {
+      const count = next(5);
+      let path = '';
+      for (let index = 0; index < count; index++) path += `/${words[next(words.length)]}`;
+      if (path === '' || next(4) === 0) path += '/';
+      templates.forEach((template, index) => {
+        const expected = expressions[index]!.test(path);
+        expect(new RouteMatcher([template]).match(path) === template, `${template} vs ${path}`).toBe(expected);
+        compared++;
+      });
+    }
+    expect(compared).toBe(50000);
+  });
 });
