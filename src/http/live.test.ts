@@ -91,6 +91,19 @@ describe('LiveRequests, connection by connection', () => {
     expect(live.find(third.req)).toBe(own);
   });
 
+  it('leaves a request tracked already as it is when asked to add it once', () => {
+    const live = new LiveRequests();
+    const socket = {};
+    const first = request(socket);
+    const second = request(socket);
+    const state = live.add(first.req, first.res, true)!;
+    expect(live.add(first.req, first.res, true)).toBeUndefined();
+    const extra = live.add(second.req, second.res, true)!;
+    expect(live.add(second.req, second.res, true)).toBeUndefined(); // found further down the connection's queue
+    expect(live.add(first.req, first.res, true)).toBeUndefined();
+    expect([state.req, extra.req, live.size]).toEqual([first.req, second.req, 2]);
+  });
+
   it('forgets closed connections with nothing in flight, and asks for a sweep when connections pile up', () => {
     let crowded = 0;
     const live = new LiveRequests(() => crowded++);

@@ -117,8 +117,14 @@ export class LiveRequests {
   /** `crowded` runs when connections have piled up since the last prune (a sweep then prunes). */
   constructor(private readonly crowded: () => void = () => this.prune()) {}
 
-  /** Starts tracking `req`; the returned state is the caller's to fill in. */
-  add(req: IncomingMessage, res: ServerResponse): RequestState {
+  /**
+   * Starts tracking `req`; the returned state is the caller's to fill in. With `once`,
+   * a request already tracked is left as it is (undefined is returned): the check
+   * costs nothing on a connection with nothing else in flight.
+   */
+  add(req: IncomingMessage, res: ServerResponse, once: true): RequestState | undefined;
+  add(req: IncomingMessage, res: ServerResponse, once?: false): RequestState;
+  add(req: IncomingMessage, res: ServerResponse, once = false): RequestState | undefined {
     const key: object = req.socket ?? req;
     const slot = this.slots.get(key) ?? this.open(key, req.socket);
     let state = slot.own;
@@ -126,9 +132,13 @@ export class LiveRequests {
     if (head === undefined) {
       slot.head = state;
     } else {
-      if (state.req !== undefined) state = new RequestState(slot);
       let tail = head;
-      while (tail.next !== undefined) tail = tail.next;
+      while (true) {
+        if (once && tail.req === req) return undefined;
+        if (tail.next === undefined) break;
+        tail = tail.next;
+      }
+      if (state.req !== undefined) state = new RequestState(slot);
       tail.next = state;
     }
     state.req = req;

@@ -91,9 +91,19 @@ export class HttpRecorder {
     addRecorder(this);
   }
 
-  /** True when `url` is one of the skipped paths (`/metrics` by default). */
+  /**
+   * True when `url`'s path is one of the skipped paths (`/metrics` by default),
+   * whatever its query string. Compares in place: cutting the query string off
+   * first (a search and maybe a new string) costs more than the comparison.
+   */
   skips(url: string | undefined): boolean {
-    return this.skipsPath(pathOf(url));
+    if (url === undefined) return this.skipsPath('/');
+    const skipped = this.skipped;
+    for (let index = 0; index < skipped.length; index++) {
+      const path = skipped[index]!;
+      if (url === path || (url.length > path.length && url.charCodeAt(path.length) === 63 && url.startsWith(path))) return true;
+    }
+    return false;
   }
 
   /**
@@ -115,8 +125,9 @@ export class HttpRecorder {
    * the caller has it already.
    */
   start(req: IncomingMessage, res: ServerResponse, path: string = pathOf(req.url)): void {
-    if (this.skipsPath(path) || this.live.find(req) !== undefined) return;
-    this.track(req, res, undefined);
+    if (this.skipsPath(path)) return;
+    const state = this.live.add(req, res, true);
+    if (state !== undefined) this.begin(state, req, undefined);
   }
 
   /**
@@ -124,13 +135,17 @@ export class HttpRecorder {
    * have already matched the path against {@link skips} and see each request once.
    */
   track(req: IncomingMessage, res: ServerResponse, route: string | undefined): TrackedRequest {
-    const state = this.live.add(req, res);
+    const state = this.live.add(req, res, false)!;
+    this.begin(state, req, route);
+    return state;
+  }
+
+  private begin(state: RequestState, req: IncomingMessage, route: string | undefined): void {
     this.lastTracked = state;
     state.start = performance.now();
     state.route = route;
     const method = (state.method = methodIndex(req.method));
     if (this.metricSet.inFlight !== undefined) (this.inFlight[method] ?? this.bindInFlight(method)).inc();
-    return state;
   }
 
   /** True while `req` is tracked by this recorder. */
