@@ -9,19 +9,12 @@
  *   BENCH_FRAMEWORKS=fastify,hono npx tsx bench/cost.ts
  *   BENCH_VARIANTS='bare;lookout;lookout:{"exemplars":false}' npx tsx bench/cost.ts
  */
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { NODE_FLAGS, serverArgs } from './http.js';
-import { emit, inRounds, median, ROUNDS, SECONDS, type Server, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
+import { cpuMicros, emit, inRounds, median, ROUNDS, SECONDS, type Server, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'node').split(',');
 const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'bare;lookout').split(';');
-const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
-
-function cpuMicros(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return { user: Number(fields[11]) * TICK_US, system: Number(fields[12]) * TICK_US };
-}
 
 async function load(port: number, seconds: number): Promise<number> {
   const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections: 50, duration: seconds, pipelining: 1 });

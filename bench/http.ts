@@ -6,13 +6,14 @@
  *   npx tsx bench/http.ts            (BENCH_ROUNDS=5 BENCH_SECONDS=4 by default)
  *   BENCH_FRAMEWORKS=fastify,node npx tsx bench/http.ts
  *   BENCH_PROCESSES=persistent npx tsx bench/http.ts   (one server process per variant for the whole run)
- *   BENCH_HTTP_MODE=simultaneous BENCH_EXTRA_VARIANTS=floor,spin npx tsx bench/http.ts
- *       (every variant of a round loaded at once on one CPU, with the calibration row)
+ *   BENCH_HTTP_MODE=alternating npx tsx bench/http.ts
+ *       (variants one after another instead of all at once on one CPU: see MODE)
+ *   BENCH_EXTRA_VARIANTS=floor,noop npx tsx bench/http.ts   (diagnostic variants, see bench/servers/hello.ts)
  *   BENCH_EXTRA_VARIANTS='lookout@/tmp/base' npx tsx bench/http.ts
  *       (lookout as another checkout has it, in the same rounds: see serverArgs)
  */
 import autocannon from 'autocannon';
-import { emit, FRESH, inRounds, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
+import { cpuMicros, emit, FRESH, inRounds, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = ['bare', 'lookout', 'peer'] as const;
@@ -52,15 +53,18 @@ const PEERS: Record<string, string> = {
 };
 
 /**
- * How a round measures its variants. `alternating` (default): one after another, each alone
- * on the server CPU with all 50 connections. `simultaneous`: all at once, every server on the
- * same CPU with an equal share of the connections, so the scheduler splits that CPU between
+ * How a round measures its variants. `simultaneous` (default): all at once, every server on
+ * the same CPU with an equal share of the connections, so the scheduler splits that CPU between
  * them and each one's share of the requests is inversely proportional to its CPU cost per
- * request; whatever slows the machine down in that second slows every variant alike. Its
- * calibration: `BENCH_EXTRA_VARIANTS=spin` (the bare app plus `BENCH_SPIN_NS` of busy waiting
- * per request) must read as that much slower.
+ * request; whatever slows the machine down in that second slows every variant alike. Each
+ * server's CPU time is read from /proc around the load (CPU per request: a second, independent
+ * figure of what each variant would do alone on a CPU), and the `spin` variant (the bare app
+ * plus `BENCH_SPIN_NS` of busy waiting per request, always run in this mode) calibrates the
+ * method: its throughput ratio must match its CPU-per-request ratio.
+ * `alternating` (`BENCH_HTTP_MODE=alternating`): one after another, each alone on the server
+ * CPU with all 50 connections; on a shared machine its per-round ratios wander by ±40 %.
  */
-export const MODE = process.env['BENCH_HTTP_MODE'] === 'simultaneous' ? 'simultaneous' : 'alternating';
+export const MODE = process.env['BENCH_HTTP_MODE'] === 'alternating' ? 'alternating' : 'simultaneous';
 const CONNECTIONS = 50;
 
 async function load(port: number, seconds: number, connections = CONNECTIONS): Promise<number> {
@@ -73,16 +77,25 @@ async function load(port: number, seconds: number, connections = CONNECTIONS): P
 export async function runHttpBench(): Promise<string[]> {
   const rows: string[] = [];
   for (const framework of FRAMEWORKS) {
-    const extras = [...(EXTRA_VARIANTS[framework] ?? []), ...EXTRA_VARIANTS_EVERYWHERE];
+    const calibration = MODE === 'simultaneous' && !EXTRA_VARIANTS_EVERYWHERE.includes('spin') ? ['spin'] : [];
+    const extras = [...(EXTRA_VARIANTS[framework] ?? []), ...EXTRA_VARIANTS_EVERYWHERE, ...calibration];
     const variants = [...VARIANTS, ...extras];
     const throughput: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
+    /** CPU µs per request of each server, per round (simultaneous mode). */
+    const cpu: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
     const unpin = pinLoader();
     try {
       await inRounds({ start: () => Promise.all(variants.map((variant) => serverArgs(variant)).map(({ script, name, env }) => startServer(script, [framework, name], NODE_FLAGS, env, SERVER_CPU))), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
         if (MODE === 'simultaneous') {
           const share = Math.max(1, Math.round(CONNECTIONS / servers.length));
+          const before = servers.map((server) => cpuMicros(server.child.pid!));
           const results = await Promise.all(servers.map((server) => load(server.port, SECONDS, share)));
-          results.forEach((value, index) => throughput[variants[index]!]!.push(value));
+          const after = servers.map((server) => cpuMicros(server.child.pid!));
+          results.forEach((value, index) => {
+            throughput[variants[index]!]!.push(value);
+            const used = after[index]!.user + after[index]!.system - before[index]!.user - before[index]!.system;
+            cpu[variants[index]!]!.push(used / (value * SECONDS));
+          });
         } else {
           for (const index of rotation(servers.length, round)) throughput[variants[index]!]!.push(await load(servers[index]!.port, SECONDS));
         }
@@ -90,6 +103,10 @@ export async function runHttpBench(): Promise<string[]> {
     } finally {
       unpin();
     }
+    /** Median of the per-round ratios of bare's CPU per request to the variant's: what its throughput alone on a CPU would be. */
+    const cpuRatio = (variant: string): number => median(cpu[variant]!.map((micros, round) => cpu['bare']![round]! / micros));
+    const cpuNote = (variant: string): string =>
+      cpu[variant]!.length === 0 ? '' : `; CPU per request ${median(cpu['bare']!).toFixed(1)} → ${median(cpu[variant]!).toFixed(1)} µs, ratio ${cpuRatio(variant).toFixed(3)}`;
     const bare = median(throughput['bare']!);
     const lookout = median(throughput['lookout']!);
     const peer = median(throughput['peer']!);
@@ -100,17 +117,19 @@ export async function runHttpBench(): Promise<string[]> {
     // comparison: its median resists the machine's drift better than a ratio of medians.
     const lookoutRatio = median(lookoutRatios);
     const peerRatio = median(peerRatios);
-    emit({ bench: 'http', framework, processes: FRESH ? 'fresh each round' : 'one per variant', mode: MODE, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio, peerRatio, ratioOfMedians: lookout / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS, throughput });
+    const cpuPerRequest = Object.fromEntries(Object.entries(cpu).filter(([, values]) => values.length > 0).map(([variant, values]) => [variant, Number(median(values).toFixed(2))]));
+    emit({ bench: 'http', framework, processes: FRESH ? 'fresh each round' : 'one per variant', mode: MODE, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio, peerRatio, ratioOfMedians: lookout / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS, throughput, ...(MODE === 'simultaneous' ? { cpuMicrosPerRequest: cpuPerRequest, lookoutCpuRatio: cpuRatio('lookout') } : {}) });
     const name = framework === 'hono' ? 'hono (`instrument(app)`)' : framework;
     rows.push(
-      `| ${name} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${lookoutRatio.toFixed(3)}** (${spread(lookoutRatios, 2)}) | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${peerRatio.toFixed(3)} (${spread(peerRatios, 2)}) |`,
+      `| ${name} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${lookoutRatio.toFixed(3)}** (${spread(lookoutRatios, 2)})${cpuNote('lookout')} | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${peerRatio.toFixed(3)} (${spread(peerRatios, 2)}) |`,
     );
     for (const variant of extras) {
       const values = throughput[variant]!;
       const value = median(values);
       const ratios = values.map((v, round) => v / throughput['bare']![round]!);
-      emit({ bench: 'http', framework, variant, bare, lookout: value, lookoutRatio: median(ratios), ratioOfMedians: value / bare, lookoutRatios: ratios, rounds: ROUNDS, seconds: SECONDS });
-      rows.push(`| ${framework} (${EXTRA_NAMES[variant] ?? variant}, same rounds) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${median(ratios).toFixed(3)}** (${spread(ratios, 2)}) | | |`);
+      emit({ bench: 'http', framework, variant, bare, lookout: value, lookoutRatio: median(ratios), ratioOfMedians: value / bare, lookoutRatios: ratios, rounds: ROUNDS, seconds: SECONDS, ...(cpu[variant]!.length > 0 ? { cpuRatio: cpuRatio(variant) } : {}) });
+      const note = cpuNote(variant);
+      rows.push(`| ${framework} (${EXTRA_NAMES[variant] ?? variant}, same rounds) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${median(ratios).toFixed(3)}** (${spread(ratios, 2)})${note} | | |`);
     }
   }
   return rows;

@@ -1,7 +1,7 @@
 /** Small helpers shared by the benchmark scripts. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 
 /** Median of numbers. */
@@ -20,6 +20,21 @@ export function spread(values: readonly number[], digits = 0): string {
 export function emit(result: Record<string, unknown>): Record<string, unknown> {
   console.log(JSON.stringify(result));
   return result;
+}
+
+const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
+
+/**
+ * CPU time a process has used so far, user and system, in µs (from `/proc/<pid>/stat`, 10 ms ticks).
+ *
+ * @example
+ * ```ts
+ * const { user, system } = cpuMicros(server.child.pid!);
+ * ```
+ */
+export function cpuMicros(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return { user: Number(fields[11]) * TICK_US, system: Number(fields[12]) * TICK_US };
 }
 
 /**
