@@ -209,6 +209,33 @@ describe('node:http', () => {
     expect(sumOf(text, 'http_requests_aborted_total', 'route="/hang"')).toBe(1);
   });
 
+  it('counts in-flight requests by method at each scrape, and keeps a seen method at 0 between requests', async () => {
+    const registry = new Registry();
+    const waiting: http.ServerResponse[] = [];
+    const server = http.createServer(
+      instrument(
+        (req: http.IncomingMessage, res: http.ServerResponse) => {
+          if (req.url === '/slow') waiting.push(res);
+          else res.end('ok');
+        },
+        { registry, routes: ['/slow', '/fast'] },
+      ),
+    );
+    const base = await serve(server);
+    await (await fetch(`${base}/fast`, { method: 'DELETE' })).text();
+    const slow = [fetch(`${base}/slow`), fetch(`${base}/slow`), fetch(`${base}/slow`, { method: 'POST', body: 'x' })];
+    await waitFor(() => waiting.length === 3);
+    let text = await registry.metrics();
+    expect(text).toMatch(/^http_requests_in_flight\{method="GET"\} 2$/m);
+    expect(text).toMatch(/^http_requests_in_flight\{method="POST"\} 1$/m);
+    expect(text).toMatch(/^http_requests_in_flight\{method="DELETE"\} 0$/m);
+    for (const res of waiting) res.end('done');
+    await Promise.all(slow.map(async (response) => (await response).text()));
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_in_flight') === 0);
+    text = await registry.metrics();
+    for (const method of ['GET', 'POST', 'DELETE']) expect(text).toMatch(new RegExp(`^http_requests_in_flight\\{method="${method}"\\} 0$`, 'm'));
+  });
+
   it('rejects bad options with stable codes', () => {
     expect(() => instrument(() => undefined, {} as never)).toThrow(LookoutError);
     try {

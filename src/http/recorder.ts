@@ -85,7 +85,7 @@ export class HttpRecorder {
   constructor(options: ResolvedHttpOptions, resolveRoute?: RouteResolver) {
     this.options = options;
     this.resolveRoute = resolveRoute;
-    this.metricSet = new HttpMetricSet(options, () => this.sweep());
+    this.metricSet = new HttpMetricSet(options, () => this.collect());
     this.headerValues = options.headerLabels.map(() => new Set<string>());
     this.skipped = [...options.skipPaths];
     addRecorder(this);
@@ -144,8 +144,7 @@ export class HttpRecorder {
     this.lastTracked = state;
     state.start = performance.now();
     state.route = route;
-    const method = (state.method = methodIndex(req.method));
-    if (this.metricSet.inFlight !== undefined) (this.inFlight[method] ?? this.bindInFlight(method)).inc();
+    state.method = methodIndex(req.method);
   }
 
   /** True while `req` is tracked by this recorder. */
@@ -189,7 +188,6 @@ export class HttpRecorder {
     if (state === undefined) return false;
     const elapsed = (performance.now() - state.start) / 1000;
     const method = state.method;
-    if (this.metricSet.inFlight !== undefined) this.inFlight[method]!.dec();
     const status = res.statusCode;
     const handles = this.handlesFor(this.routeOf(state), method, status, req);
     const traceId = this.options.traceId === undefined ? undefined : this.options.traceId(req);
@@ -256,11 +254,26 @@ export class HttpRecorder {
     for (const state of this.live.states()) {
       const res = state.res!;
       if (!res.destroyed || res.writableFinished) continue;
-      this.inFlight[state.method]?.dec();
       this.metricSet.countAborted(METHODS[state.method]!, this.routeOf(state));
       this.live.remove(state);
     }
     this.live.prune();
+  }
+
+  /**
+   * Before each scrape: sweeps, then sets the in-flight gauge from the requests still
+   * live. Counted here rather than raised and lowered at every request: the same
+   * figure at every scrape, and nothing on the request path.
+   */
+  private collect(): void {
+    this.sweep();
+    if (this.metricSet.inFlight === undefined) return;
+    const counts = new Array<number>(METHODS.length).fill(0);
+    for (const state of this.live.states()) counts[state.method]!++;
+    counts.forEach((count, method) => {
+      const series = this.inFlight[method] ?? (count > 0 ? this.bindInFlight(method) : undefined);
+      series?.set(count);
+    });
   }
 
   private routeOf(state: RequestState): string {
@@ -326,6 +339,8 @@ export class HttpRecorder {
       status,
     };
     byStatus.set(key, handles);
+    // A method's in-flight series exists from its first request on (0 between requests).
+    if (set.inFlight !== undefined && this.inFlight[method] === undefined) this.bindInFlight(method);
     return handles;
   }
 
