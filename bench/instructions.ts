@@ -25,6 +25,7 @@
  *   BENCH_FRAMEWORKS=fastify BENCH_VARIANTS='bare;floor;lookout' npx tsx bench/instructions.ts
  *   BENCH_REQUESTS=20000 BENCH_CACHE_SIM=1 npx tsx bench/instructions.ts
  *   BENCH_CALLGRIND_KEEP=/tmp/cg npx tsx bench/instructions.ts                 (keep each dump and perf map)
+ *   BENCH_CALLGRIND_READ=/tmp/cg/node-lookout-1234 BENCH_REQUESTS=10000 npx tsx bench/instructions.ts   (read one again)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,33 +55,53 @@ function control(flag: string, pid: number): void {
   execFileSync('callgrind_control', [flag, String(pid)], { stdio: 'ignore', timeout: 120_000 });
 }
 
-/** A JIT code range from node's `--perf-basic-prof` map: start address, size, name. */
-type CodeRange = readonly [number, number, string];
+/** A JIT code range from node's `--perf-basic-prof` map: start address, size, name, line in the map. */
+type CodeRange = readonly [number, number, string, number];
+/** The ranges by start address, and the longest one (how far back a range holding an address can start). */
+interface CodeMap {
+  readonly ranges: readonly CodeRange[];
+  readonly longest: number;
+}
 
-function readPerfMap(pid: number): CodeRange[] {
+function parsePerfMap(text: string): CodeMap {
+  const ranges = text.split('\n').flatMap((line, order): CodeRange[] => {
+    const [start, size, ...name] = line.split(' ');
+    return start === undefined || size === undefined || name.length === 0 ? [] : [[Number.parseInt(start, 16), Number.parseInt(size, 16), name.join(' '), order]];
+  }).sort((a, b) => a[0] - b[0]);
+  return { ranges, longest: ranges.reduce((longest, range) => Math.max(longest, range[1]), 0) };
+}
+
+function readPerfMap(pid: number): CodeMap {
   const file = `/tmp/perf-${pid}.map`;
   try {
-    return readFileSync(file, 'utf8').split('\n').flatMap((line): CodeRange[] => {
-      const [start, size, ...name] = line.split(' ');
-      return start === undefined || size === undefined || name.length === 0 ? [] : [[Number.parseInt(start, 16), Number.parseInt(size, 16), name.join(' ')]];
-    }).sort((a, b) => a[0] - b[0]);
+    return parsePerfMap(readFileSync(file, 'utf8'));
   } finally {
     rmSync(file, { force: true });
   }
 }
 
-/** The JS function whose code holds `address`, by binary search over the sorted ranges. */
-function codeAt(ranges: readonly CodeRange[], address: number): string | undefined {
+/**
+ * The JS function whose code holds `address`. V8 reuses the memory of code it has thrown
+ * away, so several ranges of the map can hold one address: the last one written (the
+ * latest line of the map) is the code that ran there when the counters were dumped.
+ */
+function codeAt(map: CodeMap, address: number): string | undefined {
+  const { ranges, longest } = map;
   let low = 0;
   let high = ranges.length - 1;
+  // The last range that starts at or before the address...
   while (low <= high) {
     const middle = (low + high) >>> 1;
-    const [start, size, name] = ranges[middle]!;
-    if (address < start) high = middle - 1;
-    else if (address >= start + size) low = middle + 1;
-    else return name;
+    if (ranges[middle]![0] <= address) low = middle + 1;
+    else high = middle - 1;
   }
-  return undefined;
+  // ...and every earlier one long enough to reach it: the latest written wins.
+  let found: CodeRange | undefined;
+  for (let index = high; index >= 0 && ranges[index]![0] + longest > address; index--) {
+    const range = ranges[index]!;
+    if (address < range[0] + range[1] && (found === undefined || range[3] > found[3])) found = range;
+  }
+  return found?.[2];
 }
 
 /**
@@ -89,7 +110,7 @@ function codeAt(ranges: readonly CodeRange[], address: number): string | undefin
  * inlined into a lookout function counts as its own, so with `BENCH_NODE_FLAGS` including
  * `--no-turbo-inlining` the split by function is exact (and the total a little higher).
  */
-function ownInstructions(dump: string, ranges: readonly CodeRange[]): Map<string, number> {
+function ownInstructions(dump: string, map: CodeMap): Map<string, number> {
   const names = new Map<string, string>();
   const self = new Map<string, number>();
   const calls = new Map<string, Map<string, number>>();
@@ -121,7 +142,7 @@ function ownInstructions(dump: string, ranges: readonly CodeRange[]): Map<string
   const label = (id: string): string => {
     const name = names.get(id) ?? id;
     const address = /^0x([0-9a-f]+)/.exec(name);
-    return address === null ? name : codeAt(ranges, Number.parseInt(address[1]!, 16)) ?? name;
+    return address === null ? name : codeAt(map, Number.parseInt(address[1]!, 16)) ?? name;
   };
   const source = `file://${process.cwd()}/src/`;
   const isOurs = (name: string): boolean => name.startsWith('JS:') && name.includes(source);
@@ -178,26 +199,40 @@ async function measure(framework: string, variant: string): Promise<{ totals: Re
   return { totals: totals(dump), own: ownInstructions(dump, readPerfMap(server.child.pid!)) };
 }
 
-for (const framework of FRAMEWORKS) {
+/** Per-request figures of one dump, and lookout's top functions. */
+function summary(counted: Record<string, number>, own: Map<string, number>): Record<string, unknown> {
+  const ownTotal = [...own.values()].reduce((sum, value) => sum + value, 0);
+  const top = [...own].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, value]) => `${name} ${Math.round(value / REQUESTS)}`);
+  return {
+    instructionsPerRequest: Math.round((counted['Ir'] ?? 0) / REQUESTS),
+    lookoutInstructions: Math.round(ownTotal / REQUESTS),
+    lookoutShare: Number((ownTotal / (counted['Ir'] ?? 1)).toFixed(4)),
+    ...(top.length > 0 ? { lookoutTop: top.join('; ') } : {}),
+  };
+}
+
+// `BENCH_CALLGRIND_READ=<dump without .callgrind>`: reads a kept dump and perf map again (BENCH_REQUESTS as when it was taken).
+const READ = process.env['BENCH_CALLGRIND_READ'];
+if (READ !== undefined) {
+  const dump = readFileSync(`${READ}.callgrind`, 'utf8');
+  emit({ bench: 'instructions', dump: READ, requests: REQUESTS, ...summary(totals(dump), ownInstructions(dump, parsePerfMap(readFileSync(`${READ}.perf.map`, 'utf8')))) });
+}
+
+for (const framework of READ === undefined ? FRAMEWORKS : []) {
   let base: Record<string, number> | undefined;
   for (const variant of VARIANTS) {
     const { totals: counted, own } = await measure(framework, variant);
     base ??= counted;
     const perRequest = (event: string): number => Math.round((counted[event] ?? 0) / REQUESTS);
     const extra = (event: string): number => Math.round(((counted[event] ?? 0) - (base![event] ?? 0)) / REQUESTS);
-    const ownTotal = [...own.values()].reduce((sum, value) => sum + value, 0);
-    const top = [...own].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, value]) => `${name} ${Math.round(value / REQUESTS)}`);
     emit({
       bench: 'instructions',
       framework,
       variant,
       requests: REQUESTS,
-      instructionsPerRequest: perRequest('Ir'),
+      ...summary(counted, own),
       extraInstructions: extra('Ir'),
       ratio: Number(((counted['Ir'] ?? 0) / (base['Ir'] ?? 1)).toFixed(4)),
-      lookoutInstructions: Math.round(ownTotal / REQUESTS),
-      lookoutShare: Number((ownTotal / (counted['Ir'] ?? 1)).toFixed(4)),
-      ...(top.length > 0 ? { lookoutTop: top.join('; ') } : {}),
       ...(CACHE_SIM ? { d1MissesPerRequest: perRequest('D1mr') + perRequest('D1mw'), extraD1Misses: extra('D1mr') + extra('D1mw'), llMissesPerRequest: perRequest('DLmr') + perRequest('DLmw'), extraLlMisses: extra('DLmr') + extra('DLmw') } : {}),
     });
   }
