@@ -98,6 +98,7 @@ interface HonoInternals {
   fetch: Fetch;
   router: RouterLike;
   errorHandler: ErrorHandler;
+  onError: (handler: ErrorHandler) => unknown;
 }
 
 /**
@@ -182,6 +183,8 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
   };
 
   // Errors reach Hono's error handler (the default, or one set later with app.onError).
+  // Both are replaced as plain values: redefining `errorHandler` as an accessor would turn
+  // the app into a dictionary-mode object, and Hono reads its fields on every request.
   const directErrors = new WeakMap<Request, unknown>();
   let handleError = internals.errorHandler;
   const countingHandler: ErrorHandler = (error, c) => {
@@ -190,14 +193,11 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
     else directErrors.set(c.req.raw, error);
     return handleError(error, c);
   };
-  Object.defineProperty(app, 'errorHandler', {
-    configurable: true,
-    enumerable: true,
-    get: () => countingHandler,
-    set: (handler: ErrorHandler) => {
-      handleError = handler;
-    },
-  });
+  internals.errorHandler = countingHandler;
+  internals.onError = (handler: ErrorHandler) => {
+    handleError = handler;
+    return app;
+  };
 
   const own = (request: Request, path: string): Response | Promise<Response> | undefined => {
     if (respond !== undefined && path === metricsPath) {

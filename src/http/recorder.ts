@@ -371,7 +371,7 @@ interface SentResponse extends ServerResponse {
 function responseBytes(state: RequestState, res: ServerResponse): number {
   const sent = res as SentResponse;
   const header = sent._header;
-  const slot = state.slot!;
+  const slot = state.slot;
   if (typeof header === 'string' && !res.chunkedEncoding) {
     // Most responses declare their length (a body given whole to `end()`, or a
     // `content-length`), or have none: the connection then sent exactly the header
