@@ -61,9 +61,9 @@ const PEERS: Record<string, string> = {
  * throughput would be inversely proportional to its CPU cost per request; it does not quite: a
  * cheaper server waits more often on the shared load generator, leaves CPU time to the others,
  * and its advantage reads smaller (session 6: node:http's lookout 0.971 by throughput, 0.935 by
- * CPU per request, in the same rounds). So this mode also reads each server's CPU time from
- * /proc around the load and gives the CPU-per-request ratio beside the throughput ratio: that
- * figure is the cost, the throughput ratio here is an upper bound. The `spin` variant (the bare
+ * CPU per request, in the same rounds). Both modes read each server's CPU time from /proc
+ * around its load and give the CPU-per-request ratio beside the throughput ratio: in this
+ * mode that figure is the cost and the throughput ratio an upper bound. The `spin` variant (the bare
  * app plus `BENCH_SPIN_NS` of busy waiting per request) always runs in this mode as a check.
  */
 export const MODE = process.env['BENCH_HTTP_MODE'] === 'simultaneous' ? 'simultaneous' : 'alternating';
@@ -88,24 +88,25 @@ export async function runHttpBench(): Promise<string[]> {
     const unpin = pinLoader();
     try {
       await inRounds({ start: () => Promise.all(variants.map((variant) => serverArgs(variant)).map(({ script, name, env }) => startServer(script, [framework, name], NODE_FLAGS, env, SERVER_CPU))), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
+        const busy = (index: number): number => {
+          const { user, system } = cpuMicros(servers[index]!.child.pid!);
+          return user + system;
+        };
+        /** One server's req/s and the CPU µs it used for them. */
+        const record = (index: number, value: number, micros: number): void => {
+          throughput[variants[index]!]!.push(value);
+          cpu[variants[index]!]!.push(micros / (value * SECONDS));
+        };
         if (MODE === 'simultaneous') {
           const share = Math.max(1, Math.round(CONNECTIONS / servers.length));
-          const before = servers.map((server) => cpuMicros(server.child.pid!));
+          const before = servers.map((_, index) => busy(index));
           const results = await Promise.all(servers.map((server) => load(server.port, SECONDS, share)));
-          const after = servers.map((server) => cpuMicros(server.child.pid!));
-          results.forEach((value, index) => {
-            throughput[variants[index]!]!.push(value);
-            const used = after[index]!.user + after[index]!.system - before[index]!.user - before[index]!.system;
-            cpu[variants[index]!]!.push(used / (value * SECONDS));
-          });
+          results.forEach((value, index) => record(index, value, busy(index) - before[index]!));
         } else {
           for (const index of rotation(servers.length, round)) {
-            const pid = servers[index]!.child.pid!;
-            const before = cpuMicros(pid);
+            const before = busy(index);
             const value = await load(servers[index]!.port, SECONDS);
-            const after = cpuMicros(pid);
-            throughput[variants[index]!]!.push(value);
-            cpu[variants[index]!]!.push((after.user + after.system - before.user - before.system) / (value * SECONDS));
+            record(index, value, busy(index) - before);
           }
         }
       });
@@ -137,8 +138,7 @@ export async function runHttpBench(): Promise<string[]> {
       const value = median(values);
       const ratios = values.map((v, round) => v / throughput['bare']![round]!);
       emit({ bench: 'http', framework, variant, bare, lookout: value, lookoutRatio: median(ratios), ratioOfMedians: value / bare, lookoutRatios: ratios, rounds: ROUNDS, seconds: SECONDS, ...(cpu[variant]!.length > 0 ? { cpuRatio: cpuRatio(variant) } : {}) });
-      const note = cpuNote(variant);
-      rows.push(`| ${framework} (${EXTRA_NAMES[variant] ?? variant}, same rounds) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${median(ratios).toFixed(3)}** (${spread(ratios, 2)})${note} | | |`);
+      rows.push(`| ${framework} (${EXTRA_NAMES[variant] ?? variant}, same rounds) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${median(ratios).toFixed(3)}** (${spread(ratios, 2)})${cpuNote(variant)} | | |`);
     }
   }
   return rows;

@@ -101,9 +101,9 @@ export class RouteMatcher {
 }
 
 /**
- * Segment by segment, by character codes: `indexOf` and `startsWith` are builtin
- * calls that cost more than the few characters of a path segment they look at
- * (~20 ns a match, measured).
+ * Segment by segment, by character codes: a static segment compared with
+ * `startsWith` cost more than the few characters it compares (a match ~62 → ~43
+ * ns in a loop); the end of a parameter segment is found by the same walk.
  */
 function matches(segments: Pattern['segments'], path: string): boolean {
   const length = path.length;
