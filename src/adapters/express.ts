@@ -32,6 +32,12 @@ function expressRoute(req: IncomingMessage): string | undefined {
  * Express middleware: records every request and serves `/metrics`. Mount it
  * first; add `.errors` after your routes to count exceptions.
  *
+ * Mounted first and at `/` (as below), on its first request it moves from the
+ * app's router into `app.handle`, where {@link instrument} sits: the same
+ * requests are seen and recorded the same way, without a router layer to
+ * walk (Express 5; `app.router.stack` then no longer lists it). Mounted
+ * anywhere else, it stays an ordinary layer.
+ *
  * @example
  * ```ts
  * import express from 'express';
@@ -47,10 +53,55 @@ function expressRoute(req: IncomingMessage): string | undefined {
  */
 export function metrics(options: AdapterOptions): ExpressMetricsMiddleware {
   const { recorder, enter } = setUp(options);
+  // The app whose router this middleware looked at last: each app is looked at once.
+  let seen: unknown;
   const middleware = function lookoutMetrics(req: Request, res: Response, next: NextFunction): void {
+    const app: unknown = req.app;
+    if (app !== seen) {
+      seen = app;
+      hoist(app, middleware, enter);
+    }
     if (enter(req, res)) next();
   };
   return Object.assign(middleware, { errors: countErrors(recorder) });
+}
+
+/** The parts of an Express 5 app (router 2) that {@link hoist} reads and changes. */
+interface HoistableApp extends HandlingApp {
+  readonly router: { stack: readonly { readonly handle?: unknown; readonly slash?: unknown; readonly route?: unknown }[] };
+}
+
+/**
+ * When the middleware is its app's first layer and mounted at `/`, moves it
+ * out of the router into `app.handle`, where {@link instrument} sits: every
+ * request still passes lookout first, but the router no longer walks a layer
+ * for it (an Express 5 middleware layer costs a hello-world 5-7 % of its
+ * CPU; measured in BENCHMARKS.md). Anywhere else (after another middleware,
+ * which may guard `/metrics`; under a path; in a Router; Express 4) it stays
+ * a layer. The router gets a new array without the layer rather than losing
+ * an element: a request already walking the router keeps the array it started
+ * with, so none skips a layer.
+ */
+function hoist(app: unknown, middleware: unknown, enter: Enter): void {
+  try {
+    const candidate = app as HoistableApp;
+    if (typeof candidate?.handle !== 'function') return;
+    const router = candidate.router; // Express 4's getter throws: left as a layer
+    const first = router?.stack?.[0];
+    if (first === undefined || first.handle !== middleware || first.slash !== true || first.route !== undefined) return;
+    router.stack = router.stack.slice(1);
+    wrapHandle(candidate, enter);
+  } catch {
+    // Not an app this version of lookout knows: the middleware goes on as a layer.
+  }
+}
+
+/** Tracks each request (or answers `/metrics`) before `app.handle` runs. */
+function wrapHandle(app: HandlingApp, enter: Enter): HandlingApp['handle'] {
+  const handle = app.handle;
+  return (app.handle = function lookoutHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
+    if (enter(req, res)) handle.call(this, req, res, callback);
+  });
 }
 
 /**
@@ -58,7 +109,9 @@ export function metrics(options: AdapterOptions): ExpressMetricsMiddleware {
  * which answers `/metrics` and the dashboard (false: lookout answered) or
  * starts tracking the request (true: the app goes on).
  */
-function setUp(options: AdapterOptions): { recorder: HttpRecorder; enter: (req: IncomingMessage, res: ServerResponse) => boolean } {
+type Enter = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+function setUp(options: AdapterOptions): { recorder: HttpRecorder; enter: Enter } {
   const { recorder, metricsPath, dashboard } = createRecorder(options, expressRoute);
   const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
   listenForFinish();
@@ -126,10 +179,7 @@ export function instrument<App extends object>(app: App, options: AdapterOptions
     throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'instrument(app): app must be an Express application');
   }
   const { recorder, enter } = setUp(options);
-  const handle = target.handle;
-  const tracked = function lookoutHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
-    if (enter(req, res)) handle.call(this, req, res, callback);
-  };
+  const tracked = wrapHandle(target, enter);
   // The first request appends the error layer (after the routes registered by then) and
   // hands over to `tracked`: later requests check nothing more.
   target.handle = function lookoutFirstHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {

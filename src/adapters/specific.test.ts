@@ -126,6 +126,101 @@ describe.each(['middleware', 'instrument'] as const)('express (%s)', (how) => {
   });
 });
 
+describe('express middleware moved into app.handle', () => {
+  type Stack = { handle: unknown }[];
+  const stackOf = (app: express.Express): Stack => (app as unknown as { router: { stack: Stack } }).router.stack;
+
+  it('leaves the router after its first request when mounted first at /; requests and errors are still counted', async () => {
+    const registry = new Registry();
+    const app = express();
+    const lookout = expressMetrics({ registry });
+    app.use(lookout);
+    app.get('/users/:id', (req, res) => {
+      res.send(req.params.id);
+    });
+    app.get('/fail', () => {
+      throw new TypeError('boom');
+    });
+    app.use(lookout.errors);
+    const base = await serve(http.createServer(app));
+    expect(stackOf(app).some((layer) => layer.handle === lookout)).toBe(true);
+    for (let index = 0; index < 3; index++) expect((await fetch(`${base}/users/${index}`)).status).toBe(200);
+    expect(stackOf(app).some((layer) => layer.handle === lookout)).toBe(false);
+    expect((await fetch(`${base}/fail`)).status).toBe(500);
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+    const scrape = await fetch(`${base}/metrics`);
+    expect(scrape.status).toBe(200);
+    await scrape.text();
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 5);
+    const text = await registry.metrics();
+    expect(sumOf(text, 'http_requests_total', 'route="/users/:id"', 'status="200"')).toBe(3);
+    expect(sumOf(text, 'http_requests_total', 'route="/fail"', 'status="500"')).toBe(1);
+    expect(sumOf(text, 'http_exceptions_total', 'route="/fail"', 'exception="TypeError"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'status="404"')).toBe(1);
+  });
+
+  it('lets a request that was already walking the router reach every layer', async () => {
+    const registry = new Registry();
+    const app = express();
+    const lookout = expressMetrics({ registry });
+    app.use(lookout);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const passed: string[] = [];
+    app.use((req, _res, next) => {
+      passed.push(req.path);
+      if (req.path === '/slow') void gate.then(() => next());
+      else next();
+    });
+    app.use((req, _res, next) => {
+      passed.push(`second ${req.path}`);
+      next();
+    });
+    app.get('/:name', (req, res) => {
+      res.send(req.params.name);
+    });
+    const base = await serve(http.createServer(app));
+    // The first request moves lookout out of the router while it waits in the second layer.
+    const slow = fetch(`${base}/slow`);
+    await waitFor(() => passed.includes('/slow'));
+    expect(stackOf(app).some((layer) => layer.handle === lookout)).toBe(false);
+    expect(await (await fetch(`${base}/fast`)).text()).toBe('fast');
+    release();
+    expect(await (await slow).text()).toBe('slow');
+    expect(passed).toEqual(['/slow', '/fast', 'second /fast', 'second /slow']);
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total', 'route="/:name"') === 2);
+  });
+
+  it('stays a layer behind a middleware that guards /metrics, and under a mount path', async () => {
+    const registry = new Registry();
+    const app = express();
+    const lookout = expressMetrics({ registry });
+    app.use((req, res, next) => {
+      if (req.headers.authorization === 'Bearer ok') next();
+      else res.status(401).end();
+    });
+    app.use(lookout);
+    app.get('/x', (_req, res) => {
+      res.send('x');
+    });
+    const mounted = express();
+    const underPath = expressMetrics({ registry: new Registry() });
+    mounted.use('/api', underPath);
+    const base = await serve(http.createServer(app));
+    const other = await serve(http.createServer(mounted));
+    for (let index = 0; index < 3; index++) {
+      expect((await fetch(`${base}/x`, { headers: { authorization: 'Bearer ok' } })).status).toBe(200);
+      expect((await fetch(`${base}/metrics`)).status).toBe(401);
+      expect((await fetch(`${other}/api/anything`)).status).toBe(404);
+    }
+    expect(stackOf(app).some((layer) => layer.handle === lookout)).toBe(true);
+    expect(stackOf(mounted).some((layer) => layer.handle === underPath)).toBe(true);
+    const scrape = await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer ok' } });
+    expect(scrape.status).toBe(200);
+    expect(sumOf(await scrape.text(), 'http_requests_total', 'route="/x"')).toBe(3);
+  });
+});
+
 describe('express instrument(app)', () => {
   it('refuses what is not an Express app with a stable code', () => {
     expect(() => instrumentExpress({} as never, { registry: new Registry() })).toThrow(expect.objectContaining({ code: 'LOOKOUT_E_INVALID_OPTION' }));
