@@ -104,13 +104,15 @@ function codeAt(map: CodeMap, address: number): string | undefined {
   return found?.[2];
 }
 
-/**
- * Instructions spent in lookout's own code (functions from `src/`): their own instructions
- * plus what they call outside JavaScript (V8 builtins, node's C++) and in node's own modules. Code
- * inlined into a lookout function counts as its own, so with `BENCH_NODE_FLAGS` including
- * `--no-turbo-inlining` the split by function is exact (and the total a little higher).
- */
-function ownInstructions(dump: string, map: CodeMap): Map<string, number> {
+/** A callgrind dump read once: function names by id, each function's own cost, and its calls' costs by callee. */
+interface Dump {
+  readonly totals: Record<string, number>;
+  readonly names: Map<string, string>;
+  readonly self: Map<string, number>;
+  readonly calls: Map<string, Map<string, number>>;
+}
+
+function parseDump(dump: string): Dump {
   const names = new Map<string, string>();
   const self = new Map<string, number>();
   const calls = new Map<string, Map<string, number>>();
@@ -139,6 +141,16 @@ function ownInstructions(dump: string, map: CodeMap): Map<string, number> {
       }
     }
   }
+  return { totals: totals(dump), names, self, calls };
+}
+
+/**
+ * Instructions spent in lookout's own code (functions from `src/`): their own instructions
+ * plus what they call outside JavaScript (V8 builtins, node's C++) and in node's own modules. Code
+ * inlined into a lookout function counts as its own, so with `BENCH_NODE_FLAGS` including
+ * `--no-turbo-inlining` the split by function is exact (and the total a little higher).
+ */
+function ownInstructions({ names, self, calls }: Dump, map: CodeMap): Map<string, number> {
   const label = (id: string): string => {
     const name = names.get(id) ?? id;
     const address = /^0x([0-9a-f]+)/.exec(name);
@@ -161,6 +173,23 @@ function ownInstructions(dump: string, map: CodeMap): Map<string, number> {
   return own;
 }
 
+/** V8's garbage collector: its marking, sweeping, evacuation and scavenging code and their helpers. */
+const GC_FUNCTION = /^(?:(?:void |auto |bool )?v8::internal::\S*(?:Marking|Marker|MarkCompact|Sweep|Evacuat|Scaveng|RememberedSet|MemoryChunk|PointersUpdating|RecordMigrated|BodyDescriptor|SizeFromMap|SlotSet|WhiteToGrey|Heap::)|heap::base::|std::__detail::_Map_base<v8::internal::MemoryChunk)/;
+
+/**
+ * Instructions in the garbage collector's own functions. A major collection that falls
+ * into the counted window adds thousands of instructions per request to that process alone;
+ * under valgrind a process runs ~50× slower, so V8's timer-driven collections fall where
+ * they would not natively (session 7: two Hono `instrument(app)` processes counted ~10,500
+ * per request of marking and sweeping that the bare ones, and a native `--trace-gc` run of
+ * either, did not have). Compare totals without it.
+ */
+function gcInstructions({ names, self }: Dump): number {
+  let total = 0;
+  for (const [id, cost] of self) if (GC_FUNCTION.test(names.get(id) ?? '')) total += cost;
+  return total;
+}
+
 /** Totals of the newest dump: `{ Ir, D1mr, ... }`. */
 function newestDump(directory: string): string {
   const dumps = readdirSync(directory).filter((name) => /\.\d+$/.test(name)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
@@ -173,7 +202,7 @@ function totals(text: string): Record<string, number> {
   return Object.fromEntries(events.map((event, index) => [event, values[index] ?? 0]));
 }
 
-async function measure(framework: string, variant: string): Promise<{ totals: Record<string, number>; own: Map<string, number> }> {
+async function measure(framework: string, variant: string): Promise<{ dump: Dump; own: Map<string, number> }> {
   const directory = mkdtempSync(join(tmpdir(), 'lookout-callgrind-'));
   const valgrind = ['valgrind', '-q', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(directory, 'callgrind.out')}`, ...(CACHE_SIM ? ['--cache-sim=yes'] : [])];
   const { script, name, env } = serverArgs(variant);
@@ -196,15 +225,20 @@ async function measure(framework: string, variant: string): Promise<{ totals: Re
     writeFileSync(`${stem}.callgrind`, dump);
     copyFileSync(`/tmp/perf-${server.child.pid!}.map`, `${stem}.perf.map`);
   }
-  return { totals: totals(dump), own: ownInstructions(dump, readPerfMap(server.child.pid!)) };
+  const parsed = parseDump(dump);
+  return { dump: parsed, own: ownInstructions(parsed, readPerfMap(server.child.pid!)) };
 }
 
 /** Per-request figures of one dump, and lookout's top functions. */
-function summary(counted: Record<string, number>, own: Map<string, number>): Record<string, unknown> {
+function summary(dump: Dump, own: Map<string, number>): Record<string, unknown> {
+  const counted = dump.totals;
+  const gc = gcInstructions(dump);
   const ownTotal = [...own.values()].reduce((sum, value) => sum + value, 0);
   const top = [...own].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, value]) => `${name} ${Math.round(value / REQUESTS)}`);
   return {
     instructionsPerRequest: Math.round((counted['Ir'] ?? 0) / REQUESTS),
+    gcInstructions: Math.round(gc / REQUESTS),
+    withoutGc: Math.round(((counted['Ir'] ?? 0) - gc) / REQUESTS),
     lookoutInstructions: Math.round(ownTotal / REQUESTS),
     lookoutShare: Number((ownTotal / (counted['Ir'] ?? 1)).toFixed(4)),
     ...(top.length > 0 ? { lookoutTop: top.join('; ') } : {}),
@@ -214,14 +248,15 @@ function summary(counted: Record<string, number>, own: Map<string, number>): Rec
 // `BENCH_CALLGRIND_READ=<dump without .callgrind>`: reads a kept dump and perf map again (BENCH_REQUESTS as when it was taken).
 const READ = process.env['BENCH_CALLGRIND_READ'];
 if (READ !== undefined) {
-  const dump = readFileSync(`${READ}.callgrind`, 'utf8');
-  emit({ bench: 'instructions', dump: READ, requests: REQUESTS, ...summary(totals(dump), ownInstructions(dump, parsePerfMap(readFileSync(`${READ}.perf.map`, 'utf8')))) });
+  const dump = parseDump(readFileSync(`${READ}.callgrind`, 'utf8'));
+  emit({ bench: 'instructions', dump: READ, requests: REQUESTS, ...summary(dump, ownInstructions(dump, parsePerfMap(readFileSync(`${READ}.perf.map`, 'utf8')))) });
 }
 
 for (const framework of READ === undefined ? FRAMEWORKS : []) {
   let base: Record<string, number> | undefined;
   for (const variant of VARIANTS) {
-    const { totals: counted, own } = await measure(framework, variant);
+    const { dump, own } = await measure(framework, variant);
+    const counted = dump.totals;
     base ??= counted;
     const perRequest = (event: string): number => Math.round((counted[event] ?? 0) / REQUESTS);
     const extra = (event: string): number => Math.round(((counted[event] ?? 0) - (base![event] ?? 0)) / REQUESTS);
@@ -230,7 +265,7 @@ for (const framework of READ === undefined ? FRAMEWORKS : []) {
       framework,
       variant,
       requests: REQUESTS,
-      ...summary(counted, own),
+      ...summary(dump, own),
       extraInstructions: extra('Ir'),
       ratio: Number(((counted['Ir'] ?? 0) / (base['Ir'] ?? 1)).toFixed(4)),
       ...(CACHE_SIM ? { d1MissesPerRequest: perRequest('D1mr') + perRequest('D1mw'), extraD1Misses: extra('D1mr') + extra('D1mw'), llMissesPerRequest: perRequest('DLmr') + perRequest('DLmw'), extraLlMisses: extra('DLmr') + extra('DLmw') } : {}),
