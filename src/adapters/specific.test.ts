@@ -35,6 +35,35 @@ describe('fastify', () => {
     expect(sumOf(text, 'http_requests_total', 'route="/items/:id"', 'status="200"')).toBe(1);
   });
 
+  it('keeps handlers working as Fastify calls them (this, reply.send, async) while naming their routes', async () => {
+    const registry = new Registry();
+    const app = Fastify();
+    await app.register(lookoutFastify, { registry });
+    app.decorate('greeting', 'hi');
+    app.get('/this/:name', function (request) {
+      return `${(this as unknown as { greeting: string }).greeting} ${(request.params as { name: string }).name}`;
+    });
+    app.get('/sync', (_request, reply) => {
+      reply.code(201).send('sent');
+    });
+    app.get('/async', async (_request, reply) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return reply.code(202).send('later');
+    });
+    await app.ready();
+    const base = await serve(app.server);
+    expect(await (await fetch(`${base}/this/ada`)).text()).toBe('hi ada');
+    const sync = await fetch(`${base}/sync`);
+    expect([sync.status, await sync.text()]).toEqual([201, 'sent']);
+    const later = await fetch(`${base}/async`);
+    expect([later.status, await later.text()]).toEqual([202, 'later']);
+    await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === 3);
+    const text = await registry.metrics();
+    expect(sumOf(text, 'http_requests_total', 'route="/this/:name"', 'status="200"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/sync"', 'status="201"')).toBe(1);
+    expect(sumOf(text, 'http_requests_total', 'route="/async"', 'status="202"')).toBe(1);
+  });
+
   it("labels a handler's own 404 with its route and Fastify's not-found (or a method without a route) as unmatched", async () => {
     const registry = new Registry();
     const app = Fastify();
