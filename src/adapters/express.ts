@@ -74,9 +74,9 @@ interface HoistableApp extends HandlingApp {
 /**
  * When the middleware is its app's first layer and mounted at `/`, moves it
  * out of the router into `app.handle`, where {@link instrument} sits: every
- * request still passes lookout first, but the router no longer walks a layer
- * for it (an Express 5 middleware layer costs a hello-world 5-7 % of its
- * CPU; measured in BENCHMARKS.md). Anywhere else (after another middleware,
+ * request still passes lookout first, but the router no longer matches,
+ * calls and steps past a layer for it on every request (on a hello-world the
+ * gain is within what a benchmark run resolves: BENCHMARKS.md). Anywhere else (after another middleware,
  * which may guard `/metrics`; under a path; in a Router; Express 4) it stays
  * a layer. The router gets a new array without the layer rather than losing
  * an element: a request already walking the router keeps the array it started
@@ -90,18 +90,17 @@ function hoist(app: unknown, middleware: unknown, enter: Enter): void {
     const first = router?.stack?.[0];
     if (first === undefined || first.handle !== middleware || first.slash !== true || first.route !== undefined) return;
     router.stack = router.stack.slice(1);
-    wrapHandle(candidate, enter);
+    candidate.handle = tracking(candidate.handle, enter);
   } catch {
     // Not an app this version of lookout knows: the middleware goes on as a layer.
   }
 }
 
-/** Tracks each request (or answers `/metrics`) before `app.handle` runs. */
-function wrapHandle(app: HandlingApp, enter: Enter): HandlingApp['handle'] {
-  const handle = app.handle;
-  return (app.handle = function lookoutHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
+/** An `app.handle` that tracks each request (or answers `/metrics`) before the app's own runs. */
+function tracking(handle: HandlingApp['handle'], enter: Enter): HandlingApp['handle'] {
+  return function lookoutHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
     if (enter(req, res)) handle.call(this, req, res, callback);
-  });
+  };
 }
 
 /**
@@ -179,7 +178,7 @@ export function instrument<App extends object>(app: App, options: AdapterOptions
     throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'instrument(app): app must be an Express application');
   }
   const { recorder, enter } = setUp(options);
-  const tracked = wrapHandle(target, enter);
+  const tracked = tracking(target.handle, enter);
   // The first request appends the error layer (after the routes registered by then) and
   // hands over to `tracked`: later requests check nothing more.
   target.handle = function lookoutFirstHandle(this: HandlingApp, req: IncomingMessage, res: ServerResponse, callback?: unknown): void {
