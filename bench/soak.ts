@@ -5,6 +5,14 @@
  *
  *   npm run soak                         (SOAK_SECONDS=300; SOAK_OUTAGE=restart restarts PostgreSQL itself)
  *   SOAK_SECONDS=60 npm run soak         the CI-sized run
+ *   SOAK_RATE=0 npm run soak             as fast as the app answers (default 15,000 requests/s)
+ *
+ * The load is paced to a fixed rate: what the outage leaves buffered (every
+ * event of its seconds) is then the same on a fast machine as on a slow one,
+ * and so is the RSS high-water mark it leaves behind. Unpaced, on a machine
+ * twice as fast as the one the RSS bound was set on (35,000 against 16,000
+ * requests/s), the outage's buffer alone raised RSS by 11-16 %, on the
+ * landed code and on new code alike.
  *
  * The outage is a TCP proxy between the app and PostgreSQL that resets every
  * connection and refuses new ones for a few seconds (the shared server stays
@@ -22,10 +30,14 @@ export interface SoakOptions {
   readonly outage: 'proxy' | 'restart';
   readonly outageSeconds?: number;
   readonly databaseUrl?: string;
+  /** Requests per second the load is paced to; 0: as fast as the app answers. */
+  readonly rate?: number;
 }
 
 export interface SoakResult {
   seconds: number;
+  /** Requests per second the load was paced to (0: unpaced). */
+  rate: number;
   requests: number;
   recorded: number;
   rows: number;
@@ -53,11 +65,18 @@ async function state(base: string): Promise<State> {
   return (await (await fetch(`${base}/debug/state`)).json()) as State;
 }
 
-async function load(base: string, until: number, concurrency: number): Promise<number> {
+async function load(base: string, until: number, concurrency: number, rate: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const started = Date.now();
   let requests = 0;
   const worker = async (): Promise<void> => {
     while (Date.now() < until) {
+      // Request n is due n / rate seconds after the start; a worker ahead of that waits.
+      const ahead = rate > 0 ? started + (requests * 1000) / rate - Date.now() : 0;
+      if (ahead >= 1) {
+        await sleep(ahead);
+        continue;
+      }
       await new Promise<void>((resolve) => {
         http.get(`${base}/users/${requests++}`, { agent }, (res) => {
           res.resume();
@@ -91,7 +110,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const rss: { at: number; rss: number; series: number }[] = [];
   let scrapes = 0;
   try {
-    const traffic = load(base, until, 16);
+    const traffic = load(base, until, 16, options.rate ?? 0);
     const monitor = (async () => {
       while (Date.now() < until) {
         const next = Date.now() + 1000;
@@ -128,6 +147,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const rssEnd = median(end.map((sample) => sample.rss));
     const result: SoakResult = {
       seconds: options.seconds,
+      rate: options.rate ?? 0,
       requests,
       recorded: closed.kpi.recorded,
       rows: Number(rows[0]!.rows),
@@ -164,13 +184,15 @@ export function soakFailures(result: SoakResult): string[] {
 /** One markdown row for RELIABILITY.md. */
 export function soakRow(result: SoakResult): string {
   const lost = result.recorded - result.rows;
-  return `| ${result.seconds} s, ${result.requests.toLocaleString('en')} requests, ${result.scrapes} scrapes; ${result.outage} | ${result.recorded.toLocaleString('en')} recorded → ${result.rows.toLocaleString('en')} rows, ${result.distinctIds.toLocaleString('en')} distinct ids (lost ${lost}, duplicated ${result.rows - result.distinctIds}, dropped ${result.dropped}) | ${result.rssWarmMB.toFixed(0)} → ${result.rssEndMB.toFixed(0)} MB (${result.rssGrowthPercent >= 0 ? '+' : ''}${result.rssGrowthPercent.toFixed(1)} %) | ${result.seriesWarm} → ${result.seriesEnd} |`;
+  const pace = result.rate > 0 ? ` paced at ${result.rate.toLocaleString('en')}/s` : ' unpaced';
+  return `| ${result.seconds} s${pace}, ${result.requests.toLocaleString('en')} requests, ${result.scrapes} scrapes; ${result.outage} | ${result.recorded.toLocaleString('en')} recorded → ${result.rows.toLocaleString('en')} rows, ${result.distinctIds.toLocaleString('en')} distinct ids (lost ${lost}, duplicated ${result.rows - result.distinctIds}, dropped ${result.dropped}) | ${result.rssWarmMB.toFixed(0)} → ${result.rssEndMB.toFixed(0)} MB (${result.rssGrowthPercent >= 0 ? '+' : ''}${result.rssGrowthPercent.toFixed(1)} %) | ${result.seriesWarm} → ${result.seriesEnd} |`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runSoak({
     seconds: Number(process.env['SOAK_SECONDS'] ?? 300),
     outage: process.env['SOAK_OUTAGE'] === 'restart' ? 'restart' : 'proxy',
+    rate: Number(process.env['SOAK_RATE'] ?? 15_000),
   });
   const table = ['| run | KPI events | RSS after warm-up → end | series |', '|---|---|---|---|', soakRow(result)].join('\n');
   console.log(table);
