@@ -221,7 +221,7 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
     const outgoing = bindings?.outgoing;
     if (incoming !== undefined && outgoing !== undefined) {
       const path = pathOf(incoming.url);
-      if (recorder.skipsPath(path)) return own(request, path) ?? fetch(request, env, executionCtx);
+      if (recorder.skips(path)) return own(request, path) ?? fetch(request, env, executionCtx);
       let tracked: TrackedRequest | undefined;
       try {
         tracked = recorder.track(incoming, outgoing, undefined);
@@ -238,7 +238,7 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
     }
     // Runtimes without node:http (Bun, Deno, workers): measure until the response is ready.
     const path = pathOfUrl(request.url);
-    if (recorder.skipsPath(path)) return own(request, path) ?? fetch(request, env, executionCtx);
+    if (recorder.skips(path)) return own(request, path) ?? fetch(request, env, executionCtx);
     const started = performance.now();
     const tracked: TrackedRequest = { route: undefined };
     const outer = pending;

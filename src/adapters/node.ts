@@ -65,7 +65,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   return function instrumented(req, res) {
     try {
       const path = pathOf(req.url);
-      if (!recorder.skipsPath(path)) {
+      if (!recorder.skips(path)) {
         recorder.track(req, res, routeOf(req, path));
       } else if (serve !== undefined && path === metricsPath) {
         void serve(req, res);

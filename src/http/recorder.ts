@@ -93,7 +93,7 @@ export class HttpRecorder {
 
   /**
    * True when `url`'s path is one of the skipped paths (`/metrics` by default),
-   * whatever its query string. A walk over a few strings that mostly differ in
+   * whatever its query string (a path already cut is checked the same way). A walk over a few strings that mostly differ in
    * length, compared in place: a Set would hash each request's new string first
    * (~80 ns), and cutting the query string off first costs more than the comparison.
    */
@@ -107,18 +107,13 @@ export class HttpRecorder {
     return false;
   }
 
-  /** True when `path` (no query string) is skipped: {@link skips} for a path already cut. */
-  skipsPath(path: string): boolean {
-    return this.skips(path);
-  }
-
   /**
    * Marks a request as tracked and starts its clock (skipped paths and already
    * tracked requests are left alone). `path` saves the query-string cut when
    * the caller has it already.
    */
   start(req: IncomingMessage, res: ServerResponse, path: string = pathOf(req.url)): void {
-    if (this.skipsPath(path)) return;
+    if (this.skips(path)) return;
     const state = this.live.add(req, res, true);
     if (state !== undefined) this.begin(state, req, undefined);
   }
