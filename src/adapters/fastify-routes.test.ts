@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { methodIndex } from '../http/methods.js';
-import { FastifyRoutes, fastifyPathRules } from './fastify-routes.js';
+import { FastifyRoutes, fastifyPathRules, templateFromParams } from './fastify-routes.js';
 
 const GET = methodIndex('GET');
 const POST = methodIndex('POST');
@@ -52,5 +52,37 @@ describe('fastifyPathRules', () => {
     expect(plain).toEqual({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true, useSemicolonDelimiter: false });
     expect(fastifyPathRules({ ignoreTrailingSlash: true, caseSensitive: true, routerOptions: { caseSensitive: false } })).toMatchObject({ ignoreTrailingSlash: true, caseSensitive: false });
     expect(fastifyPathRules({ routerOptions: null, caseSensitive: 'yes' })).toMatchObject({ caseSensitive: true });
+  });
+});
+
+describe('templateFromParams', () => {
+  const routes = new Set(['/users/:id', '/users/:id/posts/:post', '/b/:a', '/:a/b', '/files/*', '/v/:from-:to', '/static']);
+  const exists = (template: string): boolean => routes.has(template);
+
+  it('puts each parameter back where its value sits, trying each place it occurs', () => {
+    expect(templateFromParams('/users/7', { id: '7' }, exists)).toBe('/users/:id');
+    expect(templateFromParams('/users/7/posts/7', { id: '7', post: '7' }, exists)).toBe('/users/:id/posts/:post');
+    // The value also occurs in a static segment before the parameter.
+    expect(templateFromParams('/b/b', { a: 'b' }, exists)).toBe('/b/:a');
+    expect(templateFromParams('/b/b', { a: 'b' }, (template) => template === '/:a/b')).toBe('/:a/b');
+    expect(templateFromParams('/v/1-2', { from: '1', to: '2' }, exists)).toBe('/v/:from-:to');
+  });
+
+  it('handles wildcards, static paths and encoded values', () => {
+    expect(templateFromParams('/files/a/b.txt', { '*': 'a/b.txt' }, exists)).toBe('/files/*');
+    expect(templateFromParams('/files/', { '*': '' }, exists)).toBe('/files/*');
+    expect(templateFromParams('/static', {}, exists)).toBe('/static');
+    expect(templateFromParams('/users/a%20b', { id: 'a b' }, exists)).toBe('/users/:id');
+  });
+
+  it('gives up (undefined) when no candidate is a route, within a bounded number of tries', () => {
+    let calls = 0;
+    const never = (): boolean => {
+      calls++;
+      return false;
+    };
+    expect(templateFromParams('/x/1', { id: '1' }, never)).toBeUndefined();
+    expect(templateFromParams(`/${'1/'.repeat(40)}`, { a: '1', b: '1', c: '1' }, never)).toBeUndefined();
+    expect(calls).toBeLessThanOrEqual(65);
   });
 });

@@ -91,7 +91,9 @@ export class FastifyRoutes {
     return matcher.match(this.plain ? path : this.normalise(path));
   }
 
-  private normalise(path: string): string {
+  /** A path as the app's router compares it (case, trailing and duplicate slashes, `;` delimiter). */
+  normalise(path: string): string {
+    if (this.plain) return path;
     let result = path;
     if (this.rules.useSemicolonDelimiter) {
       const semicolon = result.indexOf(';');
@@ -102,4 +104,54 @@ export class FastifyRoutes {
     if (!this.rules.caseSensitive) result = result.toLowerCase();
     return result;
   }
+}
+
+/** How many candidate templates {@link templateFromParams} may try for one path. */
+const MAX_CANDIDATES = 64;
+
+/**
+ * The route template a path matched, given the parameters its router found
+ * (in the order they appear in the template) and a check that a template is
+ * a route of the app: each parameter's value is put back as `:name` (a `*`
+ * parameter as `*`), trying each place the value occurs (latest first, as
+ * routers prefer static segments) until the app knows the template. Undefined when none is (a parameter with a pattern, such as
+ * `:id(^\\d+)`, cannot be rebuilt from its value).
+ *
+ * @example
+ * ```ts
+ * templateFromParams('/users/7/posts/7', { id: '7', post: '7' }, (t) => t === '/users/:id/posts/:post');
+ * // '/users/:id/posts/:post'
+ * ```
+ */
+export function templateFromParams(path: string, params: Readonly<Record<string, string | undefined>>, exists: (template: string) => boolean): string | undefined {
+  const entries = Object.entries(params).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+  let tries = 0;
+  const check = (candidate: string): string | undefined => (++tries <= MAX_CANDIDATES && exists(candidate) ? candidate : undefined);
+  const search = (from: number, index: number, built: string): string | undefined => {
+    if (tries >= MAX_CANDIDATES) return undefined;
+    if (index === entries.length) return check(built + path.slice(from));
+    const [name, value] = entries[index]!;
+    const forms = value === encodeURIComponent(value) ? [value] : [value, encodeURIComponent(value), encodeURI(value)];
+    if (name === '*') {
+      // The wildcard takes the rest of the path.
+      for (const form of forms) {
+        if (path.length - form.length >= from && path.endsWith(form)) {
+          const found = search(path.length, index + 1, `${built}${path.slice(from, path.length - form.length)}*`);
+          if (found !== undefined) return found;
+        }
+      }
+      return undefined;
+    }
+    for (const form of forms) {
+      if (form === '') continue;
+      // Latest place first: a router prefers static segments, so of two templates a path
+      // could have matched, the one with its parameters further right is the route.
+      for (let at = path.lastIndexOf(form); at >= from; at = at === 0 ? -1 : path.lastIndexOf(form, at - 1)) {
+        const found = search(at + form.length, index + 1, `${built}${path.slice(from, at)}:${name}`);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  };
+  return search(0, 0, '');
 }

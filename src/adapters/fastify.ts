@@ -1,8 +1,12 @@
-import type { FastifyPluginCallback, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { trackServer } from '../http/channels.js';
+import { METHODS, pathOf } from '../http/methods.js';
+import type { HttpRecorder } from '../http/recorder.js';
 import { createMetricsHandler } from '../http/serve.js';
-import { FastifyRoutes, fastifyPathRules } from './fastify-routes.js';
+import { FastifyRoutes, fastifyPathRules, templateFromParams } from './fastify-routes.js';
 import { createRecorder, type AdapterOptions } from './shared.js';
 
 /**
@@ -10,36 +14,138 @@ import { createRecorder, type AdapterOptions } from './shared.js';
  *
  * @example
  * ```ts
- * await app.register(lookout, { registry, appName: 'api' });
+ * app.register(lookout, { registry, appName: 'api' });
  * ```
  */
 export type LookoutFastifyOptions = AdapterOptions;
+
+/** What Fastify (5) publishes as a route's handler starts, on its `fastify.request.handler` tracing channel. */
+interface HandlerStart {
+  readonly request?: { readonly raw?: IncomingMessage; readonly server?: { readonly server?: unknown } };
+  readonly reply?: { readonly raw?: ServerResponse };
+  readonly route?: { readonly url?: unknown };
+}
+
+const HANDLER_START = 'tracing:fastify.request.handler:start';
+/** Every Fastify app with lookout in this process (usually one), by its server. */
+let fastifyApps: readonly { readonly server: unknown; readonly recorder: HttpRecorder }[] = [];
+
+/**
+ * Names the route of a request whose handler starts. A request of a lookout
+ * app that no one tracks yet (injected before the app was ready, when
+ * lookout's `inject` was not in place) is tracked from here.
+ */
+function onHandlerStart(message: unknown): void {
+  const { request, reply, route } = message as HandlerStart;
+  const raw = request?.raw;
+  const template = route?.url;
+  if (raw === undefined || typeof template !== 'string') return;
+  const server = request?.server?.server;
+  const apps = fastifyApps;
+  for (let index = 0; index < apps.length; index++) {
+    const { server: own, recorder } = apps[index]!;
+    if (own !== server) continue;
+    try {
+      if (!recorder.setRoute(raw, template) && reply?.raw !== undefined && !recorder.skips(raw.url)) {
+        recorder.track(raw, reply.raw, template, true);
+      }
+    } catch {
+      recorder.internalError();
+    }
+    return;
+  }
+}
+
+/** The parts of light-my-request's chain that `inject` hands back, as far as lookout uses them. */
+interface InjectChain {
+  dispatch: (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
+  option: object;
+  end(callback?: unknown): unknown;
+}
+type Inject = (this: FastifyInstance, options?: unknown, callback?: unknown) => unknown;
+
+function isChain(value: unknown): value is InjectChain {
+  return typeof value === 'object' && value !== null && typeof (value as InjectChain).dispatch === 'function' && typeof (value as InjectChain).end === 'function';
+}
+
+/**
+ * Wraps `fastify.inject` so that injected requests (light-my-request: no socket,
+ * so neither the server's listener nor node's HTTP channels see them) are
+ * tracked from the moment Fastify routes them. Every form is kept: promise,
+ * callback and chain. The request goes through a chain from Fastify's own
+ * `inject()`, whose dispatch function lookout wraps; anything unexpected falls
+ * back to the original call, untouched.
+ */
+function instrumentInject(fastify: FastifyInstance, recorder: HttpRecorder): void {
+  const inject = fastify.inject as unknown as Inject;
+  if (typeof inject !== 'function') return;
+  const routing = (fastify as unknown as { routing: (req: IncomingMessage, res: ServerResponse) => void }).routing;
+  const track = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      if (!recorder.skips(req.url)) recorder.track(req, res, undefined, true);
+    } catch {
+      recorder.internalError();
+    }
+  };
+  const wrapDispatch = (chain: InjectChain): void => {
+    const dispatch = chain.dispatch;
+    chain.dispatch = function lookoutDispatch(req, res) {
+      if (dispatch === routing) {
+        track(req, res);
+        routing.call(this, req, res);
+        return;
+      }
+      // Not started yet: Fastify's own dispatch waits until the app is ready; the clock starts then.
+      fastify.ready((error) => {
+        if (error != null) {
+          dispatch.call(this, req, res);
+          return;
+        }
+        track(req, res);
+        routing.call(this, req, res);
+      });
+    };
+  };
+  (fastify as unknown as { inject: Inject }).inject = function lookoutInject(this: FastifyInstance, options?: unknown, callback?: unknown) {
+    let chain: unknown;
+    try {
+      chain = inject.call(this);
+    } catch {
+      return inject.call(this, options, callback);
+    }
+    if (!isChain(chain) || typeof routing !== 'function') {
+      // A closing app answers with an error, which the original call gives again.
+      if (chain instanceof Promise) chain.catch(() => undefined);
+      return options === undefined && callback === undefined ? chain : inject.call(this, options, callback);
+    }
+    wrapDispatch(chain);
+    if (options === undefined && callback === undefined) return chain;
+    chain.option = typeof options === 'string' ? { url: options } : { ...(options as object) };
+    return typeof callback === 'function' ? chain.end(callback) : chain.end();
+  };
+}
 
 /**
  * No Fastify hook runs on the request path (an empty pair costs a
  * hello-world 6-12 %): requests are tracked by wrapping the server's request
  * listener (or, when something else listens too, through Node's diagnostics
- * channels). Each route's handler is wrapped at `onRoute` to name its
- * template as it starts (one store); a request answered before its handler
- * runs (validation, an `onRequest` reply, not found) is named when it
- * finishes, from the routes seen at `onRoute`, by method and path, compared
- * the way the app's router compares them.
+ * channels), injected requests through `inject`'s dispatch. A request that
+ * reaches its handler is named by Fastify's own `fastify.request.handler`
+ * tracing channel, whatever the order in which the app registered its routes
+ * and lookout. A request answered before its handler runs (validation, an
+ * `onRequest` reply, a content-type refusal, not found) is named when it
+ * finishes, from the routes seen at `onRoute`, by method and path compared
+ * the way the app's router compares them, or, for routes declared before
+ * lookout ran, from the app's own router (`findRoute` and `hasRoute`).
+ * Handlers are left as the app passed them.
  */
 const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, options, done) => {
   const routes = new FastifyRoutes(fastifyPathRules(fastify.initialConfig));
-  const { recorder, metricsPath, dashboard } = createRecorder(options, (req, _res, method) => routes.match(method, req.url));
+  const fromRouter = routerTemplates(fastify, routes);
+  const { recorder, metricsPath, dashboard } = createRecorder(options, (req, _res, method) => routes.match(method, req.url) ?? fromRouter(method, req.url));
 
   fastify.addHook('onRoute', (route: RouteOptions) => {
-    const template = route.url;
-    if (typeof template !== 'string') return;
-    routes.add(route.method, template);
-    // The handler names its route as it starts (a store: cheaper than the match at
-    // finish, which stays for requests answered before their handler runs).
-    const handler = route.handler;
-    route.handler = function lookoutRoute(this: unknown, request, reply) {
-      recorder.setRoute(request.raw, template);
-      return handler.call(this as never, request, reply);
-    };
+    if (typeof route.url === 'string') routes.add(route.method, route.url);
   });
 
   fastify.addHook('onError', (request, _reply, error, next) => {
@@ -47,9 +153,14 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
     next();
   });
 
+  if (fastifyApps.length === 0) diagnosticsChannel.subscribe(HANDLER_START, onHandlerStart);
+  fastifyApps = [...fastifyApps, { server: fastify.server, recorder }];
+  instrumentInject(fastify, recorder);
   const detach = trackServer(fastify.server, recorder);
   fastify.addHook('onClose', (_instance, next) => {
     detach();
+    fastifyApps = fastifyApps.filter((app) => app.recorder !== recorder);
+    if (fastifyApps.length === 0) diagnosticsChannel.unsubscribe(HANDLER_START, onHandlerStart);
     dashboard?.close();
     next();
   });
@@ -79,8 +190,34 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
 };
 
 /**
+ * The template of a route lookout's `onRoute` hook never saw (declared before
+ * lookout ran: `app.register(lookout)` not awaited, or a plugin loaded
+ * first), from the app's own router: `findRoute` gives the parameters the
+ * path matched, `hasRoute` confirms the template they imply. A template found
+ * is remembered, so the next request matches it directly.
+ */
+function routerTemplates(fastify: FastifyInstance, routes: FastifyRoutes): (method: number, url: string | undefined) => string | undefined {
+  const router = fastify as unknown as {
+    findRoute?: (options: { method: string; url: string }) => { params?: Record<string, string | undefined> } | null;
+    hasRoute?: (options: { method: string; url: string }) => boolean;
+  };
+  if (typeof router.findRoute !== 'function' || typeof router.hasRoute !== 'function') return () => undefined;
+  return (method, url) => {
+    const name = METHODS[method]!;
+    if (name === '_OTHER') return undefined;
+    const path = routes.normalise(pathOf(url));
+    const found = router.findRoute!({ method: name, url: path });
+    if (found === null || found === undefined) return undefined;
+    const template = templateFromParams(path, found.params ?? {}, (candidate) => router.hasRoute!({ method: name, url: candidate }));
+    if (template !== undefined) routes.add(name, template);
+    return template;
+  };
+}
+
+/**
  * The lookout Fastify plugin (wrapped with fastify-plugin, so it sees every
- * route of the app). Register it before your routes.
+ * route of the app). Register it the way Fastify's guides do, awaited or not,
+ * before or after your routes; Fastify 4 and 5.
  *
  * @example
  * ```ts
@@ -89,10 +226,10 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
  * import lookout from 'lookout/fastify';
  *
  * const app = Fastify();
- * await app.register(lookout, { registry: new Registry() });
+ * app.register(lookout, { registry: new Registry() });
  * app.get('/users/:id', async () => ({ ok: true }));
  * ```
  */
-const plugin = fastifyPlugin(lookoutFastify, { fastify: '>=5', name: 'lookout' });
+const plugin = fastifyPlugin(lookoutFastify, { fastify: '4.x || 5.x', name: 'lookout' });
 export default plugin;
 export { plugin as lookout };

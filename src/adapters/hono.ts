@@ -7,7 +7,8 @@ import { LookoutError } from '../core/errors.js';
 import { listenForFinish } from '../http/channels.js';
 import { methodIndex, pathOf } from '../http/methods.js';
 import type { TrackedRequest } from '../http/recorder.js';
-import { createMetricsResponder, type MetricsAnswer } from '../http/serve.js';
+import { createMetricsResponder, type MetricsAnswer, type MetricsRequest } from '../http/serve.js';
+import type { Dashboard } from '../dashboard/dashboard.js';
 import { createRecorder, type AdapterOptions } from './shared.js';
 
 interface NodeBindings {
@@ -37,22 +38,23 @@ export function metrics(options: AdapterOptions): MiddlewareHandler {
   const { recorder, metricsPath, dashboard } = createRecorder(options);
   const respond = metricsPath === undefined ? undefined : createMetricsResponder({ registry: options.registry, token: options.token });
   const unmatched = recorder.options.unmatchedRoute;
+  const ownAnswer = ownAnswers(respond, metricsPath, dashboard);
   listenForFinish();
 
   /** The handler's route template, or unmatched when no route below this middleware answered. */
   const templateOf = (c: Context, ownIndex: number): string => (c.req.routeIndex === ownIndex ? unmatched : routePath(c) || unmatched);
 
   return async function lookoutMetrics(c, next) {
-    if (respond !== undefined && c.req.path === metricsPath) {
-      return toResponse(respond({ method: c.req.method, authorization: c.req.header('authorization'), accept: c.req.header('accept'), acceptEncoding: c.req.header('accept-encoding') }));
+    let path: string;
+    try {
+      path = c.req.path;
+    } catch {
+      // A request Hono cannot read a path from: the app's own answer, unmeasured.
+      recorder.internalError();
+      return next();
     }
-    if (dashboard?.owns(c.req.path) === true) {
-      const answer = await dashboard.respond({
-        method: c.req.method, url: c.req.url, authorization: c.req.header('authorization'), cookie: c.req.header('cookie'),
-        acceptEncoding: c.req.header('accept-encoding'), secure: c.req.url.startsWith('https:'),
-      });
-      return new Response(answer.body === '' ? null : answer.body, { status: answer.status, headers: answer.headers });
-    }
+    const own = ownAnswer(c.req.raw, path);
+    if (own !== undefined) return own;
     const bindings = c.env as NodeBindings | undefined;
     const incoming = bindings?.incoming;
     const ownIndex = c.req.routeIndex;
@@ -72,11 +74,49 @@ export function metrics(options: AdapterOptions): MiddlewareHandler {
       route: templateOf(c, ownIndex),
       status: c.res.status,
       elapsedSeconds: (performance.now() - started) / 1000,
-      requestBytes: Number(c.req.header('content-length') ?? 0),
-      responseBytes: Number(c.res.headers.get('content-length') ?? 0),
-      headers: c.req.header(),
+      requestBytes: Number(headerOf(c.req.raw, 'content-length') ?? 0),
+      responseBytes: Number(headerOf(c.res, 'content-length') ?? 0),
+      headers: headersOf(c.req.raw),
       error: c.error,
     });
+  };
+}
+
+/** A header of a web Request or Response; undefined when it has none, or no readable headers at all. */
+function headerOf(message: { readonly headers?: Headers }, name: string): string | undefined {
+  try {
+    return message.headers?.get(name) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every header of a web Request as a plain object (empty when it has no readable headers). */
+function headersOf(request: Request): Record<string, string> {
+  try {
+    return request.headers === undefined ? {} : Object.fromEntries(request.headers);
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The answers lookout gives itself, on `/metrics` and the dashboard's paths, for both
+ * forms; undefined for every other request.
+ */
+function ownAnswers(respond: ((request: MetricsRequest) => MetricsAnswer) | undefined, metricsPath: string | undefined, dashboard: Dashboard | undefined) {
+  return (request: Request, path: string): Response | Promise<Response> | undefined => {
+    if (respond !== undefined && path === metricsPath) {
+      return toResponse(respond({ method: request.method, authorization: headerOf(request, 'authorization'), accept: headerOf(request, 'accept'), acceptEncoding: headerOf(request, 'accept-encoding') }));
+    }
+    if (dashboard?.owns(path) === true) {
+      const url = String(request.url);
+      return dashboard.respond({
+        method: request.method, url, authorization: headerOf(request, 'authorization'), cookie: headerOf(request, 'cookie'),
+        acceptEncoding: headerOf(request, 'accept-encoding'), secure: url.startsWith('https:'),
+      }).then((answer) => new Response(answer.body === '' ? null : answer.body, { status: answer.status, headers: answer.headers }));
+    }
+    return undefined;
   };
 }
 
@@ -199,20 +239,7 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
     return app;
   };
 
-  const own = (request: Request, path: string): Response | Promise<Response> | undefined => {
-    if (respond !== undefined && path === metricsPath) {
-      const headers = request.headers;
-      return toResponse(respond({ method: request.method, authorization: headers.get('authorization') ?? undefined, accept: headers.get('accept') ?? undefined, acceptEncoding: headers.get('accept-encoding') ?? undefined }));
-    }
-    if (dashboard?.owns(path) === true) {
-      const headers = request.headers;
-      return dashboard.respond({
-        method: request.method, url: request.url, authorization: headers.get('authorization') ?? undefined, cookie: headers.get('cookie') ?? undefined,
-        acceptEncoding: headers.get('accept-encoding') ?? undefined, secure: request.url.startsWith('https:'),
-      }).then((answer) => new Response(answer.body === '' ? null : answer.body, { status: answer.status, headers: answer.headers }));
-    }
-    return undefined;
-  };
+  const own = ownAnswers(respond, metricsPath, dashboard);
 
   const fetch = internals.fetch;
   internals.fetch = (request, env, executionCtx) => {
@@ -237,7 +264,13 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
       }
     }
     // Runtimes without node:http (Bun, Deno, workers): measure until the response is ready.
-    const path = pathOfUrl(request.url);
+    let path: string;
+    try {
+      path = pathOfUrl(String(request.url));
+    } catch {
+      recorder.internalError();
+      return fetch(request, env, executionCtx);
+    }
     if (recorder.skips(path)) return own(request, path) ?? fetch(request, env, executionCtx);
     const started = performance.now();
     const tracked: TrackedRequest = { route: undefined };
@@ -250,18 +283,25 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
       pending = outer;
     }
     const record = (response: Response): Response => {
+      try {
+        recordDirect(response);
+      } catch {
+        recorder.internalError();
+      }
+      return response;
+    };
+    const recordDirect = (response: Response): void => {
       recorder.recordDirect({
         path,
         method: methodIndex(request.method),
         route: tracked.route ?? unmatched,
         status: response.status,
         elapsedSeconds: (performance.now() - started) / 1000,
-        requestBytes: Number(request.headers.get('content-length') ?? 0),
-        responseBytes: Number(response.headers.get('content-length') ?? 0),
-        headers: Object.fromEntries(request.headers),
+        requestBytes: Number(headerOf(request, 'content-length') ?? 0),
+        responseBytes: Number(headerOf(response, 'content-length') ?? 0),
+        headers: headersOf(request),
         error: directErrors.get(request),
       });
-      return response;
     };
     return result instanceof Promise ? result.then(record) : record(result);
   };

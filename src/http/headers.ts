@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
  */
 export function rawHeader(req: IncomingMessage, lowerCaseName: string): string | undefined {
   const raw = req.rawHeaders;
+  if (!Array.isArray(raw)) return headerValue(req.headers?.[lowerCaseName]);
   const length = lowerCaseName.length;
   let found: string | undefined;
   for (let index = 0; index < raw.length; index += 2) {
@@ -22,4 +23,10 @@ export function rawHeader(req: IncomingMessage, lowerCaseName: string): string |
     }
   }
   return found;
+}
+
+/** A header value from a headers object (`req.headers`), arrays joined as node joins them. */
+function headerValue(value: string | string[] | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  return Array.isArray(value) ? value.join(', ') : undefined;
 }

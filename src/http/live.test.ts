@@ -175,3 +175,42 @@ describe('bytesWritten', () => {
     expect(fast).toBeGreaterThan(0); // the fast path was taken, the comparison is not vacuous
   });
 });
+
+describe('LiveRequests on a connection that closes', () => {
+  it('hands every request still live to `closed` at once, in order, and lets go of the socket', async () => {
+    const { EventEmitter } = await import('node:events');
+    const socket = Object.assign(new EventEmitter(), { destroyed: false });
+    const released: IncomingMessage[] = [];
+    const live: LiveRequests = new LiveRequests(undefined, (state) => {
+      released.push(state.req!);
+      live.remove(state);
+    });
+    const one = request(socket);
+    const two = request(socket);
+    const done = request(socket);
+    live.add(one.req, one.res);
+    live.add(two.req, two.res);
+    live.remove(live.add(done.req, done.res));
+    expect(live.size).toBe(2);
+    socket.destroyed = true;
+    socket.emit('close');
+    expect(released).toEqual([one.req, two.req]);
+    expect(live.size).toBe(0);
+    expect(live.find(one.req)).toBeUndefined();
+    live.prune();
+    expect(live.connections).toBe(0);
+  });
+
+  it('keys a detached request (an HTTP/2 stream) by itself, not by the socket it shows', () => {
+    const live = new LiveRequests();
+    const shared = {};
+    const a = request(shared);
+    const b = request(shared);
+    const stateA = live.add(a.req, a.res, false, true);
+    const stateB = live.add(b.req, b.res, false, true);
+    expect(stateA).not.toBe(stateB);
+    expect(live.find(a.req)).toBe(stateA);
+    expect(live.find(b.req)).toBe(stateB);
+    expect(live.connections).toBe(2);
+  });
+});

@@ -14,6 +14,11 @@ export class RequestState {
   method = 0;
   route: string | undefined = undefined;
   exception: string | undefined = undefined;
+  /**
+   * Body bytes counted as the app writes them, for responses node does not
+   * frame on a socket of their own (HTTP/2 streams, injected requests); -1 otherwise.
+   */
+  bodyBytes = -1;
   /** The next request of the same connection (HTTP/1.1 pipelining). */
   next: RequestState | undefined = undefined;
   /** The connection (or, without one, the request's own) slot this state belongs to. */
@@ -29,8 +34,12 @@ export class Slot {
   head: RequestState | undefined = undefined;
   /** The state this connection's requests take in turn; free whenever `head` is undefined. */
   readonly own: RequestState;
-  /** The connection (null for a request that has none: the slot is keyed by the request). */
-  readonly socket: Socket | null;
+  /**
+   * The connection (null for a request that has none, or an HTTP/2 stream: the
+   * slot is keyed by the request); set to null once the connection has closed,
+   * so a closed connection's slot keeps nothing of it alive.
+   */
+  socket: Socket | null;
   /** `socket.bytesWritten` when the connection's previous response finished. */
   private sent: number;
 
@@ -114,19 +123,29 @@ export class LiveRequests {
   /** How many requests are live. */
   size = 0;
 
-  /** `crowded` runs when connections have piled up since the last prune (a sweep then prunes). */
-  constructor(private readonly crowded: () => void = () => this.prune()) {}
+  /**
+   * `crowded` runs when connections have piled up since the last prune (a sweep then
+   * prunes); `closed` runs for each request still live when its connection closes
+   * (its client went away: no response will finish) and must remove it.
+   */
+  constructor(
+    private readonly crowded: () => void = () => this.prune(),
+    private readonly closed: (state: RequestState) => void = (state) => this.remove(state),
+  ) {}
 
   /**
    * Starts tracking `req`; the returned state is the caller's to fill in. With `once`,
    * a request already tracked is left as it is (undefined is returned): the check
    * costs nothing on a connection with nothing else in flight.
    */
-  add(req: IncomingMessage, res: ServerResponse, once: true): RequestState | undefined;
-  add(req: IncomingMessage, res: ServerResponse, once?: false): RequestState;
-  add(req: IncomingMessage, res: ServerResponse, once = false): RequestState | undefined {
-    const key: object = req.socket ?? req;
-    const slot = this.slots.get(key) ?? this.open(key, req.socket);
+  add(req: IncomingMessage, res: ServerResponse, once: true, detached?: boolean): RequestState | undefined;
+  add(req: IncomingMessage, res: ServerResponse, once?: false, detached?: boolean): RequestState;
+  add(req: IncomingMessage, res: ServerResponse, once = false, detached = false): RequestState | undefined {
+    // A detached request (an HTTP/2 stream, an injected request) has a slot of its own:
+    // an HTTP/2 request's `socket` is a proxy of the session's, shared by its streams.
+    const socket = detached ? null : req.socket ?? null;
+    const key: object = socket ?? req;
+    const slot = this.slots.get(key) ?? this.open(key, socket);
     let state = slot.own;
     const head = slot.head;
     if (head === undefined) {
@@ -151,13 +170,29 @@ export class LiveRequests {
     const slot = new Slot(socket);
     this.slots.set(key, slot);
     this.list.push(slot);
+    // One listener per connection, not per request: requests still live when it closes
+    // lost their client, and are released at once rather than at the next sweep.
+    if (socket !== null && typeof socket.once === 'function') socket.once('close', () => this.release(slot));
     if (this.list.length >= this.pruneAt) this.crowded();
     return slot;
   }
 
+  /** A closed connection's live requests go to `closed`; the slot lets go of the socket. */
+  private release(slot: Slot): void {
+    let state = slot.head;
+    while (state !== undefined) {
+      const next = state.next;
+      this.closed(state);
+      // `closed` must remove the state; one that did not is removed here.
+      if (state.req !== undefined) this.remove(state);
+      state = next;
+    }
+    slot.socket = null;
+  }
+
   /** The live state of `req`, if it is tracked. */
   find(req: IncomingMessage): RequestState | undefined {
-    const slot = this.slots.get(req.socket ?? req);
+    const slot = this.slots.get(req.socket ?? req) ?? this.slots.get(req);
     if (slot === undefined) return undefined;
     let state = slot.head;
     while (state !== undefined && state.req !== req) state = state.next;
@@ -181,6 +216,7 @@ export class LiveRequests {
     state.route = undefined;
     state.exception = undefined;
     state.next = undefined;
+    state.bodyBytes = -1;
   }
 
   /**
@@ -200,7 +236,7 @@ export class LiveRequests {
 
   /** Forgets the slots of closed connections with nothing in flight (their WeakMap entries go with them). */
   prune(): void {
-    this.list = this.list.filter((slot) => slot.head !== undefined || (slot.socket !== null && !slot.socket.destroyed));
+    this.list = this.list.filter((slot) => slot.head !== undefined || (slot.socket !== null && slot.socket.destroyed !== true));
     this.pruneAt = Math.max(PRUNE_AT_LEAST, this.list.length * 2);
   }
 

@@ -73,7 +73,7 @@ export class HttpRecorder {
   private readonly resolveRoute: RouteResolver | undefined;
   private readonly routes = new Map<string, (Map<StatusKey, SeriesHandles> | undefined)[]>();
   private readonly inFlight: (GaugeSeries | undefined)[] = new Array<GaugeSeries | undefined>(METHODS.length).fill(undefined);
-  private readonly live = new LiveRequests(() => this.sweep());
+  private readonly live = new LiveRequests(() => this.sweep(), (state) => this.abort(state));
   /** The state `track` returned last (its `req` is cleared once it finishes, and it may be reused). */
   private lastTracked: RequestState = new Slot(null).own;
   private readonly skipped: readonly string[];
@@ -114,25 +114,74 @@ export class HttpRecorder {
    */
   start(req: IncomingMessage, res: ServerResponse, path: string = pathOf(req.url)): void {
     if (this.skips(path)) return;
-    const state = this.live.add(req, res, true);
-    if (state !== undefined) this.begin(state, req, undefined);
+    const detached = isDetached(req);
+    const state = this.live.add(req, res, true, detached);
+    if (state !== undefined) this.begin(state, req, res, undefined, detached);
   }
 
   /**
    * Starts tracking without the checks of {@link start}: for adapters that
    * have already matched the path against {@link skips} and see each request once.
+   * `detached` marks a request whose end node's HTTP/1 finish channel will not
+   * report (an injected request); HTTP/2 requests are recognised by themselves.
    */
-  track(req: IncomingMessage, res: ServerResponse, route: string | undefined): TrackedRequest {
-    const state = this.live.add(req, res, false)!;
-    this.begin(state, req, route);
+  track(req: IncomingMessage, res: ServerResponse, route: string | undefined, detached = isDetached(req)): TrackedRequest {
+    const state = this.live.add(req, res, false, detached);
+    this.begin(state, req, res, route, detached);
     return state;
   }
 
-  private begin(state: RequestState, req: IncomingMessage, route: string | undefined): void {
+  private begin(state: RequestState, req: IncomingMessage, res: ServerResponse, route: string | undefined, detached: boolean): void {
     this.lastTracked = state;
     state.start = performance.now();
     state.route = route;
     state.method = methodIndex(req.method);
+    if (detached) this.watch(req, res, state);
+  }
+
+  /**
+   * Follows a detached request's response by its own events (HTTP/2 streams and
+   * injected requests never reach node's HTTP/1 finish channel): `finish` records
+   * it, `close` before `finish` counts it as aborted (a stream reset by its client).
+   * Its body is counted as the app writes it: neither has a connection of its own
+   * whose byte count would tell.
+   */
+  private watch(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
+    if (typeof res.once !== 'function') return;
+    state.bodyBytes = 0;
+    countBody(res, state);
+    const finished = (): void => {
+      res.removeListener('close', closed);
+      // HTTP/2's compatibility response emits `finish` when its stream closes, also when
+      // the client reset it: a response the app never ended, or a reset stream, was aborted.
+      const stream = (res as { stream?: { rstCode?: unknown } }).stream;
+      if (res.writableEnded === false || (stream !== undefined && stream !== null && typeof stream.rstCode === 'number' && stream.rstCode !== 0)) closed();
+      else this.guard(() => this.finish(req, res));
+    };
+    const closed = (): void => {
+      res.removeListener('finish', finished);
+      this.guard(() => {
+        const live = this.live.find(req);
+        if (live !== undefined) this.abort(live);
+      });
+    };
+    res.once('finish', finished);
+    res.once('close', closed);
+  }
+
+  /** Runs `work`; a failure is counted, never thrown into the app's event handlers. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch {
+      this.internalError();
+    }
+  }
+
+  /** Counts a request whose client went away before its response finished, and forgets it. */
+  private abort(state: RequestState): void {
+    this.metricSet.countAborted(METHODS[state.method]!, this.routeOf(state));
+    this.live.remove(state);
   }
 
   /** True while `req` is tracked by this recorder. */
@@ -140,13 +189,15 @@ export class HttpRecorder {
     return this.live.find(req) !== undefined;
   }
 
-  /** Sets the route template of a tracked request. */
-  setRoute(req: IncomingMessage, route: string): void {
+  /** Sets the route template of a tracked request; false when `req` is not tracked. */
+  setRoute(req: IncomingMessage, route: string): boolean {
     // Frameworks usually route a request in the same tick it arrived: the
     // last tracked request then needs no lookup.
     const last = this.lastTracked;
     const state = last.req === req ? last : this.live.find(req);
-    if (state !== undefined) state.route = route;
+    if (state === undefined) return false;
+    state.route = route;
+    return true;
   }
 
   /** Remembers the error class name of a failed request (counted when it finishes). */
@@ -242,8 +293,7 @@ export class HttpRecorder {
     for (const state of this.live.states()) {
       const res = state.res!;
       if (!res.destroyed || res.writableFinished) continue;
-      this.metricSet.countAborted(METHODS[state.method]!, this.routeOf(state));
-      this.live.remove(state);
+      this.abort(state);
     }
     this.live.prune();
   }
@@ -356,7 +406,53 @@ interface SentResponse extends ServerResponse {
   _hasBody?: unknown;
 }
 
+/**
+ * True for requests whose end node's HTTP/1 finish channel never reports:
+ * HTTP/2 streams (the compatibility API's request, `allowHTTP1` aside) and
+ * request objects without a connection.
+ */
+function isDetached(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 2 || req.socket == null;
+}
+
+type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => unknown;
+
+/** Adds the body bytes `res` is given to `state.bodyBytes` (its own `write` and `end`, wrapped). */
+function countBody(res: ServerResponse, state: RequestState): void {
+  const writable = res as unknown as { write: Write; end: Write };
+  const write = writable.write;
+  const end = writable.end;
+  if (typeof write !== 'function' || typeof end !== 'function') return;
+  // `end(chunk)` may write its chunk through `write` (HTTP/2's compatibility response does).
+  let ending = false;
+  writable.write = function lookoutWrite(this: unknown, ...args: unknown[]) {
+    if (!ending && state.res === res) state.bodyBytes += byteLength(args[0], args[1]);
+    return Reflect.apply(write, this, args);
+  };
+  writable.end = function lookoutEnd(this: unknown, ...args: unknown[]) {
+    if (state.res === res && typeof args[0] !== 'function') state.bodyBytes += byteLength(args[0], args[1]);
+    ending = true;
+    try {
+      return Reflect.apply(end, this, args);
+    } finally {
+      ending = false;
+    }
+  };
+}
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding as BufferEncoding : 'utf8');
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
+}
+
 function responseBytes(state: RequestState, res: ServerResponse): number {
+  if (state.bodyBytes >= 0) {
+    // A detached response: what the app declared, else what it wrote (none for HEAD).
+    if (state.method === 1) return 0;
+    const declared = Number(res.getHeader('content-length'));
+    return declared >= 0 ? declared : state.bodyBytes;
+  }
   const sent = res as SentResponse;
   const header = sent._header;
   const slot = state.slot;
