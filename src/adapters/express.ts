@@ -5,6 +5,7 @@ import { listenForFinish } from '../http/channels.js';
 import type { HttpRecorder } from '../http/recorder.js';
 import { pathOf } from '../http/methods.js';
 import { createMetricsHandler } from '../http/serve.js';
+import { ExpressMounts } from './express-mounts.js';
 import { createRecorder, type AdapterOptions } from './shared.js';
 
 /** Express-compatible middleware with an error companion. */
@@ -15,17 +16,25 @@ export interface ExpressMetricsMiddleware {
 }
 
 interface RoutedRequest extends IncomingMessage {
+  app?: unknown;
   baseUrl?: string;
   route?: { path?: unknown };
 }
 
-/** `baseUrl + route.path`: nested routers give the full template (`/api/v1/users/:id`). */
-function expressRoute(req: IncomingMessage): string | undefined {
-  const routed = req as RoutedRequest;
-  const path = routed.route?.path;
-  if (path === undefined) return undefined;
-  const template = typeof path === 'string' ? path : Array.isArray(path) ? path.join('|') : String(path);
-  return (routed.baseUrl ?? '') + template;
+/**
+ * The mount path's template + `route.path`: nested routers give the full
+ * template (`/api/v1/users/:id`), parameters in mount paths included
+ * (`/users/:userId/posts/:postId`, never the user's id).
+ */
+function expressRoute(mounts: ExpressMounts): (req: IncomingMessage) => string | undefined {
+  return (req) => {
+    const routed = req as RoutedRequest;
+    const path = routed.route?.path;
+    if (path === undefined) return undefined;
+    const template = typeof path === 'string' ? path : Array.isArray(path) ? path.join('|') : String(path);
+    const baseUrl = routed.baseUrl;
+    return baseUrl === undefined || baseUrl === '' ? template : mounts.template(routed.app, baseUrl) + template;
+  };
 }
 
 /**
@@ -111,7 +120,7 @@ function tracking(handle: HandlingApp['handle'], enter: Enter): HandlingApp['han
 type Enter = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 function setUp(options: AdapterOptions): { recorder: HttpRecorder; enter: Enter } {
-  const { recorder, metricsPath, dashboard } = createRecorder(options, expressRoute);
+  const { recorder, metricsPath, dashboard } = createRecorder(options, expressRoute(new ExpressMounts()));
   const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
   listenForFinish();
   const enter = (req: IncomingMessage, res: ServerResponse): boolean => {

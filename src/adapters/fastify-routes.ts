@@ -73,7 +73,9 @@ export class FastifyRoutes {
 
   /** Adds a route (its method or methods, and its full URL template, prefix included). */
   add(methods: string | readonly string[], template: string): void {
-    const pattern = this.plain ? template : this.normalise(template);
+    // `*` alone is the router's `/*`.
+    const absolute = template.startsWith('/') ? template : `/${template}`;
+    const pattern = this.plain ? absolute : this.normalise(absolute);
     // An optional last parameter (`/files/:name?`) also answers without its segment.
     const optional = /\/:[A-Za-z0-9_]+(?:\(.*\))?\?$/.exec(pattern);
     const patterns = optional === null ? [pattern] : [pattern.slice(0, -1), pattern.slice(0, optional.index) || '/'];

@@ -31,29 +31,48 @@ const HANDLER_START = 'tracing:fastify.request.handler:start';
 let fastifyApps: readonly { readonly server: unknown; readonly recorder: HttpRecorder }[] = [];
 
 /**
- * Names the route of a request whose handler starts. A request of a lookout
- * app that no one tracks yet (injected before the app was ready, when
- * lookout's `inject` was not in place) is tracked from here.
+ * Tracks a request of a lookout app that no one tracks yet as its handler
+ * starts: one injected before the app was ready, through Fastify's own
+ * `inject` (lookout's was not in place when it was called). Subscribed only
+ * while an app boots (see {@link BOOT_WINDOW_MS}): with a subscriber, Fastify
+ * builds a store object for every request, which measured ~5,000 instructions
+ * per request on a hello-world.
  */
 function onHandlerStart(message: unknown): void {
   const { request, reply, route } = message as HandlerStart;
   const raw = request?.raw;
   const template = route?.url;
-  if (raw === undefined || typeof template !== 'string') return;
+  if (raw === undefined || reply?.raw === undefined) return;
   const server = request?.server?.server;
   const apps = fastifyApps;
   for (let index = 0; index < apps.length; index++) {
     const { server: own, recorder } = apps[index]!;
     if (own !== server) continue;
     try {
-      if (!recorder.setRoute(raw, template) && reply?.raw !== undefined && !recorder.skips(raw.url)) {
-        recorder.track(raw, reply.raw, template, true);
-      }
+      if (!recorder.tracks(raw) && !recorder.skips(raw.url)) recorder.track(raw, reply.raw, typeof template === 'string' ? template : undefined, true);
     } catch {
       recorder.internalError();
     }
     return;
   }
+}
+
+/**
+ * How long after an app is ready the handler channel stays subscribed: the
+ * `inject()` calls that booted the app dispatch their requests as it becomes
+ * ready, and reach their handlers within this (a body to parse included).
+ */
+const BOOT_WINDOW_MS = 1_000;
+let booting = 0;
+
+function watchBoot(): () => void {
+  if (booting++ === 0) diagnosticsChannel.subscribe(HANDLER_START, onHandlerStart);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    if (--booting === 0) diagnosticsChannel.unsubscribe(HANDLER_START, onHandlerStart);
+  };
 }
 
 /** The parts of light-my-request's chain that `inject` hands back, as far as lookout uses them. */
@@ -129,20 +148,20 @@ function instrumentInject(fastify: FastifyInstance, recorder: HttpRecorder): voi
  * No Fastify hook runs on the request path (an empty pair costs a
  * hello-world 6-12 %): requests are tracked by wrapping the server's request
  * listener (or, when something else listens too, through Node's diagnostics
- * channels), injected requests through `inject`'s dispatch. A request that
- * reaches its handler is named by Fastify's own `fastify.request.handler`
- * tracing channel, whatever the order in which the app registered its routes
- * and lookout. A request answered before its handler runs (validation, an
- * `onRequest` reply, a content-type refusal, not found) is named when it
- * finishes, from the routes seen at `onRoute`, by method and path compared
- * the way the app's router compares them, or, for routes declared before
- * lookout ran, from the app's own router (`findRoute` and `hasRoute`).
- * Handlers are left as the app passed them.
+ * channels), injected requests through `inject`'s dispatch. Every request is
+ * named when it finishes, whatever answered it (its handler, validation, an
+ * `onRequest` reply, a content-type refusal, not found), from the routes seen
+ * at `onRoute`, by method and path compared the way the app's router compares
+ * them, and, for routes declared before lookout ran, from the app's own router
+ * (`findRoute` and `hasRoute`): any order of registration, awaited or not.
+ * Handlers are left as the app passed them: other plugins see the app's own.
  */
 const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, options, done) => {
   const routes = new FastifyRoutes(fastifyPathRules(fastify.initialConfig));
-  const fromRouter = routerTemplates(fastify, routes);
-  const { recorder, metricsPath, dashboard } = createRecorder(options, (req, _res, method) => routes.match(method, req.url) ?? fromRouter(method, req.url));
+  // Routes declared before lookout ran (`register` not awaited, or after the routes)
+  // never reach its onRoute hook: the router then has the last word.
+  const router = routerTemplates(fastify, routes, hasRoutesAlready(fastify));
+  const { recorder, metricsPath, dashboard } = createRecorder(options, (req, _res, method) => router(method, req.url));
 
   fastify.addHook('onRoute', (route: RouteOptions) => {
     if (typeof route.url === 'string') routes.add(route.method, route.url);
@@ -153,14 +172,18 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
     next();
   });
 
-  if (fastifyApps.length === 0) diagnosticsChannel.subscribe(HANDLER_START, onHandlerStart);
   fastifyApps = [...fastifyApps, { server: fastify.server, recorder }];
+  const booted = watchBoot();
+  fastify.addHook('onReady', (next) => {
+    setTimeout(booted, BOOT_WINDOW_MS).unref();
+    next();
+  });
   instrumentInject(fastify, recorder);
   const detach = trackServer(fastify.server, recorder);
   fastify.addHook('onClose', (_instance, next) => {
     detach();
+    booted();
     fastifyApps = fastifyApps.filter((app) => app.recorder !== recorder);
-    if (fastifyApps.length === 0) diagnosticsChannel.unsubscribe(HANDLER_START, onHandlerStart);
     dashboard?.close();
     next();
   });
@@ -189,29 +212,56 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
   done();
 };
 
+/** True when the app has routes already as lookout runs (declared before it: its onRoute hook missed them). */
+function hasRoutesAlready(fastify: FastifyInstance): boolean {
+  try {
+    return fastify.printRoutes().trim() !== '(empty tree)';
+  } catch {
+    return true;
+  }
+}
+
+/** The parameters the app's own router finds for a request, and whether a template is one of its routes (Fastify >= 4.x). */
+interface RouterLookups {
+  findRoute?: (options: { method: string; url: string }) => { params?: Record<string, string | undefined> } | null;
+  hasRoute?: (options: { method: string; url: string }) => boolean;
+}
+
 /**
- * The template of a route lookout's `onRoute` hook never saw (declared before
- * lookout ran: `app.register(lookout)` not awaited, or a plugin loaded
- * first), from the app's own router: `findRoute` gives the parameters the
- * path matched, `hasRoute` confirms the template they imply. A template found
- * is remembered, so the next request matches it directly.
+ * The template of a finished request that its handler did not name. From
+ * the templates seen at `onRoute`, matched the way the app's router matches;
+ * when the app declared routes before lookout ran (so some templates were
+ * never seen), from the app's own router: `findRoute` gives the parameters the
+ * path matched, and the template they imply is confirmed with `hasRoute`
+ * (and remembered). A template matched among those seen is then kept only when
+ * it names the same parameters the router found: a more specific route the
+ * hook never saw may be the one that answered.
  */
-function routerTemplates(fastify: FastifyInstance, routes: FastifyRoutes): (method: number, url: string | undefined) => string | undefined {
-  const router = fastify as unknown as {
-    findRoute?: (options: { method: string; url: string }) => { params?: Record<string, string | undefined> } | null;
-    hasRoute?: (options: { method: string; url: string }) => boolean;
-  };
-  if (typeof router.findRoute !== 'function' || typeof router.hasRoute !== 'function') return () => undefined;
+function routerTemplates(fastify: FastifyInstance, routes: FastifyRoutes, routesBefore: boolean): (method: number, url: string | undefined) => string | undefined {
+  const router = fastify as unknown as RouterLookups;
+  if (!routesBefore || typeof router.findRoute !== 'function' || typeof router.hasRoute !== 'function') return (method, url) => routes.match(method, url);
+  const findRoute = router.findRoute.bind(fastify);
+  const hasRoute = router.hasRoute.bind(fastify);
   return (method, url) => {
     const name = METHODS[method]!;
-    if (name === '_OTHER') return undefined;
+    const seen = routes.match(method, url);
+    if (name === '_OTHER') return seen;
     const path = routes.normalise(pathOf(url));
-    const found = router.findRoute!({ method: name, url: path });
+    const found = findRoute({ method: name, url: path });
     if (found === null || found === undefined) return undefined;
-    const template = templateFromParams(path, found.params ?? {}, (candidate) => router.hasRoute!({ method: name, url: candidate }));
+    const params = found.params ?? {};
+    if (seen !== undefined && sameParameters(seen, params)) return seen;
+    const template = templateFromParams(path, params, (candidate) => hasRoute({ method: name, url: candidate }));
     if (template !== undefined) routes.add(name, template);
-    return template;
+    return template ?? seen;
   };
+}
+
+/** True when `template` names exactly the parameters in `params`, in order. */
+function sameParameters(template: string, params: Readonly<Record<string, unknown>>): boolean {
+  const names = Object.keys(params);
+  const inTemplate = template.match(/:[A-Za-z0-9_]+|\*/g) ?? [];
+  return names.length === inTemplate.length && names.every((name, index) => (name === '*' ? inTemplate[index] === '*' : inTemplate[index] === `:${name}`));
 }
 
 /**
