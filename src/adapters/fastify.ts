@@ -34,7 +34,7 @@ let fastifyApps: readonly { readonly server: unknown; readonly recorder: HttpRec
  * Tracks a request of a lookout app that no one tracks yet as its handler
  * starts: one injected before the app was ready, through Fastify's own
  * `inject` (lookout's was not in place when it was called). Subscribed only
- * while an app boots (see {@link BOOT_WINDOW_MS}): with a subscriber, Fastify
+ * while an app boots (see {@link watchBoot}): with a subscriber, Fastify
  * builds a store object for every request, which measured ~5,000 instructions
  * per request on a hello-world.
  */
@@ -58,11 +58,12 @@ function onHandlerStart(message: unknown): void {
 }
 
 /**
- * How long after an app is ready the handler channel stays subscribed: the
- * `inject()` calls that booted the app dispatch their requests as it becomes
- * ready, and reach their handlers within this (a body to parse included).
+ * The handler channel stays subscribed from lookout's load until the turn after
+ * the app is ready: the `inject()` calls that booted the app dispatch their
+ * requests as it becomes ready. No longer: while subscribed, every reply gets
+ * one more property, and replies of two shapes would slow Fastify's own code
+ * for the life of the process; requests from a listening server come later.
  */
-const BOOT_WINDOW_MS = 1_000;
 let booting = 0;
 
 function watchBoot(): () => void {
@@ -175,7 +176,7 @@ const lookoutFastify: FastifyPluginCallback<LookoutFastifyOptions> = (fastify, o
   fastifyApps = [...fastifyApps, { server: fastify.server, recorder }];
   const booted = watchBoot();
   fastify.addHook('onReady', (next) => {
-    setTimeout(booted, BOOT_WINDOW_MS).unref();
+    setImmediate(booted);
     next();
   });
   instrumentInject(fastify, recorder);
