@@ -69,7 +69,8 @@ const PEERS: Record<string, string> = {
 export const MODE = process.env['BENCH_HTTP_MODE'] === 'simultaneous' ? 'simultaneous' : 'alternating';
 const CONNECTIONS = 50;
 
-async function load(port: number, seconds: number, connections = CONNECTIONS): Promise<number> {
+/** Loads `/users/42` on 127.0.0.1 with autocannon; returns the average req/s (throws on any non-2xx or error). */
+export async function load(port: number, seconds: number, connections = CONNECTIONS): Promise<number> {
   const result = await autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections, duration: seconds, pipelining: 1 });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`bench run had ${result.non2xx} non-2xx and ${result.errors} errors`);
   return result.requests.average;

@@ -1,7 +1,7 @@
 /** Small helpers shared by the benchmark scripts. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 
 /** Median of numbers. */
@@ -43,8 +43,8 @@ export function cpuMicros(pid: number): { user: number; system: number } {
  * benchmarks pass {@link SERVER_CPU} and run the load generator on another
  * CPU, see {@link pinLoader}).
  */
-export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = [], env: Record<string, string> = {}, cpu = process.env['BENCH_SERVER_CPU'], launcher: { prefix: readonly string[]; startSeconds: number } = { prefix: [], startSeconds: 30 }): Promise<{ child: ChildProcess; port: number }> {
-  const command = [...launcher.prefix, process.execPath, ...nodeFlags, '--import', 'tsx', script, ...args];
+export async function startServer(script: string, args: readonly string[], nodeFlags: readonly string[] = [], env: Record<string, string> = {}, cpu = process.env['BENCH_SERVER_CPU'], launcher: { prefix: readonly string[]; startSeconds: number; node?: string } = { prefix: [], startSeconds: 30 }): Promise<{ child: ChildProcess; port: number }> {
+  const command = [...launcher.prefix, launcher.node ?? process.execPath, ...nodeFlags, '--import', 'tsx', script, ...args];
   const [file, ...argv] = cpu === undefined || cpu === '' ? command : ['taskset', '-c', cpu, ...command];
   const child = spawn(file!, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let output = '';
@@ -180,4 +180,40 @@ export async function writeSection(name: string, body: string, file = 'BENCHMARK
   const to = text.indexOf(end);
   text = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
   await writeFile(file, text);
+}
+
+/**
+ * The node binary asked for with `--node <path>` (e.g. `npm run bench -- --node
+ * ~/.cache/lookout-node/24/bin/node`) or `BENCH_NODE=<path>`, if any.
+ *
+ * @example
+ * ```ts
+ * benchNode(['--node', '/opt/node24/bin/node'], {}); // '/opt/node24/bin/node'
+ * ```
+ */
+export function benchNode(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const at = argv.indexOf('--node');
+  const value = at >= 0 ? argv[at + 1] : env['BENCH_NODE'];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Runs this benchmark script again on {@link benchNode}'s binary when that is not
+ * the one running it, so the in-process measurements and every server it starts
+ * (through `process.execPath`) run on that node; resolves to the child's exit
+ * code, or undefined when this process already is that node.
+ *
+ * @example
+ * ```ts
+ * const code = await onBenchNode();
+ * if (code !== undefined) process.exit(code);
+ * ```
+ */
+export async function onBenchNode(): Promise<number | undefined> {
+  const node = benchNode();
+  if (node === undefined || realpathSync(node) === realpathSync(process.execPath)) return undefined;
+  const args = process.argv.slice(2).filter((arg, index, all) => arg !== '--node' && all[index - 1] !== '--node');
+  const child = spawn(node, [...process.execArgv, process.argv[1]!, ...args], { stdio: 'inherit', env: { ...process.env, BENCH_NODE: node } });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code ?? 1;
 }

@@ -4,14 +4,20 @@
  *
  *   npm run bench                          full run (5 rounds × 4 s per variant)
  *   BENCH_ROUNDS=3 BENCH_SECONDS=2 npm run bench   quicker, noisier
- *   BENCH_ONLY=micro,http npm run bench    a subset (micro, http, kpi)
+ *   BENCH_ONLY=micro,http npm run bench    a subset (micro, http, cluster, kpi; also lines: bench/lines.ts)
+ *   npm run bench -- --node <path>         on another node binary (or BENCH_NODE=<path>)
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { EXTRA_VARIANTS_EVERYWHERE as EXTRA_VARIANTS, HTTP_TABLE_HEADER, MODE, NODE_FLAGS, runHttpBench } from './http.js';
+import { runLinesBench } from './lines.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
 import { runClusterBench, writeClusterSection } from './cluster.js';
-import { FRESH, LOADER_CPU, PINNED, ROUNDS, SECONDS, SERVER_CPU, WARMUP_SECONDS, writeSection } from './lib.js';
+import { FRESH, LOADER_CPU, onBenchNode, PINNED, ROUNDS, SECONDS, SERVER_CPU, WARMUP_SECONDS, writeSection } from './lib.js';
+
+// `--node <path>` or BENCH_NODE: the whole run (in-process parts and servers) on that binary.
+const exitCode = await onBenchNode();
+if (exitCode !== undefined) process.exit(exitCode);
 
 const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,http,cluster,kpi').split(','));
 
@@ -44,6 +50,8 @@ if (only.has('http')) {
 }
 
 if (only.has('cluster')) await writeClusterSection(await runClusterBench());
+
+if (only.has('lines')) await runLinesBench(); // not in the default set: BENCH_ONLY=lines
 
 if (only.has('kpi') && existsSync('bench/kpi.ts')) {
   const kpiModule = './kpi.js'; // resolved at run time: the KPI bench is optional
