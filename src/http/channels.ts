@@ -17,6 +17,8 @@ interface ChannelMessage {
 
 const START = 'http.server.request.start';
 const FINISH = 'http.server.response.finish';
+/** Published by Node 22 and later as an HTTP/2 server stream closes; never by Node 20. */
+const STREAM_CLOSE = 'http2.server.stream.close';
 
 const servers = new Map<Server, HttpRecorder>();
 let finishSubscribed = false;
@@ -61,7 +63,23 @@ function onFinish(message: unknown): void {
 export function listenForFinish(): void {
   if (finishSubscribed) return;
   diagnosticsChannel.subscribe(FINISH, onFinish);
+  diagnosticsChannel.subscribe(STREAM_CLOSE, onStreamClose);
   finishSubscribed = true;
+}
+
+function onStreamClose(message: unknown): void {
+  const stream = (message as { stream?: unknown }).stream;
+  if (typeof stream !== 'object' || stream === null) return;
+  const all = recorders;
+  for (let index = 0; index < all.length; index++) {
+    const recorder = all[index]!;
+    try {
+      if (recorder.streamClosed(stream)) return;
+    } catch {
+      recorder.internalError();
+      return;
+    }
+  }
 }
 
 /**

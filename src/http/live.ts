@@ -88,6 +88,12 @@ export function bytesWritten(socket: DispatchingSocket): number | undefined {
   return socket.bytesWritten;
 }
 
+/** The HTTP/2 stream of a compatibility-API request, if it is one. */
+function streamOf(req: IncomingMessage): object | undefined {
+  const stream = (req as { stream?: unknown }).stream;
+  return typeof stream === 'object' && stream !== null ? stream : undefined;
+}
+
 /**
  * Slots kept before closed connections are looked for: a closed socket's slot
  * holds its socket object until then (a few hundred KB at most).
@@ -144,7 +150,7 @@ export class LiveRequests {
     // A detached request (an HTTP/2 stream, an injected request) has a slot of its own:
     // an HTTP/2 request's `socket` is a proxy of the session's, shared by its streams.
     const socket = detached ? null : req.socket ?? null;
-    const key: object = socket ?? req;
+    const key: object = socket ?? streamOf(req) ?? req;
     const slot = this.slots.get(key) ?? this.open(key, socket);
     let state = slot.own;
     const head = slot.head;
@@ -177,6 +183,11 @@ export class LiveRequests {
     return slot;
   }
 
+  /** The request live on an HTTP/2 stream (detached requests of the compatibility API are keyed by it). */
+  findByStream(stream: object): RequestState | undefined {
+    return this.slots.get(stream)?.head;
+  }
+
   /** A closed connection's live requests go to `closed`; the slot lets go of the socket. */
   private release(slot: Slot): void {
     let state = slot.head;
@@ -192,7 +203,7 @@ export class LiveRequests {
 
   /** The live state of `req`, if it is tracked. */
   find(req: IncomingMessage): RequestState | undefined {
-    const slot = this.slots.get(req.socket ?? req) ?? this.slots.get(req);
+    const slot = this.slots.get(req.socket ?? req) ?? this.slots.get(streamOf(req) ?? req);
     if (slot === undefined) return undefined;
     let state = slot.head;
     while (state !== undefined && state.req !== req) state = state.next;

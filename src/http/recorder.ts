@@ -150,12 +150,14 @@ export class HttpRecorder {
     if (typeof res.once !== 'function') return;
     state.bodyBytes = 0;
     countBody(res, state);
+    // Node 22 and later publish each HTTP/2 stream's close on a channel (see
+    // streamClosed); once it has been seen to, HTTP/2 requests need no listeners.
+    if (streamChannelSeen && (req as { stream?: unknown }).stream !== undefined) return;
     const finished = (): void => {
       res.removeListener('close', closed);
       // HTTP/2's compatibility response emits `finish` when its stream closes, also when
       // the client reset it: a response the app never ended, or a reset stream, was aborted.
-      const stream = (res as { stream?: { rstCode?: unknown } }).stream;
-      if (res.writableEnded === false || (stream !== undefined && stream !== null && typeof stream.rstCode === 'number' && stream.rstCode !== 0)) closed();
+      if (wasAborted(res)) closed();
       else this.guard(() => this.finish(req, res));
     };
     const closed = (): void => {
@@ -167,6 +169,23 @@ export class HttpRecorder {
     };
     res.once('finish', finished);
     res.once('close', closed);
+  }
+
+  /**
+   * An HTTP/2 stream closed (node's `http2.server.stream.close` channel, Node 22 and
+   * later): its request is recorded, or counted as aborted when the client reset the
+   * stream or the app never ended its response. False when the stream is not this
+   * recorder's.
+   */
+  streamClosed(stream: object): boolean {
+    // This node publishes stream closes: later HTTP/2 requests need no listeners.
+    streamChannelSeen = true;
+    const state = this.live.findByStream(stream);
+    if (state === undefined) return false;
+    const res = state.res!;
+    if (wasAborted(res)) this.abort(state);
+    else this.finish(state.req!, res);
+    return true;
   }
 
   /** Runs `work`; a failure is counted, never thrown into the app's event handlers. */
@@ -404,6 +423,15 @@ interface SentResponse extends ServerResponse {
   _contentLength?: unknown;
   /** False for HEAD requests and 1xx / 204 / 304 answers: no body goes out whatever the app writes. */
   _hasBody?: unknown;
+}
+
+/** Set once node has published a tracked HTTP/2 stream's close on its channel (Node 22 and later). */
+let streamChannelSeen = false;
+
+/** A detached response that ended without being sent whole: never ended by the app, or its HTTP/2 stream reset. */
+function wasAborted(res: ServerResponse): boolean {
+  const stream = (res as { stream?: { rstCode?: unknown } }).stream;
+  return res.writableEnded === false || (stream !== undefined && stream !== null && typeof stream.rstCode === 'number' && stream.rstCode !== 0);
 }
 
 /**
