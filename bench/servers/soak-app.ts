@@ -35,6 +35,7 @@ app.get('/debug/state', async () => {
   gc?.();
   return {
     series: registry.list().reduce((total, metric) => total + metric.seriesCount, 0),
+    seriesByMetric: Object.fromEntries(registry.list().map((metric) => [metric.name, metric.seriesCount])),
     rss: process.memoryUsage().rss,
     heapUsed: process.memoryUsage().heapUsed,
     kpi: kpi.stats(),
