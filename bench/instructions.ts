@@ -26,6 +26,7 @@
  *   BENCH_REQUESTS=20000 BENCH_CACHE_SIM=1 npx tsx bench/instructions.ts
  *   BENCH_CALLGRIND_KEEP=/tmp/cg npx tsx bench/instructions.ts                 (keep each dump and perf map)
  *   BENCH_CALLGRIND_READ=/tmp/cg/node-lookout-1234 BENCH_REQUESTS=10000 npx tsx bench/instructions.ts   (read one again)
+ *   npx tsx bench/instructions.ts --node ~/.cache/lookout-node/24/bin/node                   (servers on another Node.js line)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { NODE_FLAGS, serverArgs } from './http.js';
-import { emit, startServer, stopServer } from './lib.js';
+import { emit, onBenchNode, startServer, stopServer } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'bare;lookout').split(';');
@@ -245,6 +246,10 @@ function summary(dump: Dump, own: Map<string, number>): Record<string, unknown> 
   };
 }
 
+// `--node <path>` / BENCH_NODE: this script and its servers run on that binary.
+const code = await onBenchNode();
+if (code !== undefined) process.exit(code);
+
 // `BENCH_CALLGRIND_READ=<dump without .callgrind>`: reads a kept dump and perf map again (BENCH_REQUESTS as when it was taken).
 const READ = process.env['BENCH_CALLGRIND_READ'];
 if (READ !== undefined) {
@@ -262,6 +267,7 @@ for (const framework of READ === undefined ? FRAMEWORKS : []) {
     const extra = (event: string): number => Math.round(((counted[event] ?? 0) - (base![event] ?? 0)) / REQUESTS);
     emit({
       bench: 'instructions',
+      node: process.version,
       framework,
       variant,
       requests: REQUESTS,
