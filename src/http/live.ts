@@ -88,8 +88,17 @@ export function bytesWritten(socket: DispatchingSocket): number | undefined {
   return socket.bytesWritten;
 }
 
-/** The HTTP/2 stream of a compatibility-API request, if it is one. */
-function streamOf(req: IncomingMessage): object | undefined {
+/**
+ * The HTTP/2 stream of a compatibility-API request, if it is one.
+ *
+ * @example
+ * ```ts
+ * if (streamOf(req) !== undefined) {
+ *   // an HTTP/2 request: no connection of its own to size it by
+ * }
+ * ```
+ */
+export function streamOf(req: IncomingMessage): object | undefined {
   const stream = (req as { stream?: unknown }).stream;
   return typeof stream === 'object' && stream !== null ? stream : undefined;
 }

@@ -5,7 +5,7 @@ import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
 import type { HistogramSeries } from '../core/histogram.js';
 import { rawHeader } from './headers.js';
-import { LiveRequests, Slot, type RequestState } from './live.js';
+import { LiveRequests, Slot, streamOf, type RequestState } from './live.js';
 import { METHODS, methodIndex, pathOf } from './methods.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { HttpMetricSet } from './metric-set.js';
@@ -153,10 +153,11 @@ export class HttpRecorder {
     // An HTTP/2 response is sized by its declared content-length alone: counting its body
     // means replacing its write and end, which changes the shape of node's response object
     // and measured ~6 µs a request (bench/http2.ts); injected responses are counted.
-    if ((req as { stream?: unknown }).stream === undefined) countBody(res, state);
+    const http2 = streamOf(req) !== undefined;
+    if (!http2) countBody(res, state);
     // Node 22 and later publish each HTTP/2 stream's close on a channel (see
     // streamClosed); once it has been seen to, HTTP/2 requests need no listeners.
-    if (streamChannelSeen && (req as { stream?: unknown }).stream !== undefined) return;
+    if (streamChannelSeen && http2) return;
     const finished = (): void => {
       res.removeListener('close', closed);
       // HTTP/2's compatibility response emits `finish` when its stream closes, also when
