@@ -21,6 +21,7 @@ import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
 import { Registry } from '../../src/index.js';
 
 type Framework = 'fastify' | 'express' | 'hono' | 'node';
@@ -209,6 +210,25 @@ if (variant === 'spin') {
     while (performance.now() < until);
   });
 }
+// Bytes allocated on the JavaScript heap between two SIGUSR2s (bench/alloc.ts): v8's GC
+// profiler reports the heap before and after each collection, so what was allocated is what
+// the collections freed plus how much the used heap grew over the window. Printed as `ALLOC <bytes>`.
+let profiler: v8.GCProfiler | undefined;
+let usedAtStart = 0;
+process.on('SIGUSR2', () => {
+  if (profiler === undefined) {
+    profiler = new v8.GCProfiler();
+    usedAtStart = v8.getHeapStatistics().used_heap_size;
+    profiler.start();
+    console.log('ALLOC started');
+    return;
+  }
+  const usedAtEnd = v8.getHeapStatistics().used_heap_size;
+  const report = profiler.stop() as unknown as { statistics: { beforeGC: { heapStatistics: { usedHeapSize: number } }; afterGC: { heapStatistics: { usedHeapSize: number } } }[] } | undefined;
+  profiler = undefined;
+  const freed = (report?.statistics ?? []).reduce((total, gc) => total + gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize, 0);
+  console.log(`ALLOC ${usedAtEnd - usedAtStart + freed} ${report?.statistics.length ?? 0}`);
+});
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   console.log(`READY ${(server.address() as AddressInfo).port}`);
