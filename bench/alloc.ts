@@ -13,11 +13,9 @@
  *   BENCH_FRAMEWORKS=node BENCH_VARIANTS='bare;lookout;floor' npx tsx bench/alloc.ts
  *   npx tsx bench/alloc.ts --node ~/.cache/lookout-node/24/bin/node   (on another Node.js line)
  */
-import { once } from 'node:events';
-import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { serverArgs } from './http.js';
-import { emit, median, onBenchNode, startServer, stopServer } from './lib.js';
+import { countAllocations, emit, median, onBenchNode, startServer, stopServer } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'bare;lookout').split(';');
@@ -32,33 +30,15 @@ async function load(port: number, amount: number): Promise<void> {
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) throw new Error(`load had ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
 }
 
-/** Sends SIGUSR2 and resolves with the next `ALLOC ...` line the server prints. */
-async function signal(child: ChildProcess): Promise<string> {
-  const line = new Promise<string>((resolve) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /ALLOC ([^\n]*)\n/.exec(output);
-      if (match === null) return;
-      child.stdout!.off('data', onData);
-      resolve(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-  });
-  child.kill('SIGUSR2');
-  return Promise.race([line, once(child, 'exit').then(() => { throw new Error('server exited'); })]);
-}
-
-/** One server process: bytes allocated per request over {@link REQUESTS} after warm-up, and collections seen. */
-async function measure(framework: string, variant: string): Promise<{ bytes: number; collections: number }> {
+/** One server process: bytes allocated per request over {@link REQUESTS} after warm-up. */
+async function measure(framework: string, variant: string): Promise<number> {
   const { script, name, env } = serverArgs(variant);
   const server = await startServer(script, [framework, name], NODE_FLAGS, env, '');
   try {
     await load(server.port, WARMUP);
-    await signal(server.child);
+    const stop = await countAllocations(server.child);
     await load(server.port, REQUESTS);
-    const [bytes, collections] = (await signal(server.child)).split(' ').map(Number) as [number, number];
-    return { bytes: bytes / REQUESTS, collections };
+    return (await stop()) / REQUESTS;
   } finally {
     await stopServer(server.child);
   }
@@ -71,7 +51,7 @@ for (const framework of FRAMEWORKS) {
   const bytes: Record<string, number[]> = Object.fromEntries(VARIANTS.map((variant) => [variant, []]));
   // Interleaved: one process of each variant per round.
   for (let round = 0; round < PROCESSES; round++) {
-    for (const variant of VARIANTS) bytes[variant]!.push((await measure(framework, variant)).bytes);
+    for (const variant of VARIANTS) bytes[variant]!.push(await measure(framework, variant));
   }
   for (const variant of VARIANTS) {
     const values = bytes[variant]!;

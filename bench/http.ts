@@ -13,7 +13,7 @@
  *       (lookout as another checkout has it, in the same rounds: see serverArgs)
  */
 import autocannon from 'autocannon';
-import { cpuMicros, emit, FRESH, inRounds, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
+import { countAllocations, cpuMicros, emit, FRESH, inRounds, median, pinLoader, ROUNDS, SECONDS, SERVER_CPU, spread, startServer, rotation, WARMUP_SECONDS } from './lib.js';
 
 const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS'] ?? 'fastify,express,hono,node').split(',');
 const VARIANTS = ['bare', 'lookout', 'peer'] as const;
@@ -40,11 +40,21 @@ export function serverArgs(variant: string): { script: string; name: string; env
 }
 
 /**
- * V8 flags for every server process alike. By default a fixed young
- * generation: V8 sizes it by what a process allocates, which alone moved a
- * bare hello-world by up to 14 % between processes (BENCHMARKS.md).
+ * V8 flags for every server process alike: none by default, as users run node.
+ * `BENCH_NODE_FLAGS` sets others; `BENCH_FIXED_YOUNG=1` adds a second pass of
+ * every framework with {@link FIXED_YOUNG_FLAGS} as extra rows.
  */
-export const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--min-semi-space-size=16 --max-semi-space-size=16').split(' ').filter(Boolean);
+export const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+/**
+ * A fixed young generation, the flags this bench used by default until issue 25: V8
+ * sizes the young generation by what a process allocates, which alone moved a bare
+ * hello-world by up to 14 % between processes (BENCHMARKS.md); no user sets them.
+ */
+export const FIXED_YOUNG_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+/** The flag sets the HTTP section runs, each a pass over every framework. */
+export const FLAG_SETS: readonly (readonly string[])[] = process.env['BENCH_FIXED_YOUNG'] === '1' ? [NODE_FLAGS, FIXED_YOUNG_FLAGS] : [NODE_FLAGS];
+/** Only this checkout's hello-world answers SIGUSR2 by counting its allocations. */
+const countsAllocations = (variant: string): boolean => serverArgs(variant).script === 'bench/servers/hello.ts';
 const PEERS: Record<string, string> = {
   fastify: 'fastify-metrics 12',
   express: 'express-prom-bundle 8',
@@ -79,6 +89,14 @@ export async function load(port: number, seconds: number, connections = CONNECTI
 /** Runs the HTTP benchmark; returns markdown table rows. */
 export async function runHttpBench(): Promise<string[]> {
   const rows: string[] = [];
+  for (const flags of FLAG_SETS) rows.push(...(await runHttpPass(flags)));
+  return rows;
+}
+
+/** One pass over every framework with the servers started with `flags`. */
+async function runHttpPass(flags: readonly string[]): Promise<string[]> {
+  const rows: string[] = [];
+  const flagNote = flags === NODE_FLAGS ? '' : `, ${flags.join(' ')}`;
   for (const framework of FRAMEWORKS) {
     const calibration = MODE === 'simultaneous' && !EXTRA_VARIANTS_EVERYWHERE.includes('spin') ? ['spin'] : [];
     const extras = [...(EXTRA_VARIANTS[framework] ?? []), ...EXTRA_VARIANTS_EVERYWHERE, ...calibration];
@@ -86,28 +104,38 @@ export async function runHttpBench(): Promise<string[]> {
     const throughput: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
     /** CPU µs per request of each server, per round (from /proc around its load). */
     const cpu: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
+    /** Bytes allocated on each server's JavaScript heap per request, per round (bench/servers/hello.ts's SIGUSR2). */
+    const allocated: Record<string, number[]> = Object.fromEntries(variants.map((variant) => [variant, []]));
     const unpin = pinLoader();
     try {
-      await inRounds({ start: () => Promise.all(variants.map((variant) => serverArgs(variant)).map(({ script, name, env }) => startServer(script, [framework, name], NODE_FLAGS, env, SERVER_CPU))), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
+      await inRounds({ start: () => Promise.all(variants.map((variant) => serverArgs(variant)).map(({ script, name, env }) => startServer(script, [framework, name], flags, env, SERVER_CPU))), warm: (server) => load(server.port, WARMUP_SECONDS), rounds: ROUNDS }, async (servers, round) => {
         const busy = (index: number): number => {
           const { user, system } = cpuMicros(servers[index]!.child.pid!);
           return user + system;
         };
         /** One server's req/s and the CPU µs it used for them. */
-        const record = (index: number, value: number, micros: number): void => {
+        const record = (index: number, value: number, micros: number, bytes: number | undefined): void => {
           throughput[variants[index]!]!.push(value);
           cpu[variants[index]!]!.push(micros / (value * SECONDS));
+          if (bytes !== undefined) allocated[variants[index]!]!.push(bytes / (value * SECONDS));
         };
+        const counting = (index: number): Promise<(() => Promise<number>) | undefined> =>
+          countsAllocations(variants[index]!) ? countAllocations(servers[index]!.child) : Promise.resolve(undefined);
         if (MODE === 'simultaneous') {
           const share = Math.max(1, Math.round(CONNECTIONS / servers.length));
+          const stops = await Promise.all(servers.map((_, index) => counting(index)));
           const before = servers.map((_, index) => busy(index));
           const results = await Promise.all(servers.map((server) => load(server.port, SECONDS, share)));
-          results.forEach((value, index) => record(index, value, busy(index) - before[index]!));
+          const spent = servers.map((_, index) => busy(index) - before[index]!);
+          const bytes = await Promise.all(stops.map((stop) => stop?.()));
+          results.forEach((value, index) => record(index, value, spent[index]!, bytes[index]));
         } else {
           for (const index of rotation(servers.length, round)) {
+            const stop = await counting(index);
             const before = busy(index);
             const value = await load(servers[index]!.port, SECONDS);
-            record(index, value, busy(index) - before);
+            const spent = busy(index) - before;
+            record(index, value, spent, await stop?.());
           }
         }
       });
@@ -117,7 +145,9 @@ export async function runHttpBench(): Promise<string[]> {
     /** Median of the per-round ratios of bare's CPU per request to the variant's: what its throughput alone on a CPU would be. */
     const cpuRatio = (variant: string): number => median(cpu[variant]!.map((micros, round) => cpu['bare']![round]! / micros));
     const cpuNote = (variant: string): string =>
-      cpu[variant]!.length === 0 ? '' : `; CPU per request ${median(cpu['bare']!).toFixed(1)} → ${median(cpu[variant]!).toFixed(1)} µs, ratio ${cpuRatio(variant).toFixed(3)}`;
+      (cpu[variant]!.length === 0 ? '' : `; CPU per request ${median(cpu['bare']!).toFixed(1)} → ${median(cpu[variant]!).toFixed(1)} µs, ratio ${cpuRatio(variant).toFixed(3)}`) +
+      (allocated[variant]!.length === 0 || allocated['bare']!.length === 0 ? '' : `; heap allocated per request ${Math.round(median(allocated['bare']!))} → ${Math.round(median(allocated[variant]!))} B`);
+    const bytesPerRequest = Object.fromEntries(Object.entries(allocated).filter(([, values]) => values.length > 0).map(([variant, values]) => [variant, Math.round(median(values))]));
     const bare = median(throughput['bare']!);
     const lookout = median(throughput['lookout']!);
     const peer = median(throughput['peer']!);
@@ -129,8 +159,8 @@ export async function runHttpBench(): Promise<string[]> {
     const lookoutRatio = median(lookoutRatios);
     const peerRatio = median(peerRatios);
     const cpuPerRequest = Object.fromEntries(Object.entries(cpu).filter(([, values]) => values.length > 0).map(([variant, values]) => [variant, Number(median(values).toFixed(2))]));
-    emit({ bench: 'http', framework, processes: FRESH ? 'fresh each round' : 'one per variant', mode: MODE, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio, peerRatio, ratioOfMedians: lookout / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS, throughput, cpuMicrosPerRequest: cpuPerRequest, lookoutCpuRatio: cpuRatio('lookout') });
-    const name = framework === 'hono' ? 'hono (`instrument(app)`)' : framework;
+    emit({ bench: 'http', framework, processes: FRESH ? 'fresh each round' : 'one per variant', mode: MODE, bare, lookout, peer, peerName: PEERS[framework], lookoutRatio, peerRatio, ratioOfMedians: lookout / bare, lookoutRatios, peerRatios, rounds: ROUNDS, seconds: SECONDS, throughput, cpuMicrosPerRequest: cpuPerRequest, lookoutCpuRatio: cpuRatio('lookout'), bytesPerRequest, nodeFlags: flags.join(' ') });
+    const name = `${framework === 'hono' ? 'hono (`instrument(app)`)' : framework}${flagNote}`;
     rows.push(
       `| ${name} | ${Math.round(bare)} (${spread(throughput['bare']!)}) | ${Math.round(lookout)} (${spread(throughput['lookout']!)}) | **${lookoutRatio.toFixed(3)}** (${spread(lookoutRatios, 2)})${cpuNote('lookout')} | ${PEERS[framework]}: ${Math.round(peer)} (${spread(throughput['peer']!)}) | ${peerRatio.toFixed(3)} (${spread(peerRatios, 2)}) |`,
     );
@@ -139,7 +169,7 @@ export async function runHttpBench(): Promise<string[]> {
       const value = median(values);
       const ratios = values.map((v, round) => v / throughput['bare']![round]!);
       emit({ bench: 'http', framework, variant, bare, lookout: value, lookoutRatio: median(ratios), ratioOfMedians: value / bare, lookoutRatios: ratios, rounds: ROUNDS, seconds: SECONDS, ...(cpu[variant]!.length > 0 ? { cpuRatio: cpuRatio(variant) } : {}) });
-      rows.push(`| ${framework} (${EXTRA_NAMES[variant] ?? variant}, same rounds) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${median(ratios).toFixed(3)}** (${spread(ratios, 2)})${cpuNote(variant)} | | |`);
+      rows.push(`| ${framework} (${EXTRA_NAMES[variant] ?? variant}, same rounds${flagNote}) | ${Math.round(bare)} | ${Math.round(value)} (${spread(values)}) | **${median(ratios).toFixed(3)}** (${spread(ratios, 2)})${cpuNote(variant)} | | |`);
     }
   }
   return rows;

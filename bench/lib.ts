@@ -114,6 +114,40 @@ export async function stopServer(child: ChildProcess): Promise<void> {
  */
 export const FRESH = process.env['BENCH_PROCESSES'] !== 'persistent';
 
+/** Sends SIGUSR2 to a hello-world server and resolves with the next `ALLOC ...` line it prints. */
+async function allocationSignal(child: ChildProcess): Promise<string> {
+  const line = new Promise<string>((resolve) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /ALLOC ([^\n]*)\n/.exec(output);
+      if (match === null) return;
+      child.stdout!.off('data', onData);
+      resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+  });
+  child.kill('SIGUSR2');
+  return Promise.race([line, once(child, 'exit').then((): never => { throw new Error('server exited while counting allocations'); })]);
+}
+
+/**
+ * Starts counting the bytes a hello-world server (bench/servers/hello.ts, which
+ * answers SIGUSR2 with v8's GC profiler) allocates on its JavaScript heap; the
+ * function it resolves to stops counting and resolves to the bytes allocated.
+ *
+ * @example
+ * ```ts
+ * const stop = await countAllocations(server.child);
+ * await load(server.port, 3);
+ * const bytes = await stop();
+ * ```
+ */
+export async function countAllocations(child: ChildProcess): Promise<() => Promise<number>> {
+  await allocationSignal(child);
+  return async () => Number((await allocationSignal(child)).split(' ')[0]);
+}
+
 /** A started server: its process and port. */
 export type Server = Awaited<ReturnType<typeof startServer>>;
 

@@ -227,7 +227,7 @@ process.on('SIGUSR2', () => {
   const report = profiler.stop() as unknown as { statistics: { beforeGC: { heapStatistics: { usedHeapSize: number } }; afterGC: { heapStatistics: { usedHeapSize: number } } }[] } | undefined;
   profiler = undefined;
   const freed = (report?.statistics ?? []).reduce((total, gc) => total + gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize, 0);
-  console.log(`ALLOC ${usedAtEnd - usedAtStart + freed} ${report?.statistics.length ?? 0}`);
+  console.log(`ALLOC ${usedAtEnd - usedAtStart + freed} ${report?.statistics.length ?? 0} collections`);
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
