@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../test/kpi/memory-store.js';
 import { DRIFT_ALERT_THRESHOLDS } from '../../src/ml/index.js';
+import { MODEL_DRIFT_FOR } from '../../src/provision/prometheus/ml-rules.js';
 import { startInferenceApi, type InferenceApi } from './app.js';
 import { CLASS_LABELS, seededRandom, spiralPoint } from './data.js';
 
@@ -18,7 +19,7 @@ const STEPS_PER_MINUTE = 3;
 /** The accuracy panel's orange line (inference-kpis.ts). */
 const ACCURACY_THRESHOLD = 0.9;
 /** The alert's `for:` (ml-rules.ts): the expression must hold this long. */
-const FOR_MS = 2 * 60_000;
+const FOR_MS = Number(/^(\d+)m$/.exec(MODEL_DRIFT_FOR)![1]) * 60_000;
 
 /** What the ModelDriftSustained rule's expression computes, from the exposition text. */
 function driftExpression(text: string): number | undefined {
@@ -110,7 +111,7 @@ describe('reference API: drift before accuracy, and after a retrain', () => {
     }
     console.log('drift e2e timeline (simulated minutes; drift = max PSI over features and predictions):');
     console.table(timeline);
-    console.log(`drift alert (PSI > ${DRIFT_ALERT_THRESHOLDS.psi} for 2m) fired at minute ${String(alertFiredAt && alertFiredAt / 60_000)}; accuracy per minute fell under ${ACCURACY_THRESHOLD} at minute ${String(accuracyFellAt && accuracyFellAt / 60_000)}; retrained at minute ${String(retrainedAt && retrainedAt / 60_000)}; drift back under the threshold at minute ${String(resolvedAfterRetrainAt && resolvedAfterRetrainAt / 60_000)}`);
+    console.log(`drift alert (PSI > ${DRIFT_ALERT_THRESHOLDS.psi} for ${MODEL_DRIFT_FOR}) fired at minute ${String(alertFiredAt && alertFiredAt / 60_000)}; accuracy per minute fell under ${ACCURACY_THRESHOLD} at minute ${String(accuracyFellAt && accuracyFellAt / 60_000)}; retrained at minute ${String(retrainedAt && retrainedAt / 60_000)}; drift back under the threshold at minute ${String(resolvedAfterRetrainAt && resolvedAfterRetrainAt / 60_000)}`);
     expect(alertFiredAt).toBeDefined();
     expect(accuracyFellAt).toBeDefined();
     expect(alertFiredAt!).toBeLessThan(accuracyFellAt!);
