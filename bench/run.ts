@@ -12,6 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { EXTRA_VARIANTS_EVERYWHERE as EXTRA_VARIANTS, HTTP_TABLE_HEADER, MODE, NODE_FLAGS, runHttpBench } from './http.js';
 import { runLinesBench } from './lines.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
+import { runMlApiBench } from './ml-api.js';
 import { runMlBench } from './ml.js';
 import { runClusterBench, writeClusterSection } from './cluster.js';
 import { FRESH, LOADER_CPU, onBenchNode, PINNED, ROUNDS, SECONDS, SERVER_CPU, WARMUP_SECONDS, writeSection } from './lib.js';
@@ -52,14 +53,16 @@ if (only.has('http')) {
 
 if (only.has('ml')) {
   const ml = runMlBench();
+  const mlApi = await runMlApiBench();
   await writeSection('ml', [
     '## Model monitoring (`lookout/ml`): `observe` on the request path',
     '',
     `${machine}. Same process, interleaved, ${ROUNDS} rounds of 1,000,000 observes over 1,024 prepared inputs (refresh: ${ROUNDS * 20} calls); median and min–max spread; load average while it ran ${loadavg().map((value) => value.toFixed(1)).join(' / ')} (1 / 5 / 15 min: other work on the machine slows the hot loop). Target (issue 16): observe ≤ 300 ns.`,
-    'Reproduce: `flock /tmp/cpu.lock env BENCH_ONLY=ml npm run bench` (or `npx tsx bench/ml.ts`).',
+    'Reproduce: `flock /tmp/cpu.lock env BENCH_ONLY=ml npm run bench` (or `npx tsx bench/ml.ts`, `npx tsx bench/ml-api.ts`).',
     '',
     ...ml.header,
     ...ml.rows,
+    ...mlApi,
   ].join('\n'));
 }
 
