@@ -4,14 +4,16 @@
  *
  *   npm run bench                          full run (5 rounds × 4 s per variant)
  *   BENCH_ROUNDS=3 BENCH_SECONDS=2 npm run bench   quicker, noisier
- *   BENCH_ONLY=micro,http npm run bench    a subset (micro, http, cluster, kpi; also lines: bench/lines.ts)
+ *   BENCH_ONLY=micro,http npm run bench    a subset (micro, http, cluster, kpi, ml; also lines: bench/lines.ts)
  *   npm run bench -- --node <path>         on another node binary (or BENCH_NODE=<path>)
  */
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { EXTRA_VARIANTS_EVERYWHERE as EXTRA_VARIANTS, FIXED_YOUNG_FLAGS, FLAG_SETS, HTTP_TABLE_HEADER, MODE, NODE_FLAGS, runHttpBench } from './http.js';
 import { runLinesBench } from './lines.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
+import { runMlApiBench } from './ml-api.js';
+import { runMlBench } from './ml.js';
 import { runClusterBench, writeClusterSection } from './cluster.js';
 import { FRESH, LOADER_CPU, onBenchNode, PINNED, ROUNDS, SECONDS, SERVER_CPU, WARMUP_SECONDS, writeSection } from './lib.js';
 
@@ -19,7 +21,7 @@ import { FRESH, LOADER_CPU, onBenchNode, PINNED, ROUNDS, SECONDS, SERVER_CPU, WA
 const exitCode = await onBenchNode();
 if (exitCode !== undefined) process.exit(exitCode);
 
-const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,http,cluster,kpi').split(','));
+const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,http,cluster,kpi,ml').split(','));
 
 const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}`;
 
@@ -46,6 +48,21 @@ if (only.has('http')) {
     '',
     ...HTTP_TABLE_HEADER,
     ...rows,
+  ].join('\n'));
+}
+
+if (only.has('ml')) {
+  const ml = runMlBench();
+  const mlApi = await runMlApiBench();
+  await writeSection('ml', [
+    '## Model monitoring (`lookout/ml`): `observe` on the request path',
+    '',
+    `${machine}. Same process, interleaved, ${ROUNDS} rounds of 1,000,000 observes over 1,024 prepared inputs (refresh: ${ROUNDS * 20} calls); median and min–max spread; load average while it ran ${loadavg().map((value) => value.toFixed(1)).join(' / ')} (1 / 5 / 15 min: other work on the machine slows the hot loop). Target (issue 16): observe ≤ 300 ns.`,
+    'Reproduce: `flock /tmp/cpu.lock env BENCH_ONLY=ml npm run bench` (or `npx tsx bench/ml.ts`, `npx tsx bench/ml-api.ts`).',
+    '',
+    ...ml.header,
+    ...ml.rows,
+    ...mlApi,
   ].join('\n'));
 }
 

@@ -18,6 +18,7 @@ import { registerRuntimeMetrics, Registry } from '../../src/index.js';
 import { createKpi, pgliteStore, pgStore, trackConnections, type Kpi, type KpiStore } from '../../src/kpi/index.js';
 import { claimDataDir } from './data-dir-lock.js';
 import { inferenceMetrics } from './metrics.js';
+import { inferenceMonitor, type InferenceMonitoring, type InferenceMonitorOptions } from './monitoring.js';
 import { registerContentRoutes, UNRECORDED_PATHS } from './pages.js';
 import { JobQueue } from './queue.js';
 import { INFERENCE_EVENTS, registerInferenceRoutes, type InferenceEvent } from './routes.js';
@@ -69,6 +70,11 @@ export interface InferenceApiOptions {
    * KPI instance returning them (for options that need it, such as the built-in dashboard's).
    */
   readonly adapter?: PluginOptions | ((context: { readonly kpi: Kpi<InferenceEvent>; readonly registry: Registry }) => PluginOptions);
+  /**
+   * The model monitor (lookout/ml: drift of x, y, the class mix and the confidence against the
+   * served version's reference): its window, `minSamples` and clock; `false` for none.
+   */
+  readonly modelMonitor?: InferenceMonitorOptions | false;
   /** Fastify's logger (default off). */
   readonly logger?: boolean;
 }
@@ -91,6 +97,8 @@ export interface InferenceApi {
   readonly kpi: Kpi<InferenceEvent>;
   readonly app: FastifyInstance;
   readonly service: ModelService;
+  /** The model monitor (undefined with `modelMonitor: false`). */
+  readonly monitoring: InferenceMonitoring | undefined;
   /** Where KPI rows go: `pglite (<dir>)` or `postgres`. */
   readonly storeDescription: string;
   /** Stops accepting requests, ends the jobs, flushes the KPI events (5 s at most) and closes the store. */
@@ -128,6 +136,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     },
   });
   metrics.modelChanged(service.info, false);
+  const monitoring = options.modelMonitor === false ? undefined : inferenceMonitor(registry, service, options.modelMonitor ?? {});
 
   const app = Fastify({ logger: options.logger ?? false });
   trackConnections(app.server, registry);
@@ -147,13 +156,14 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
       extra.onRequest?.(req, res, seconds, info);
     },
   });
-  registerInferenceRoutes(app, { queue, service, metrics, kpi });
+  registerInferenceRoutes(app, { queue, service, metrics, kpi, ...(monitoring !== undefined && { monitoring }) });
   registerContentRoutes(app, { service, kpi, queue });
   try {
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   } catch (error) {
     await queue.close();
     await kpi.close({ deadlineMs: 1000 });
+    monitoring?.monitor.close();
     runtime.stop();
     releaseDataDir();
     throw error;
@@ -168,6 +178,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     kpi,
     app,
     service,
+    monitoring,
     storeDescription: options.store !== undefined ? store.kind : databaseUrl !== undefined ? 'postgres' : `pglite (${dataDir})`,
     close() {
       closing ??= (async () => {
@@ -178,6 +189,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
         await app.close().finally(() => clearInterval(idle));
         await queue.close();
         await kpi.close({ deadlineMs: 5000 });
+        monitoring?.monitor.close();
         runtime.stop();
         releaseDataDir();
       })();

@@ -12,6 +12,7 @@ import type { Kpi } from '../../src/kpi/index.js';
 import type { InferenceMetrics } from './metrics.js';
 import { CLASS_LABELS, type ClassLabel } from './data.js';
 import type { Job, JobQueue } from './queue.js';
+import type { InferenceMonitoring } from './monitoring.js';
 import type { ModelService, Prediction } from './service.js';
 
 /**
@@ -46,6 +47,8 @@ export interface RouteContext {
   readonly service: ModelService;
   readonly metrics: InferenceMetrics;
   readonly kpi: Kpi<InferenceEvent>;
+  /** The model monitor (lookout/ml): predictions observed, feedback counted, versions published. */
+  readonly monitoring?: InferenceMonitoring;
 }
 
 interface InferenceResult {
@@ -110,7 +113,7 @@ const TRAIN_SCHEMA = {
  * ```
  */
 export function registerInferenceRoutes(app: FastifyInstance, context: RouteContext): void {
-  const { queue, service, metrics, kpi } = context;
+  const { queue, service, metrics, kpi, monitoring } = context;
 
   app.post<{ Body: StartBody }>('/inference/start', { schema: { body: START_SCHEMA } }, async (request, reply) => {
     const { points, samples = 1 } = request.body;
@@ -119,6 +122,7 @@ export function registerInferenceRoutes(app: FastifyInstance, context: RouteCont
       const model = modelName(service); // the version this job runs on, even if a retrain lands meanwhile
       try {
         const predictions = await service.infer(points, { samples, signal });
+        monitoring?.observe(points, predictions);
         const seconds = (performance.now() - started) / 1000;
         metrics.processing.labels({ outcome: 'ok' }).observe(seconds);
         return { predictions, model, processingSeconds: Math.round(seconds * 1e6) / 1e6 };
@@ -162,6 +166,7 @@ export function registerInferenceRoutes(app: FastifyInstance, context: RouteCont
     const result = job.result as InferenceResult;
     const points = job.meta['points'] as [number, number][];
     kpi.record(good ? 'good_inference' : 'bad_inference', { user: userOf(request), model: result.model, args: { predicted: result.predictions[0]!.label, size: points.length === 1 ? 'single' : 'batch' } });
+    monitoring?.feedback(good, result.model);
     // Labelled points are what a retrain learns from when the inputs drift.
     labels?.slice(0, points.length).forEach((label, index) => service.addFeedback(points[index]![0], points[index]![1], label));
     return reply.code(204).send();
@@ -172,7 +177,10 @@ export function registerInferenceRoutes(app: FastifyInstance, context: RouteCont
     const job = queue.submit('train', async (signal) => {
       metrics.modelChanged(service.info, true);
       try {
-        return await service.retrain({ ...options, signal });
+        const info = await service.retrain({ ...options, signal });
+        // A new version publishes a new reference: its training data and its predictions on it.
+        monitoring?.published();
+        return info;
       } finally {
         metrics.modelChanged(service.info, false);
       }

@@ -71,14 +71,16 @@ const TRAINING_BUDGET = 60_000;
 export class ModelService {
   private current: TrainedModel;
   private currentInfo: ModelInfo;
+  private currentData: Dataset;
   private readonly feedbackInputs = new Float64Array(FEEDBACK_CAPACITY * 2);
   private readonly feedbackLabels = new Uint8Array(FEEDBACK_CAPACITY);
   private feedbackCount = 0;
   private feedbackNext = 0;
   private readonly seed: number;
 
-  private constructor(trained: TrainedModel, seed: number) {
+  private constructor(trained: TrainedModel, seed: number, data: Dataset) {
     this.current = trained;
+    this.currentData = data;
     this.seed = seed;
     this.currentInfo = describe(trained, 1, 'spirals');
   }
@@ -94,7 +96,7 @@ export class ModelService {
   static async create(options: { readonly seed?: number } = {}): Promise<ModelService> {
     const seed = options.seed ?? 1;
     const data = spirals({ seed });
-    return new ModelService(await trainModel(data, { seed, epochs: epochsFor(data.size) }), seed);
+    return new ModelService(await trainModel(data, { seed, epochs: epochsFor(data.size) }), seed, data);
   }
 
   /** The model being served. @example service.info.version; */
@@ -143,6 +145,28 @@ export class ModelService {
   }
 
   /**
+   * The served model's training inputs with its own predictions on them: what a drift monitor
+   * fits its reference from when a version is published.
+   *
+   * @example
+   * ```ts
+   * const rows = service.referenceRows(); // [{ input: { x, y }, output: { label, confidence } }, ...]
+   * ```
+   */
+  referenceRows(): { input: { x: number; y: number }; output: { label: ClassLabel; confidence: number } }[] {
+    const { model } = this.current;
+    const data = this.currentData;
+    return Array.from({ length: data.size }, (_, index) => {
+      const x = data.inputs[index * 2]!;
+      const y = data.inputs[index * 2 + 1]!;
+      const probabilities = model.predict(x, y);
+      const best = argmax(probabilities);
+      // Rounded as infer() rounds what it serves, so the reference has the served distribution.
+      return { input: { x, y }, output: { label: CLASS_LABELS[best]!, confidence: Math.round(probabilities[best]! * 1e4) / 1e4 } };
+    });
+  }
+
+  /**
    * Keeps a user-labelled point for retraining (the most recent 300 are kept).
    *
    * @example
@@ -176,6 +200,7 @@ export class ModelService {
     if (data.size === 0) throw new Error('no labelled feedback to train on yet (PUT /inference/select with labels)');
     const trained = await trainModel(data, { seed: this.seed + version, epochs: options.epochs ?? epochsFor(data.size), ...(options.signal !== undefined && { signal: options.signal }) });
     this.current = trained;
+    this.currentData = data;
     this.currentInfo = describe(trained, version, source);
     return this.currentInfo;
   }

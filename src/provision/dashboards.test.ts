@@ -3,12 +3,13 @@ import { queryPanels, type DashboardJson } from '../verify/dashboards.js';
 import { apiOverviewDashboard } from './dashboards/api-overview.js';
 import { dashboardContext } from './dashboards/common.js';
 import { inferenceKpisDashboard } from './dashboards/inference-kpis.js';
+import { modelQualityDashboard } from './dashboards/model-quality.js';
 import { runtimeDashboard } from './dashboards/runtime.js';
 import { resolveProvisionOptions } from './options.js';
 
 const options = resolveProvisionOptions({ service: 'inference-api' });
 const context = dashboardContext(options);
-const dashboards = [apiOverviewDashboard(context), inferenceKpisDashboard(context), runtimeDashboard(context)].map(
+const dashboards = [apiOverviewDashboard(context), inferenceKpisDashboard(context), runtimeDashboard(context), modelQualityDashboard(context)].map(
   (dashboard) => JSON.parse(JSON.stringify(dashboard)) as DashboardJson & { templating: { list: { name: string }[] }; tags: string[] },
 );
 const uids = new Set([options.datasources.prometheus.uid, options.datasources.postgres.uid]);

@@ -5,12 +5,15 @@ import { composeFile, envExample } from './compose.js';
 import { apiOverviewDashboard } from './dashboards/api-overview.js';
 import { dashboardContext } from './dashboards/common.js';
 import { inferenceKpisDashboard } from './dashboards/inference-kpis.js';
+import { modelQualityDashboard } from './dashboards/model-quality.js';
 import { runtimeDashboard } from './dashboards/runtime.js';
 import { grafanaDashboardProviders, grafanaDatasources } from './grafana/provisioning.js';
 import type { ResolvedProvisionOptions } from './options.js';
 import { readerInitScript } from './postgres.js';
 import { deployReadme } from './readme.js';
 import { prometheusConfig } from './prometheus/config.js';
+import { modelQualityRuleTests } from './prometheus/ml-rule-tests.js';
+import { modelQualityAlertGroup } from './prometheus/ml-rules.js';
 import { opsRuleTests } from './prometheus/ops-rule-tests.js';
 import { operationsAlertGroup } from './prometheus/ops-rules.js';
 import { SLO_TEST_PLANS, sloRuleTests } from './prometheus/slo-rule-tests.js';
@@ -41,7 +44,7 @@ export interface GeneratedFile {
  * DASHBOARD_FILES.apiOverview; // 'api-overview.json'
  * ```
  */
-export const DASHBOARD_FILES = { apiOverview: 'api-overview.json', inferenceKpis: 'inference-kpis.json', runtime: 'runtime.json' } as const;
+export const DASHBOARD_FILES = { apiOverview: 'api-overview.json', inferenceKpis: 'inference-kpis.json', runtime: 'runtime.json', modelQuality: 'model-quality.json' } as const;
 
 /**
  * Everything `lookout provision` writes, in a stable order. Pure: the drift test compares it with
@@ -65,11 +68,14 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
     text('prometheus/tests/slo-page.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.page.interval, sloRuleTests(options, 'page'))),
     text('prometheus/tests/slo-ticket.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.ticket.interval, sloRuleTests(options, 'ticket'))),
     text('prometheus/tests/operations.test.yml', promtoolFile('../rules/operations.yml', '1m', opsRuleTests(options))),
+    text('prometheus/rules/model-quality.yml', renderYaml({ groups: [modelQualityAlertGroup(options)] })),
+    text('prometheus/tests/model-quality.test.yml', promtoolFile('../rules/model-quality.yml', '1m', modelQualityRuleTests(options))),
     text('grafana/provisioning/datasources/datasources.yml', renderYaml(grafanaDatasources(options), 'Every ${VAR} is expanded by Grafana from its environment at start-up.')),
     text('grafana/provisioning/dashboards/dashboards.yaml', renderYaml(grafanaDashboardProviders(options))),
     json(`${dashboards}/${DASHBOARD_FILES.apiOverview}`, apiOverviewDashboard(context)),
     json(`${dashboards}/${DASHBOARD_FILES.inferenceKpis}`, inferenceKpisDashboard(context)),
     json(`${dashboards}/${DASHBOARD_FILES.runtime}`, runtimeDashboard(context)),
+    json(`${dashboards}/${DASHBOARD_FILES.modelQuality}`, modelQualityDashboard(context)),
     text('postgres/initdb/10-lookout-reader.sh', readerInitScript(options), 0o755),
     ...scalingFiles(options, text),
     text('compose.yaml', renderYaml(composeFile(options), 'Start: cp .env.example .env, fill it in, then docker compose up -d')),

@@ -8,6 +8,8 @@ export { grafanaDatasources, grafanaDashboardProviders } from './grafana/provisi
 export { dashboardContext, type DashboardContext } from './dashboards/common.js';
 export { apiOverviewDashboard } from './dashboards/api-overview.js';
 export { inferenceKpisDashboard } from './dashboards/inference-kpis.js';
+export { modelQualityDashboard } from './dashboards/model-quality.js';
+export { modelQualityAlertGroup, MODEL_DRIFT_FOR, MODEL_WORSE_MARGIN } from './prometheus/ml-rules.js';
 export { runtimeDashboard } from './dashboards/runtime.js';
 export { PostgresQueryBuilder, type PostgresQuery } from './dashboards/postgres-query.js';
 export { composeFile, envExample } from './compose.js';

@@ -27,7 +27,7 @@ describe.skipIf(!available)('promtool on deploy/prometheus', () => {
     await writeFile(join(dir, 'token'), 'stub\n');
     await writeFile(join(dir, 'prometheus.yml'), config.replace('/run/secrets/metrics_token', join(dir, 'token')));
     const result = await promtool(['check', 'config', 'prometheus.yml'], dir);
-    expect(result.output).toMatch(/SUCCESS: 2 rule files found/);
+    expect(result.output).toMatch(/SUCCESS: 3 rule files found/);
     expect(result.code, result.output).toBe(0);
   });
 

@@ -48,7 +48,7 @@ describe.skipIf(!promtoolAvailable)('promtool check config on the remote-write c
     await writeFile(join(dir, file), config.replace('/run/secrets/metrics_token', join(dir, 'token')));
     const result = await promtool(['check', 'config', file], dir);
     expect(result.code, result.output).toBe(0);
-    expect(result.output).toMatch(/SUCCESS: 2 rule files found/);
+    expect(result.output).toMatch(/SUCCESS: 3 rule files found/);
   });
 
   it('accepts a config using every remote-write option, and refuses a broken one (the check is not vacuous)', async () => {

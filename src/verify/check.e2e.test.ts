@@ -86,7 +86,7 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
 
   it('evaluates every recording and alerting rule without error', async () => {
     const rules = await prometheus!.client.rules();
-    expect(rules.length).toBe(45);
+    expect(rules.length).toBe(47);
     expect(rules.filter((rule) => rule.health !== 'ok')).toEqual([]);
   });
 
@@ -101,8 +101,8 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
         `${report.variables.length} variable queries, ${report.failures.length} failed`,
     );
     expect(report.failures).toEqual([]);
-    expect(dashboards).toHaveLength(3);
-    expect(byDatasource('grafana-postgresql-datasource')).toBe(4);
+    expect(dashboards).toHaveLength(4);
+    expect(byDatasource('grafana-postgresql-datasource')).toBe(5);
     expect(report.targets.length).toBeGreaterThanOrEqual(50);
     for (const target of report.targets.filter((item) => ['Model accuracy per minute', 'Request rate by route'].includes(item.panel))) console.log(`  ${target.panel}: ${target.queries.join(' | ')}`);
   });
@@ -130,7 +130,7 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
     const readerUrl = connectionString({ user: role, password });
     const result = await cli(['check', '--prometheus-url', prometheus!.url, '--database-url', readerUrl, '--search-path', schema]);
     expect(result.code, result.err).toBe(0);
-    expect(result.out).toMatch(/^57 targets checked, 0 failed \(7 variable queries\)$/m);
+    expect(result.out).toMatch(/^67 targets checked, 0 failed \(9 variable queries\)$/m);
     const writer = await cli(['check', '--prometheus-url', prometheus!.url, '--database-url', PG_URL, '--search-path', schema]);
     expect(writer.code).toBe(1);
     expect(writer.err).toContain('can write');
@@ -141,6 +141,6 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
     const result = await cli(['check', '--target', api!.target, '--bearer-token-file', join(dir, 'token'), '--database-url', readerUrl, '--search-path', schema, '--wait', '12s']);
     expect(result.code, `${result.err}\n${result.out.slice(-2000)}`).toBe(0);
     expect(result.out).toMatch(/prometheus at http:\/\/127\.0\.0\.1:\d+ scraping job inference-api/);
-    expect(result.out).toMatch(/^57 targets checked, 0 failed/m);
+    expect(result.out).toMatch(/^67 targets checked, 0 failed/m);
   }, 60_000);
 });

@@ -1,0 +1,79 @@
+import type { ResolvedProvisionOptions } from '../options.js';
+import { modelQualityAlertGroup } from './ml-rules.js';
+import { expandAnnotations, type PromtoolTest } from './slo-rule-tests.js';
+
+type AlertTest = PromtoolTest['alert_rule_test'][number];
+
+/**
+ * promtool tests for the model quality alerts, each with a firing and a silent case.
+ *
+ * @example
+ * ```ts
+ * modelQualityRuleTests(resolveProvisionOptions()).length; // 3
+ * ```
+ */
+export function modelQualityRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] {
+  const job = options.service;
+  const expect = (alertname: string, eval_time: string, labelSets: Record<string, string>[]): AlertTest => {
+    const rule = modelQualityAlertGroup(options).rules.find((candidate) => candidate.alert === alertname)!;
+    return {
+      eval_time,
+      alertname,
+      exp_alerts: labelSets.map((labels) => {
+        const exp_labels = { ...labels, ...rule.labels };
+        return { exp_labels, exp_annotations: expandAnnotations(rule, exp_labels) };
+      }),
+    };
+  };
+  const served = (version: string, instance = 'api-1:8000') => `job="${job}", instance="${instance}", model="spiral-mlp", model_version="${version}"`;
+  return [
+    {
+      name: 'ModelDriftSustained fires when a feature\'s PSI stays above 0.2, not on a one-minute spike nor on KS/JS',
+      interval: '1m',
+      input_series: [
+        { series: `model_feature_drift{${served('1')}, feature="x", method="psi"}`, values: '0.05x5 0.35x10' },
+        { series: `model_feature_drift{${served('1')}, feature="y", method="psi"}`, values: '0.04x15' },
+        // A spike on another instance, and a high JS distance (not what the alert reads).
+        { series: `model_feature_drift{${served('1', 'api-2:8000')}, feature="x", method="psi"}`, values: '0.05x5 0.5 0.05x9' },
+        { series: `model_feature_drift{${served('1', 'api-2:8000')}, feature="x", method="js"}`, values: '0.6x15' },
+      ],
+      alert_rule_test: [
+        expect('ModelDriftSustained', '6m', []),
+        expect('ModelDriftSustained', '9m', [{ job, instance: 'api-1:8000', model: 'spiral-mlp', model_version: '1' }]),
+      ],
+    },
+    {
+      name: 'ModelDriftSustained fires on prediction drift (confidence) and clears after a retrain (new version, low drift)',
+      interval: '1m',
+      input_series: [
+        { series: `model_prediction_drift{${served('1')}, output="confidence", method="psi"}`, values: '0.1x3 0.9x10 _x10' },
+        { series: `model_prediction_drift{${served('2')}, output="confidence", method="psi"}`, values: '_x14 0.05x10' },
+      ],
+      alert_rule_test: [
+        expect('ModelDriftSustained', '8m', [{ job, instance: 'api-1:8000', model: 'spiral-mlp', model_version: '1' }]),
+        expect('ModelDriftSustained', '20m', []),
+      ],
+    },
+    {
+      name: 'ModelVersionWorse fires when a new version answers worse than the previous, not when it answers better',
+      interval: '1m',
+      input_series: [
+        // v1: 90% correct, 10 labelled a minute for 60 minutes, then v2 takes over.
+        { series: `model_feedback_total{${served('1')}, outcome="correct"}`, values: '0+9x60 540x60' },
+        { series: `model_feedback_total{${served('1')}, outcome="wrong"}`, values: '0+1x60 60x60' },
+        // v2: 70% correct.
+        { series: `model_feedback_total{${served('2')}, outcome="correct"}`, values: '_x60 0+7x60' },
+        { series: `model_feedback_total{${served('2')}, outcome="wrong"}`, values: '_x60 0+3x60' },
+        // Another model whose new version is better (80% -> 95%): no alert.
+        { series: `model_feedback_total{job="${job}", instance="api-1:8000", model="other", model_version="1", outcome="correct"}`, values: '0+8x60 480x60' },
+        { series: `model_feedback_total{job="${job}", instance="api-1:8000", model="other", model_version="1", outcome="wrong"}`, values: '0+2x60 120x60' },
+        { series: `model_feedback_total{job="${job}", instance="api-1:8000", model="other", model_version="2", outcome="correct"}`, values: '_x60 0+19x60' },
+        { series: `model_feedback_total{job="${job}", instance="api-1:8000", model="other", model_version="2", outcome="wrong"}`, values: '_x60 0+1x60' },
+      ],
+      alert_rule_test: [
+        expect('ModelVersionWorse', '50m', []),
+        expect('ModelVersionWorse', '80m', [{ job, model: 'spiral-mlp', model_version: '2' }]),
+      ],
+    },
+  ];
+}
