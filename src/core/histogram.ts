@@ -3,6 +3,7 @@ import { boundTraceId, renderExemplar } from './exemplar.js';
 import { escapeLabelValue, formatCanonical, formatValue, joinPairs } from './format.js';
 import { Metric, Series, type ExpositionFormat, type MetricContext, type MetricOptions } from './metric.js';
 import { assertNoReservedSuffix } from './names.js';
+import { Field, writeExemplar, writeNativeBuckets, type ProtoWriter } from './protobuf.js';
 import { NativeBuckets, resolveNative, type NativeConfig, type NativeHistogramOptions } from './native.js';
 
 /** Prometheus's classic default buckets (seconds). */
@@ -215,6 +216,34 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
     if (format === 'openmetrics' && (this.negativeBounds || !(series.sum >= 0))) return text;
     const labels = Metric.wrap(series.pairs);
     return `${text}${this.name}_sum${labels} ${formatValue(series.sum)}\n${this.name}_count${labels} ${cumulative}\n`;
+  }
+
+  /**
+   * Classic buckets as cumulative counts (the implicit `+Inf` bucket only when
+   * it holds an exemplar, as client_golang does), then the native fields.
+   */
+  encode(series: HistogramSeries, writer: ProtoWriter): void {
+    const metric = this.beginProtoMetric(series, writer);
+    const histogram = writer.begin(Field.metricHistogram);
+    writer.uint(Field.histogramCount, series.count);
+    writer.double(Field.histogramSum, series.sum);
+    const counts = series.counts;
+    const bounds = this.bounds;
+    const traces = series.exemplarTraceIds;
+    let cumulative = 0;
+    for (let index = 0; index < counts.length; index++) {
+      cumulative += counts[index]!;
+      const trace = traces?.[index];
+      if (index === bounds.length && trace === undefined) break;
+      const bucket = writer.begin(Field.histogramBucket);
+      writer.uint(Field.bucketCumulativeCount, cumulative);
+      writer.double(Field.bucketUpperBound, index < bounds.length ? bounds[index]! : Infinity);
+      if (trace !== undefined) writeExemplar(writer, Field.bucketExemplar, trace, series.exemplarValues![index]!, series.exemplarTimes![index]!);
+      writer.end(bucket);
+    }
+    if (series.native !== undefined) writeNativeBuckets(writer, series.native);
+    writer.end(histogram);
+    writer.end(metric);
   }
 
   protected createSeries(labelValues: readonly string[], pairs: string): HistogramSeries {
