@@ -107,11 +107,32 @@ const FRACTION_BOUNDS: readonly Float64Array[] = Array.from({ length: MAX_SCHEMA
   Float64Array.from({ length: 2 ** schema }, (_unused, j) => (j === 0 ? 0.5 : 2 ** (j / 2 ** schema) / 2)),
 );
 
+/** The bounds with 1 appended, so that index 2^schema can be read. */
+const PADDED_BOUNDS: readonly Float64Array[] = FRACTION_BOUNDS.map((bounds) => Float64Array.from([...bounds, 1]));
+
+/**
+ * For schema s and each cell of the top s+1 mantissa bits (fractions
+ * [0.5 + c/2^(s+2), 0.5 + (c+1)/2^(s+2))): the first bound >= the cell's low
+ * end. Cells are narrower than the gap between bounds (0.5 · (2^(2^-s) - 1) > 2^-(s+2)),
+ * so a cell holds at most one bound.
+ */
+const CELL_FIRST_BOUND: readonly Uint16Array[] = FRACTION_BOUNDS.map((bounds, schema) =>
+  Uint16Array.from({ length: 2 ** (schema + 1) }, (_, cell) => {
+    const low = 0.5 + cell / 2 ** (schema + 2);
+    let index = 0;
+    while (index < bounds.length && bounds[index]! < low) index++;
+    return index;
+  }),
+);
+
 // frexp without allocation: read and rewrite the exponent bits of one double.
 const scratch = new Float64Array(1);
 const words = new Uint32Array(scratch.buffer);
 const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const LOW = 1 - HIGH;
+/** 2^-e for the exponents of normal doubles (e from -1021 to 1024). */
+const POWER_OFFSET = 1022;
+const INVERSE_POWERS = Float64Array.from({ length: 2048 }, (_, index) => 2 ** -(index - POWER_OFFSET));
 
 /**
  * The bucket index of a finite |value| > 0 at `schema` (Prometheus's
@@ -139,18 +160,14 @@ export function bucketIndex(absValue: number, schema: number): number {
   // frexp: absValue = fraction * 2^exponent with fraction in [0.5, 1).
   const exponent = biased - 1022 - shift;
   if (schema > 0) {
-    words[HIGH] = (high & 0x800fffff) | (1022 << 20);
-    const fraction = scratch[0]!;
-    const bounds = FRACTION_BOUNDS[schema]!;
-    // First j with bounds[j] >= fraction (sort.SearchFloat64s).
-    let low = 0;
-    let top = bounds.length;
-    while (low < top) {
-      const middle = (low + top) >>> 1;
-      if (bounds[middle]! < fraction) low = middle + 1;
-      else top = middle;
-    }
-    return low + (exponent - 1) * bounds.length;
+    // Multiplying by a power of two is exact; a table read avoids rewriting the bits and reading them back as a double.
+    const fraction = shift === 0 ? absValue * INVERSE_POWERS[exponent + POWER_OFFSET]! : scratch[0]! * INVERSE_POWERS[exponent + shift + POWER_OFFSET]!;
+    // First j with bounds[j] >= fraction (sort.SearchFloat64s), without a data-dependent search: the top
+    // schema+1 mantissa bits pick a cell narrower than the gap between two bounds, so one comparison settles it.
+    const bounds = PADDED_BOUNDS[schema]!;
+    const first = CELL_FIRST_BOUND[schema]![(high & 0xfffff) >>> (19 - schema)]!;
+    const found = bounds[first]! >= fraction ? first : first + 1;
+    return found + ((exponent - 1) << schema);
   }
   // fraction === 0.5 exactly: a power of two, which is the upper bound of the bucket below.
   const key = (high & 0xfffff) === 0 && words[LOW] === 0 ? exponent - 1 : exponent;
