@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/native.ts          (BENCH_ONLY=native npm run bench writes BENCHMARKS.md)
  */
+import { loadavg } from 'node:os';
 import client from 'prom-client';
 import { Registry } from '../src/index.js';
 import { emit, median, ROUNDS, spread, writeSection } from './lib.js';
@@ -131,7 +132,7 @@ export async function writeNativeSection(rows: readonly string[], machine: strin
   await writeSection('native', [
     '## Native histograms: observe and the protobuf scrape',
     '',
-    `${machine}. Same process, interleaved, ${ROUNDS} rounds of 1,000,000 observations (values over ~3 decades); scrapes: ${ROUNDS * 2} rounds after 3 warm-ups, each of 10,000 series with ~20 populated native buckets (20 observations each). Median and min–max spread. Run under \`flock /tmp/cpu.lock\` on a 2-core machine shared with other work.`,
+    `${machine}. Same process, interleaved, ${ROUNDS} rounds of 1,000,000 observations (values over ~3 decades); scrapes: ${ROUNDS * 2} rounds after 3 warm-ups, each of 10,000 series with ~20 populated native buckets (20 observations each). Median and min–max spread. Run under \`flock /tmp/cpu.lock\` on a 2-core machine shared with other work (1-minute load average ${loadavg()[0]!.toFixed(1)} when this section was written: the absolute figures are inflated by it, the rows of one run are interleaved and compare with each other).`,
     'Reproduce: `flock /tmp/cpu.lock env BENCH_ONLY=native npm run bench` (or `npx tsx bench/native.ts`).',
     '',
     '| what | figure |',
