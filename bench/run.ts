@@ -4,7 +4,7 @@
  *
  *   npm run bench                          full run (5 rounds × 4 s per variant)
  *   BENCH_ROUNDS=3 BENCH_SECONDS=2 npm run bench   quicker, noisier
- *   BENCH_ONLY=micro,http npm run bench    a subset (micro, http, cluster, kpi, ml; also lines: bench/lines.ts)
+ *   BENCH_ONLY=micro,http npm run bench    a subset (micro, native, http, cluster, kpi, ml; also lines: bench/lines.ts)
  *   npm run bench -- --node <path>         on another node binary (or BENCH_NODE=<path>)
  */
 import { existsSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { runLinesBench } from './lines.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
 import { runMlApiBench } from './ml-api.js';
 import { runMlBench } from './ml.js';
+import { runNativeBench, writeNativeSection } from './native.js';
 import { runClusterBench, writeClusterSection } from './cluster.js';
 import { FRESH, LOADER_CPU, onBenchNode, PINNED, ROUNDS, SECONDS, SERVER_CPU, WARMUP_SECONDS, writeSection } from './lib.js';
 
@@ -21,7 +22,7 @@ import { FRESH, LOADER_CPU, onBenchNode, PINNED, ROUNDS, SECONDS, SERVER_CPU, WA
 const exitCode = await onBenchNode();
 if (exitCode !== undefined) process.exit(exitCode);
 
-const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,http,cluster,kpi,ml').split(','));
+const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,native,http,cluster,kpi,ml').split(','));
 
 const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}`;
 
@@ -37,6 +38,8 @@ if (only.has('micro')) {
     ...rows,
   ].join('\n'));
 }
+
+if (only.has('native')) await writeNativeSection(await runNativeBench(), machine);
 
 if (only.has('http')) {
   const rows = await runHttpBench();

@@ -25,4 +25,9 @@ export class ClusterRegistry extends Registry {
   override render(format: ExpositionFormat = 'text'): AsyncGenerator<string, void, undefined> {
     return this.#answer(format);
   }
+
+  /** The merged answer is text (workers send text): scrapes negotiate text or OpenMetrics. */
+  override get protobufCapable(): boolean {
+    return false;
+  }
 }

@@ -3,6 +3,7 @@ import { boundTraceId, renderExemplar } from './exemplar.js';
 import { formatValue } from './format.js';
 import { Metric, Series, type ExpositionFormat, type MetricContext, type MetricOptions } from './metric.js';
 import { assertNoReservedSuffix } from './names.js';
+import { Field, writeExemplar, type ProtoWriter } from './protobuf.js';
 
 /**
  * One label set of a counter.
@@ -87,6 +88,15 @@ export class Counter<L extends string = never> extends Metric<L, CounterSeries> 
       line += renderExemplar(series.exemplarTraceId, series.exemplarValue, series.exemplarTime);
     }
     return `${line}\n`;
+  }
+
+  encode(series: CounterSeries, writer: ProtoWriter): void {
+    const metric = this.beginProtoMetric(series, writer);
+    const counter = writer.begin(Field.metricCounter);
+    writer.double(Field.value, series.value);
+    if (series.exemplarTraceId !== undefined) writeExemplar(writer, Field.counterExemplar, series.exemplarTraceId, series.exemplarValue, series.exemplarTime);
+    writer.end(counter);
+    writer.end(metric);
   }
 
   protected createSeries(labelValues: readonly string[], pairs: string): CounterSeries {

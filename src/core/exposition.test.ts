@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, acceptsGzip, contentType, negotiateFormat } from './exposition.js';
+import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, acceptsGzip, contentType, negotiateFormat, negotiateScrapeFormat } from './exposition.js';
+import { PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 
 /** What Prometheus 2.42 sends when it scrapes. */
 const PROMETHEUS_2_42 = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
@@ -73,6 +74,33 @@ describe('negotiateFormat', () => {
     // Only the first 4 KB of a header are read.
     expect(negotiateFormat(malformed[7])).toBe('text');
     expect(negotiateFormat(',,application/openmetrics-text;version=1.0.0')).toBe('openmetrics');
+  });
+});
+
+const PROTOBUF = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
+
+describe('negotiateScrapeFormat', () => {
+  it.each([
+    // Prometheus 2.42 with --enable-feature=native-histograms.
+    [`${PROTOBUF},application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`, 'protobuf'],
+    // Prometheus 2.42 without it.
+    ['application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'openmetrics'],
+    [`${PROTOBUF};q=0.5,text/plain;version=0.0.4;q=0.9`, 'text'],
+    [`text/plain;q=0.5,${PROTOBUF};q=0.5`, 'text'],
+    [`${PROTOBUF};q=0.5,text/plain;q=0.5`, 'protobuf'],
+    [`${PROTOBUF};q=0`, 'text'],
+    ['application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text', 'text'],
+    ['application/vnd.google.protobuf;proto=other.Message;encoding=delimited', 'text'],
+    ['Application/Vnd.Google.Protobuf; proto="io.prometheus.client.MetricFamily"; Encoding=Delimited', 'protobuf'],
+  ])('%s -> %s', (accept, expected) => {
+    expect(negotiateScrapeFormat(accept)).toBe(expected);
+  });
+
+  it('never picks protobuf where it is not allowed, and names its content type', () => {
+    expect(negotiateScrapeFormat(PROTOBUF, false)).toBe('text');
+    expect(negotiateScrapeFormat(`${PROTOBUF},application/openmetrics-text;q=0.5`, false)).toBe('openmetrics');
+    expect(negotiateScrapeFormat(undefined)).toBe('text');
+    expect(contentType('protobuf')).toBe(PROTOBUF_CONTENT_TYPE);
   });
 });
 

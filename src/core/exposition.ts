@@ -1,4 +1,8 @@
 import type { ExpositionFormat } from './metric.js';
+import { PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+
+/** Every format a scrape can get: the two text formats and protobuf. */
+export type ScrapeFormat = ExpositionFormat | 'protobuf';
 
 /** Content-Type of the Prometheus text format 0.0.4. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -13,14 +17,50 @@ export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1
  * contentType('openmetrics'); // 'application/openmetrics-text; version=1.0.0; charset=utf-8'
  * ```
  */
-export function contentType(format: ExpositionFormat): string {
+export function contentType(format: ScrapeFormat): string {
+  if (format === 'protobuf') return PROTOBUF_CONTENT_TYPE;
   return format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
 }
 
 interface MediaRange {
   type: string;
   version: string | undefined;
+  proto: string | undefined;
+  encoding: string | undefined;
   q: number;
+}
+
+/**
+ * Picks the scrape format from an Accept header by q-value, protobuf
+ * included (`application/vnd.google.protobuf` with
+ * `proto=io.prometheus.client.MetricFamily; encoding=delimited`, what
+ * Prometheus asks for first when native histograms are enabled). Ties go to
+ * the range listed first; malformed headers fall back to text.
+ *
+ * @example
+ * ```ts
+ * negotiateScrapeFormat('application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.8,text/plain;q=0.5'); // 'protobuf'
+ * ```
+ */
+export function negotiateScrapeFormat(accept: string | undefined, protobufAllowed = true): ScrapeFormat {
+  if (!protobufAllowed || accept === undefined || !/vnd\.google\.protobuf/i.test(accept)) return negotiateFormat(accept);
+  let best: ScrapeFormat = 'text';
+  let bestQ = -1;
+  for (const range of parseAccept(accept)) {
+    let candidate: ScrapeFormat | undefined;
+    if (range.type === 'application/vnd.google.protobuf') {
+      if (range.proto === 'io.prometheus.client.MetricFamily' && range.encoding === 'delimited') candidate = 'protobuf';
+    } else if (range.type === 'application/openmetrics-text') {
+      if (range.version === undefined || range.version === '1.0.0' || range.version === '0.0.1') candidate = 'openmetrics';
+    } else if (range.type === 'text/plain' || range.type === '*/*' || range.type === 'text/*') {
+      candidate = 'text';
+    }
+    if (candidate !== undefined && range.q > bestQ) {
+      best = candidate;
+      bestQ = range.q;
+    }
+  }
+  return bestQ > 0 ? best : 'text';
 }
 
 /**
@@ -77,6 +117,8 @@ function parseAccept(header: string): MediaRange[] {
     if (type === '') continue;
     let q = 1;
     let version: string | undefined;
+    let proto: string | undefined;
+    let encoding: string | undefined;
     for (const param of params) {
       // Media types, codings and parameter names are case-insensitive; values may be quoted (RFC 9110).
       const [name = '', rawValue] = param.split('=').map((piece) => piece.trim());
@@ -87,9 +129,13 @@ function parseAccept(header: string): MediaRange[] {
         q = Number.isFinite(parsed) ? Math.min(Math.max(parsed, 0), 1) : 0;
       } else if (key === 'version') {
         version = value;
+      } else if (key === 'proto') {
+        proto = value;
+      } else if (key === 'encoding') {
+        encoding = value?.toLowerCase();
       }
     }
-    ranges.push({ type, version, q });
+    ranges.push({ type, version, proto, encoding, q });
   }
   return ranges;
 }

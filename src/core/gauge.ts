@@ -2,6 +2,7 @@ import { LookoutError } from './errors.js';
 import { formatValue } from './format.js';
 import { Metric, Series, type ExpositionFormat, type MetricContext, type MetricOptions } from './metric.js';
 import { assertNoReservedSuffix } from './names.js';
+import { Field, type ProtoWriter } from './protobuf.js';
 
 /**
  * One label set of a gauge.
@@ -74,6 +75,14 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
 
   render(series: GaugeSeries, _format: ExpositionFormat): string {
     return `${this.name}${Metric.wrap(series.pairs)} ${formatValue(series.value)}\n`;
+  }
+
+  encode(series: GaugeSeries, writer: ProtoWriter): void {
+    const metric = this.beginProtoMetric(series, writer);
+    const gauge = writer.begin(Field.metricGauge);
+    writer.double(Field.value, series.value);
+    writer.end(gauge);
+    writer.end(metric);
   }
 
   protected createSeries(labelValues: readonly string[], pairs: string): GaugeSeries {

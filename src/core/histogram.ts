@@ -3,6 +3,8 @@ import { boundTraceId, renderExemplar } from './exemplar.js';
 import { escapeLabelValue, formatCanonical, formatValue, joinPairs } from './format.js';
 import { Metric, Series, type ExpositionFormat, type MetricContext, type MetricOptions } from './metric.js';
 import { assertNoReservedSuffix } from './names.js';
+import { Field, writeExemplar, writeNativeBuckets, type ProtoWriter } from './protobuf.js';
+import { NativeBuckets, resolveNative, type NativeConfig, type NativeHistogramOptions } from './native.js';
 
 /** Prometheus's classic default buckets (seconds). */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -39,7 +41,13 @@ export function linearBuckets(start: number, width: number, count: number): numb
 
 /** Histogram options: the common ones plus bucket upper bounds (`+Inf` is implicit). */
 export interface HistogramOptions<L extends string = never> extends MetricOptions<L> {
+  /** Classic bucket bounds. With `native` and no `buckets`, only the `+Inf` bucket is kept (as client_golang does). */
   readonly buckets?: readonly number[];
+  /**
+   * Also keep sparse exponential buckets (Prometheus native histograms), exposed
+   * in the protobuf format; `true` takes the defaults (schema 3, at most 160 buckets).
+   */
+  readonly native?: NativeHistogramOptions | true;
 }
 
 /**
@@ -62,23 +70,30 @@ export class HistogramSeries extends Series {
   exemplarTimes: Float64Array | undefined = undefined;
   /** `name_bucket{pairs,le="` prepared once for rendering. */
   readonly bucketPrefix: string;
+  /** Sparse exponential buckets when the histogram is native. */
+  readonly native: NativeBuckets | undefined;
   private readonly bounds: Float64Array;
 
-  constructor(labelValues: readonly string[], pairs: string, bounds: Float64Array, name: string) {
+  constructor(labelValues: readonly string[], pairs: string, bounds: Float64Array, name: string, native?: NativeConfig) {
     super(labelValues, pairs);
     this.bounds = bounds;
     this.counts = new Float64Array(bounds.length + 1);
     this.bucketPrefix = `${name}_bucket{${joinPairs(pairs, 'le="')}`;
+    this.native = native === undefined ? undefined : new NativeBuckets(native);
   }
 
-  /** Records one value. Throws `LOOKOUT_E_INVALID_VALUE` for NaN. */
+  /**
+   * Records one value. A classic histogram throws `LOOKOUT_E_INVALID_VALUE` for
+   * NaN; a native one follows Prometheus: NaN counts in `count` and makes `sum`
+   * NaN but lands in no native bucket (classic: `+Inf`).
+   */
   observe(value: number): void {
     this.counts[this.bucketOf(value)]!++;
     this.sum += value;
     this.count++;
   }
 
-  /** Records one value and keeps `traceId` as its bucket's exemplar (OpenMetrics only). */
+  /** Records one value and keeps `traceId` as its bucket's exemplar (OpenMetrics and protobuf). */
   observeWithExemplar(value: number, traceId: string): void {
     const bucket = this.bucketOf(value);
     this.counts[bucket]!++;
@@ -111,8 +126,15 @@ export class HistogramSeries extends Series {
     };
   }
 
+  /** The classic bucket of `value`; also files it in the native buckets. */
   private bucketOf(value: number): number {
-    if (value !== value) throw new LookoutError('LOOKOUT_E_INVALID_VALUE', 'cannot observe NaN');
+    const native = this.native;
+    if (native !== undefined) {
+      native.observe(value);
+      if (value !== value) return this.bounds.length;
+    } else if (value !== value) {
+      throw new LookoutError('LOOKOUT_E_INVALID_VALUE', 'cannot observe NaN');
+    }
     const bounds = this.bounds;
     const length = bounds.length;
     if (length <= 16) {
@@ -146,6 +168,8 @@ export class HistogramSeries extends Series {
 export class Histogram<L extends string = never> extends Metric<L, HistogramSeries> {
   readonly type = 'histogram';
   readonly buckets: readonly number[];
+  /** Resolved native options, when the histogram keeps native buckets. */
+  readonly native: NativeConfig | undefined;
   private readonly bounds: Float64Array;
   private readonly leTexts: readonly string[];
   private readonly negativeBounds: boolean;
@@ -153,8 +177,9 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
   constructor(options: HistogramOptions<L>, context: MetricContext) {
     super(options.name, options, context, ['le']);
     assertNoReservedSuffix(options.name, 'histogram');
-    const buckets = (options.buckets ?? DEFAULT_BUCKETS).filter((bound) => bound !== Infinity);
-    if (buckets.length === 0 || buckets.some((bound, index) => !Number.isFinite(bound) || (index > 0 && bound <= buckets[index - 1]!))) {
+    this.native = options.native === undefined ? undefined : resolveNative(options.name, options.native);
+    const buckets = (options.buckets ?? (this.native === undefined ? DEFAULT_BUCKETS : [])).filter((bound) => bound !== Infinity);
+    if ((buckets.length === 0 && this.native === undefined) || buckets.some((bound, index) => !Number.isFinite(bound) || (index > 0 && bound <= buckets[index - 1]!))) {
       throw new LookoutError('LOOKOUT_E_INVALID_BUCKETS', `histogram ${options.name}: buckets must be finite numbers in strictly increasing order`);
     }
     this.buckets = buckets;
@@ -193,7 +218,35 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
     return `${text}${this.name}_sum${labels} ${formatValue(series.sum)}\n${this.name}_count${labels} ${cumulative}\n`;
   }
 
+  /**
+   * Classic buckets as cumulative counts (the implicit `+Inf` bucket only when
+   * it holds an exemplar, as client_golang does), then the native fields.
+   */
+  encode(series: HistogramSeries, writer: ProtoWriter): void {
+    const metric = this.beginProtoMetric(series, writer);
+    const histogram = writer.begin(Field.metricHistogram);
+    writer.uint(Field.histogramCount, series.count);
+    writer.double(Field.histogramSum, series.sum);
+    const counts = series.counts;
+    const bounds = this.bounds;
+    const traces = series.exemplarTraceIds;
+    let cumulative = 0;
+    for (let index = 0; index < counts.length; index++) {
+      cumulative += counts[index]!;
+      const trace = traces?.[index];
+      if (index === bounds.length && trace === undefined) break;
+      const bucket = writer.begin(Field.histogramBucket);
+      writer.uint(Field.bucketCumulativeCount, cumulative);
+      writer.double(Field.bucketUpperBound, index < bounds.length ? bounds[index]! : Infinity);
+      if (trace !== undefined) writeExemplar(writer, Field.bucketExemplar, trace, series.exemplarValues![index]!, series.exemplarTimes![index]!);
+      writer.end(bucket);
+    }
+    if (series.native !== undefined) writeNativeBuckets(writer, series.native);
+    writer.end(histogram);
+    writer.end(metric);
+  }
+
   protected createSeries(labelValues: readonly string[], pairs: string): HistogramSeries {
-    return new HistogramSeries(labelValues, pairs, this.bounds, this.name);
+    return new HistogramSeries(labelValues, pairs, this.bounds, this.name, this.native);
   }
 }

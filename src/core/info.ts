@@ -1,6 +1,7 @@
 import { LookoutError } from './errors.js';
 import { Metric, Series, type ExpositionFormat, type LabelValues, type MetricContext, type MetricOptions } from './metric.js';
 import { assertNoReservedSuffix } from './names.js';
+import { Field, type ProtoWriter } from './protobuf.js';
 
 /** A series of an info metric: its labels are the information, its value is 1. */
 export class InfoSeries extends Series {}
@@ -43,6 +44,15 @@ export class Info<L extends string = never> extends Metric<L, InfoSeries> {
 
   render(series: InfoSeries, _format: ExpositionFormat): string {
     return `${this.name}_info${Metric.wrap(series.pairs)} 1\n`;
+  }
+
+  /** A gauge `name_info` with value 1, as Prometheus maps info metrics. */
+  encode(series: InfoSeries, writer: ProtoWriter): void {
+    const metric = this.beginProtoMetric(series, writer);
+    const gauge = writer.begin(Field.metricGauge);
+    writer.double(Field.value, 1);
+    writer.end(gauge);
+    writer.end(metric);
   }
 
   protected createSeries(labelValues: readonly string[], pairs: string): InfoSeries {

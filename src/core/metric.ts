@@ -1,6 +1,7 @@
 import { LookoutError } from './errors.js';
 import { braces, escapeHelp, joinPairs, labelPairs, wellFormed } from './format.js';
 import { assertHelp, assertLabelNames, assertMetricName, assertUnit } from './names.js';
+import { encodeLabels, Field, ProtoMetricType, ProtoWriter } from './protobuf.js';
 
 /** The two exposition formats lookout writes. */
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -39,6 +40,8 @@ export interface MetricContext {
   /** Registry-wide labels, already rendered as `a="b"` pairs ('' for none). */
   readonly constPairs: string;
   readonly constLabelNames: readonly string[];
+  /** Values of the registry-wide labels, in `constLabelNames` order (for the protobuf format). */
+  readonly constLabelValues?: readonly string[];
   readonly defaultMaxSeries: number;
   /** Called each time a new label set is folded into the overflow series. */
   readonly onOverflow: (metricName: string) => void;
@@ -55,6 +58,8 @@ export abstract class Series {
   readonly labelValues: readonly string[];
   /** `a="x",b="y"` including registry labels; '' when there are none. */
   readonly pairs: string;
+  /** The same labels as protobuf `LabelPair` fields, encoded on the first protobuf scrape. */
+  protoLabels: Uint8Array | undefined = undefined;
 
   constructor(labelValues: readonly string[], pairs: string) {
     this.labelValues = labelValues;
@@ -82,6 +87,7 @@ export abstract class Metric<L extends string, S extends Series> {
 
   protected readonly context: MetricContext;
   private readonly tree: SeriesTree<S> = new Map();
+  private protoHeaderBytes: Uint8Array | undefined;
   private labelledCount = 0;
   private overflowSeries: S | undefined;
   private unlabelled: S | undefined;
@@ -209,6 +215,51 @@ export abstract class Metric<L extends string, S extends Series> {
 
   /** The sample lines of one series. */
   abstract render(series: S, format: ExpositionFormat): string;
+
+  /**
+   * Writes the `Metric` messages of one series (field 4 of its MetricFamily)
+   * in the protobuf format.
+   *
+   * @example
+   * ```ts
+   * for (const series of metric.series) metric.encode(series, writer);
+   * ```
+   */
+  abstract encode(series: S, writer: ProtoWriter): void;
+
+  /**
+   * The MetricFamily fields before the metrics (name, help, type), encoded
+   * once. Names and types are the text format's: Prometheus maps info and
+   * state sets to gauges there.
+   *
+   * @example
+   * ```ts
+   * writer.raw(metric.protoHeader());
+   * ```
+   */
+  protoHeader(): Uint8Array {
+    if (this.protoHeaderBytes === undefined) {
+      const writer = new ProtoWriter(256);
+      writer.string(Field.familyName, this.textName);
+      writer.string(Field.familyHelp, wellFormed(this.help));
+      const type = this.textType;
+      writer.uint(Field.familyType, type === 'counter' ? ProtoMetricType.counter : type === 'histogram' ? ProtoMetricType.histogram : type === 'summary' ? ProtoMetricType.summary : ProtoMetricType.gauge);
+      this.protoHeaderBytes = writer.take();
+    }
+    return this.protoHeaderBytes;
+  }
+
+  /** Opens one `Metric` message with the series' labels; close it with `writer.end`. */
+  protected beginProtoMetric(series: S, writer: ProtoWriter): number {
+    const start = writer.begin(Field.familyMetric);
+    let labels = series.protoLabels;
+    if (labels === undefined) {
+      labels = encodeLabels([...this.context.constLabelNames, ...this.labelNames], [...(this.context.constLabelValues ?? []), ...series.labelValues]);
+      series.protoLabels = labels;
+    }
+    writer.raw(labels);
+    return start;
+  }
 
   /** Family name in the 0.0.4 text format. */
   protected get textName(): string {

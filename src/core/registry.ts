@@ -6,6 +6,7 @@ import { Histogram, type HistogramOptions } from './histogram.js';
 import { Info } from './info.js';
 import type { ExpositionFormat, Metric, MetricContext, MetricOptions, MetricType, Series } from './metric.js';
 import { assertLabelNames } from './names.js';
+import { ProtoWriter } from './protobuf.js';
 import { renderPromClient, type PromClientRegistryLike } from './promclient.js';
 import { StateSet, type StateSetOptions } from './stateset.js';
 import { Summary, type SummaryOptions } from './summary.js';
@@ -78,6 +79,7 @@ export class Registry {
     this.context = {
       constPairs: labelPairs(constLabelNames, Object.values(defaultLabels)),
       constLabelNames,
+      constLabelValues: Object.values(defaultLabels),
       defaultMaxSeries: maxSeries,
       onOverflow: (metricName) => this.overflowTotal.labels({ metric: metricName }).inc(),
     };
@@ -223,6 +225,56 @@ export class Registry {
     buffer += merged;
     if (format === 'openmetrics') buffer += '# EOF\n';
     yield buffer;
+  }
+
+  /**
+   * True when `renderProtobuf` can answer for everything this registry serves
+   * (not when prom-client registries are merged in: those render text only).
+   *
+   * @example
+   * ```ts
+   * if (registry.protobufCapable) for await (const bytes of registry.renderProtobuf()) socket.write(bytes);
+   * ```
+   */
+  get protobufCapable(): boolean {
+    return this.promClientRegistries.length === 0;
+  }
+
+  /**
+   * Renders the protobuf exposition (length-delimited
+   * `io.prometheus.client.MetricFamily` messages, the format Prometheus needs
+   * for native histograms) as chunks of about 64 KB, written directly from the
+   * series' numbers and yielding the event loop as `render` does.
+   *
+   * @example
+   * ```ts
+   * for await (const bytes of registry.renderProtobuf()) response.write(bytes);
+   * ```
+   */
+  async *renderProtobuf(): AsyncGenerator<Uint8Array, void, undefined> {
+    await this.collect();
+    const writer = new ProtoWriter();
+    let sliceEnd = performance.now() + this.sliceMs;
+    for (const metric of this.byName.values()) {
+      const series: Series[] = metric.series;
+      if (series.length === 0) continue;
+      const family = writer.beginDelimited();
+      writer.raw(metric.protoHeader());
+      for (let index = 0; index < series.length; index++) {
+        metric.encode(series[index], writer);
+        if ((index & 63) === 63 && performance.now() > sliceEnd) {
+          await yieldToEventLoop();
+          sliceEnd = performance.now() + this.sliceMs;
+        }
+      }
+      writer.end(family);
+      if (writer.length >= CHUNK_CHARS) yield writer.take();
+      if (performance.now() > sliceEnd) {
+        await yieldToEventLoop();
+        sliceEnd = performance.now() + this.sliceMs;
+      }
+    }
+    yield writer.take();
   }
 
   /**

@@ -2,6 +2,7 @@ import { LookoutError } from './errors.js';
 import { escapeLabelValue } from './format.js';
 import { Metric, Series, type ExpositionFormat, type MetricContext, type MetricOptions } from './metric.js';
 import { assertNoReservedSuffix } from './names.js';
+import { encodeLabels, Field, type ProtoWriter } from './protobuf.js';
 
 /** State set options: the closed list of states. */
 export interface StateSetOptions<L extends string = never> extends MetricOptions<L> {
@@ -59,6 +60,7 @@ export class StateSet<L extends string = never> extends Metric<L, StateSetSeries
   readonly type = 'stateset';
   readonly states: readonly string[];
   private readonly statePairs: readonly string[];
+  private readonly stateLabels: readonly Uint8Array[];
 
   constructor(options: StateSetOptions<L>, context: MetricContext) {
     super(options.name, options, context, [options.name]);
@@ -74,6 +76,7 @@ export class StateSet<L extends string = never> extends Metric<L, StateSetSeries
     }
     this.states = [...states];
     this.statePairs = states.map((state) => `${options.name}="${escapeLabelValue(state)}"`);
+    this.stateLabels = states.map((state) => encodeLabels([options.name], [state]));
     this.init();
   }
 
@@ -95,6 +98,18 @@ export class StateSet<L extends string = never> extends Metric<L, StateSetSeries
       text += `${this.name}${Metric.wrap(series.pairs, this.statePairs[index])} ${series.enabled[index]}\n`;
     }
     return text;
+  }
+
+  /** One gauge per state (0 or 1) with the state as a label named after the metric, as in the text format. */
+  encode(series: StateSetSeries, writer: ProtoWriter): void {
+    for (let index = 0; index < this.stateLabels.length; index++) {
+      const metric = this.beginProtoMetric(series, writer);
+      writer.raw(this.stateLabels[index]!);
+      const gauge = writer.begin(Field.metricGauge);
+      writer.double(Field.value, series.enabled[index]!);
+      writer.end(gauge);
+      writer.end(metric);
+    }
   }
 
   protected createSeries(labelValues: readonly string[], pairs: string): StateSetSeries {

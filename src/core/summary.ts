@@ -2,6 +2,7 @@ import { LookoutError } from './errors.js';
 import { formatCanonical, formatValue } from './format.js';
 import { Metric, Series, type ExpositionFormat, type MetricContext, type MetricOptions } from './metric.js';
 import { assertNoReservedSuffix } from './names.js';
+import { Field, type ProtoWriter } from './protobuf.js';
 import { SlidingQuantiles } from './quantiles.js';
 
 /** Summary options: which quantiles, over which sliding window. */
@@ -89,6 +90,22 @@ export class Summary<L extends string = never> extends Metric<L, SummarySeries> 
     }
     const labels = Metric.wrap(series.pairs);
     return `${text}${this.name}_sum${labels} ${formatValue(series.sum)}\n${this.name}_count${labels} ${series.count}\n`;
+  }
+
+  encode(series: SummarySeries, writer: ProtoWriter): void {
+    const values = series.window.quantiles(this.percentiles);
+    const metric = this.beginProtoMetric(series, writer);
+    const summary = writer.begin(Field.metricSummary);
+    writer.uint(Field.summaryCount, series.count);
+    writer.double(Field.summarySum, series.sum);
+    for (let index = 0; index < values.length; index++) {
+      const quantile = writer.begin(Field.summaryQuantile);
+      writer.double(Field.quantileQuantile, this.percentiles[index]!);
+      writer.double(Field.quantileValue, values[index]!);
+      writer.end(quantile);
+    }
+    writer.end(summary);
+    writer.end(metric);
   }
 
   protected createSeries(labelValues: readonly string[], pairs: string): SummarySeries {

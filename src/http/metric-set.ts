@@ -34,6 +34,7 @@ export class HttpMetricSet {
     this.headerLabelNames = options.headerLabels.map(([label]) => label);
     const full = this.names(true, true, true);
     const noStatus = this.names(true, true, false);
+    const native = options.nativeHistograms === undefined ? {} : { native: options.nativeHistograms };
     this.requests = metrics.requests
       ? registry.counter({ name: `${prefix}http_requests_total`, help: 'HTTP requests handled, by route template and status.', labelNames: full })
       : undefined;
@@ -44,16 +45,17 @@ export class HttpMetricSet {
           unit: 'seconds',
           labelNames: full,
           buckets: options.buckets,
+          ...native,
         })
       : undefined;
     this.inFlight = metrics.inFlight
       ? registry.gauge({ name: `${prefix}http_requests_in_flight`, help: 'Requests being handled right now.', labelNames: this.names(true, false, false, false) })
       : undefined;
     this.requestSize = metrics.requestSize
-      ? registry.histogram({ name: `${prefix}http_request_size_bytes`, help: 'Request body size (Content-Length), in bytes.', unit: 'bytes', labelNames: noStatus, buckets: options.sizeBuckets })
+      ? registry.histogram({ name: `${prefix}http_request_size_bytes`, help: 'Request body size (Content-Length), in bytes.', unit: 'bytes', labelNames: noStatus, buckets: options.sizeBuckets, ...native })
       : undefined;
     this.responseSize = metrics.responseSize
-      ? registry.histogram({ name: `${prefix}http_response_size_bytes`, help: 'Response body size as sent, in bytes (chunk framing included).', unit: 'bytes', labelNames: noStatus, buckets: options.sizeBuckets })
+      ? registry.histogram({ name: `${prefix}http_response_size_bytes`, help: 'Response body size as sent, in bytes (chunk framing included).', unit: 'bytes', labelNames: noStatus, buckets: options.sizeBuckets, ...native })
       : undefined;
     this.exceptions = metrics.exceptions
       ? registry.counter({ name: `${prefix}http_exceptions_total`, help: 'Requests that failed with an exception, by error class name.', labelNames: [...this.names(true, true, false, false), 'exception'] })

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LookoutError } from '../core/errors.js';
 import { rawHeader } from './headers.js';
 import { DEFAULT_BUCKETS } from '../core/histogram.js';
+import type { NativeHistogramOptions } from '../core/native.js';
 import { assertLabelNames, assertMetricName } from '../core/names.js';
 import type { Registry } from '../core/registry.js';
 
@@ -55,6 +56,12 @@ export interface HttpMetricsOptions {
   readonly buckets?: readonly number[];
   /** Request and response size buckets in bytes. */
   readonly sizeBuckets?: readonly number[];
+  /**
+   * Also keep Prometheus native histograms for the duration and size
+   * histograms (`true` for schema 3; exposed in protobuf, the classic buckets
+   * stay for text scrapers).
+   */
+  readonly nativeHistograms?: NativeHistogramOptions | true;
   /** Turn single default metrics off. */
   readonly metrics?: HttpMetricSwitches;
   /** Drop default labels (`{ status: false }`). */
@@ -90,6 +97,7 @@ export interface ResolvedHttpOptions {
   readonly prefix: string;
   readonly buckets: readonly number[];
   readonly sizeBuckets: readonly number[];
+  readonly nativeHistograms: NativeHistogramOptions | true | undefined;
   readonly metrics: Required<HttpMetricSwitches>;
   readonly labels: { readonly method: boolean; readonly route: boolean; readonly status: boolean };
   readonly statusLabel: 'code' | 'class';
@@ -157,6 +165,7 @@ export function resolveHttpOptions(options: HttpMetricsOptions, extraSkipPaths: 
     prefix,
     buckets: options.buckets ?? DEFAULT_BUCKETS,
     sizeBuckets: options.sizeBuckets ?? DEFAULT_SIZE_BUCKETS,
+    nativeHistograms: options.nativeHistograms,
     metrics: {
       requests: switches.requests ?? true,
       duration: switches.duration ?? true,

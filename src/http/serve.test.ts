@@ -23,6 +23,27 @@ describe('serveMetrics', () => {
     }
   });
 
+  it('answers protobuf to Prometheus\'s native-histogram Accept header, gzipped when asked, the same bytes as renderProtobuf', async () => {
+    const registry = new Registry();
+    registry.histogram({ name: 'wait_seconds', help: 'Wait.', native: true }).observe(0.3);
+    const metricsServer = await serveMetrics({ registry, port: 0 });
+    try {
+      const accept = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+      const response = await fetch(metricsServer.url, { headers: { accept, 'accept-encoding': 'gzip' } });
+      expect(response.headers.get('content-type')).toBe('application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited');
+      expect(response.headers.get('content-encoding')).toBe('gzip');
+      const body = Buffer.from(await response.arrayBuffer()); // fetch gunzips
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of registry.renderProtobuf()) chunks.push(chunk);
+      // The second render also holds the first scrape's lookout_render_duration_seconds: compare the histogram family only.
+      const expected = Buffer.concat(chunks);
+      expect(body.subarray(0, 40)).toEqual(expected.subarray(0, 40));
+      expect(body.includes(Buffer.from('wait_seconds'))).toBe(true);
+    } finally {
+      await metricsServer.close();
+    }
+  });
+
   it('rejects a bad port or an empty token with LOOKOUT_E_INVALID_OPTION', async () => {
     await expect(serveMetrics({ registry: new Registry(), port: 70_000 })).rejects.toMatchObject({ code: 'LOOKOUT_E_INVALID_OPTION' });
     expect(() => bearerChecker('')).toThrow(LookoutError);

@@ -5,7 +5,7 @@ import { once, type EventEmitter } from 'node:events';
 import { pipeline, type Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { LookoutError } from '../core/errors.js';
-import { acceptsGzip, contentType, negotiateFormat } from '../core/exposition.js';
+import { acceptsGzip, contentType, negotiateScrapeFormat } from '../core/exposition.js';
 import type { Counter } from '../core/counter.js';
 import type { Histogram } from '../core/histogram.js';
 import type { Registry } from '../core/registry.js';
@@ -84,8 +84,8 @@ export interface MetricsRequest {
 export interface MetricsAnswer {
   readonly status: number;
   readonly headers: Record<string, string>;
-  /** Chunks of exposition text (compress them when `gzip`), or a short fixed text. */
-  readonly body: AsyncIterable<string> | string;
+  /** Chunks of exposition text or protobuf bytes (compress them when `gzip`), or a short fixed text. */
+  readonly body: AsyncIterable<string | Uint8Array> | string;
   readonly gzip: boolean;
 }
 
@@ -112,16 +112,17 @@ export function createMetricsResponder(options: MetricsEndpointOptions): (reques
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return { status: 405, headers: { ...plain, allow: 'GET, HEAD' }, body: 'method not allowed\n', gzip: false };
     }
-    const format = negotiateFormat(request.accept);
+    const format = negotiateScrapeFormat(request.accept, registry.protobufCapable);
     const gzip = gzipAllowed && acceptsGzip(request.acceptEncoding);
     const headers: Record<string, string> = { 'content-type': contentType(format), vary: 'Accept, Accept-Encoding', 'cache-control': 'no-store' };
     if (gzip) headers['content-encoding'] = 'gzip';
-    const body = request.method === 'HEAD' ? '' : timed(registry.render(format), (seconds) => self.duration.labels({ format }).observe(seconds), () => self.errors.inc());
+    const chunks: AsyncGenerator<string | Uint8Array> = format === 'protobuf' ? registry.renderProtobuf() : registry.render(format);
+    const body = request.method === 'HEAD' ? '' : timed(chunks, (seconds) => self.duration.labels({ format }).observe(seconds), () => self.errors.inc());
     return { status: 200, headers, body, gzip: gzip && request.method !== 'HEAD' };
   };
 }
 
-async function* timed(chunks: AsyncGenerator<string>, onDone: (seconds: number) => void, onError: () => void): AsyncGenerator<string> {
+async function* timed<T>(chunks: AsyncGenerator<T>, onDone: (seconds: number) => void, onError: () => void): AsyncGenerator<T> {
   const started = performance.now();
   try {
     yield* chunks;
@@ -134,7 +135,7 @@ async function* timed(chunks: AsyncGenerator<string>, onDone: (seconds: number) 
 
 /**
  * A node `(req, res)` handler that serves the registry: content negotiation
- * (text 0.0.4 or OpenMetrics 1.0.0), gzip, bearer token, streaming with
+ * (text 0.0.4, OpenMetrics 1.0.0 or protobuf), gzip, bearer token, streaming with
  * backpressure so a slow scraper holds neither memory nor the event loop.
  *
  * @example

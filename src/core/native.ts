@@ -1,0 +1,319 @@
+/**
+ * Sparse exponential ("native") histogram buckets, as Prometheus defines them:
+ * at schema `s`, bucket `i` holds values in (2^((i-1)/2^s), 2^(i/2^s)], the
+ * zero bucket holds |v| <= zeroThreshold, negative values mirror positive
+ * ones. Counts live in dense typed-array windows over the populated index
+ * range, so an observation touches numbers only; the window grows (rarely)
+ * when a value lands outside it.
+ */
+import { LookoutError } from './errors.js';
+
+/**
+ * Options of a native histogram (client_golang semantics).
+ *
+ * @example
+ * ```ts
+ * const native: NativeHistogramOptions = { schema: 3, zeroThreshold: 1e-9, maxBuckets: 160 };
+ * ```
+ */
+export interface NativeHistogramOptions {
+  /** Resolution, -4..8: each bucket is 2^(2^-schema) times wider than the previous one. Default 3 (factor 1.09). */
+  readonly schema?: number;
+  /** Or the largest acceptable growth factor per bucket (> 1); the schema is the finest one that satisfies it, as client_golang picks it. */
+  readonly bucketFactor?: number;
+  /** Values with |v| <= this go to the zero bucket. Default 2^-128, as client_golang. */
+  readonly zeroThreshold?: number;
+  /** Most populated buckets (positive and negative) before the resolution is halved. Default 160. */
+  readonly maxBuckets?: number;
+}
+
+/** Prometheus's schema range. */
+export const MIN_SCHEMA = -4;
+export const MAX_SCHEMA = 8;
+/** client_golang's DefNativeHistogramZeroThreshold, 2^-128. */
+export const DEFAULT_ZERO_THRESHOLD = 2.938735877055719e-39;
+const DEFAULT_SCHEMA = 3;
+const DEFAULT_MAX_BUCKETS = 160;
+/** A window spans at most this many bucket widths; wider data halves the resolution too (memory stays bounded). */
+export const MAX_WINDOW = 4096;
+
+/** Resolved native options. */
+export interface NativeConfig {
+  readonly schema: number;
+  readonly zeroThreshold: number;
+  readonly maxBuckets: number;
+}
+
+/**
+ * Checks and resolves native histogram options; bad ones throw
+ * `LOOKOUT_E_INVALID_SCHEMA`, `LOOKOUT_E_INVALID_ZERO_THRESHOLD` or
+ * `LOOKOUT_E_INVALID_BUCKET_LIMIT`.
+ *
+ * @example
+ * ```ts
+ * resolveNative('x_seconds', { bucketFactor: 1.1 }); // { schema: 3, zeroThreshold: 2.9e-39, maxBuckets: 160 }
+ * ```
+ */
+export function resolveNative(metricName: string, options: NativeHistogramOptions | true): NativeConfig {
+  const given: NativeHistogramOptions = options === true ? {} : options;
+  if (typeof given !== 'object' || given === null) {
+    throw new LookoutError('LOOKOUT_E_INVALID_OPTION', `histogram ${metricName}: native must be true or an options object`);
+  }
+  let schema = DEFAULT_SCHEMA;
+  if (given.schema !== undefined && given.bucketFactor !== undefined) {
+    throw new LookoutError('LOOKOUT_E_INVALID_SCHEMA', `histogram ${metricName}: give native.schema or native.bucketFactor, not both`);
+  }
+  if (given.schema !== undefined) {
+    if (!Number.isInteger(given.schema) || given.schema < MIN_SCHEMA || given.schema > MAX_SCHEMA) {
+      throw new LookoutError('LOOKOUT_E_INVALID_SCHEMA', `histogram ${metricName}: native.schema must be an integer from ${MIN_SCHEMA} to ${MAX_SCHEMA}, got ${String(given.schema)}`);
+    }
+    schema = given.schema;
+  } else if (given.bucketFactor !== undefined) {
+    if (typeof given.bucketFactor !== 'number' || !(given.bucketFactor > 1) || given.bucketFactor === Infinity) {
+      throw new LookoutError('LOOKOUT_E_INVALID_SCHEMA', `histogram ${metricName}: native.bucketFactor must be a finite number > 1, got ${String(given.bucketFactor)}`);
+    }
+    schema = schemaForFactor(given.bucketFactor);
+  }
+  const zeroThreshold = given.zeroThreshold ?? DEFAULT_ZERO_THRESHOLD;
+  if (typeof zeroThreshold !== 'number' || !Number.isFinite(zeroThreshold) || zeroThreshold < 0) {
+    throw new LookoutError('LOOKOUT_E_INVALID_ZERO_THRESHOLD', `histogram ${metricName}: native.zeroThreshold must be a finite number >= 0, got ${String(zeroThreshold)}`);
+  }
+  const maxBuckets = given.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+  if (!Number.isInteger(maxBuckets) || maxBuckets < 1) {
+    throw new LookoutError('LOOKOUT_E_INVALID_BUCKET_LIMIT', `histogram ${metricName}: native.maxBuckets must be a positive integer, got ${String(maxBuckets)}`);
+  }
+  return { schema, zeroThreshold, maxBuckets };
+}
+
+/**
+ * The schema client_golang picks for a bucket factor: the finest whose
+ * factor 2^(2^-schema) does not exceed it, clamped to -4..8.
+ *
+ * @example
+ * ```ts
+ * schemaForFactor(1.1); // 3 (factor 1.0905)
+ * schemaForFactor(2); // 0
+ * ```
+ */
+export function schemaForFactor(bucketFactor: number): number {
+  const floor = Math.floor(Math.log2(Math.log2(bucketFactor)));
+  if (floor <= -MAX_SCHEMA) return MAX_SCHEMA;
+  if (floor >= -MIN_SCHEMA) return MIN_SCHEMA;
+  return 0 - floor;
+}
+
+/** For schema s > 0: the 2^s bucket bounds within [0.5, 1), i.e. 2^(j/2^s) / 2. */
+const FRACTION_BOUNDS: readonly Float64Array[] = Array.from({ length: MAX_SCHEMA + 1 }, (_, schema) =>
+  Float64Array.from({ length: 2 ** schema }, (_unused, j) => (j === 0 ? 0.5 : 2 ** (j / 2 ** schema) / 2)),
+);
+
+/** The bounds with 1 appended, so that index 2^schema can be read. */
+const PADDED_BOUNDS: readonly Float64Array[] = FRACTION_BOUNDS.map((bounds) => Float64Array.from([...bounds, 1]));
+
+/**
+ * For schema s and each cell of the top s+1 mantissa bits (fractions
+ * [0.5 + c/2^(s+2), 0.5 + (c+1)/2^(s+2))): the first bound >= the cell's low
+ * end. Cells are narrower than the gap between bounds (0.5 · (2^(2^-s) - 1) > 2^-(s+2)),
+ * so a cell holds at most one bound.
+ */
+const CELL_FIRST_BOUND: readonly Uint16Array[] = FRACTION_BOUNDS.map((bounds, schema) =>
+  Uint16Array.from({ length: 2 ** (schema + 1) }, (_, cell) => {
+    const low = 0.5 + cell / 2 ** (schema + 2);
+    let index = 0;
+    while (index < bounds.length && bounds[index]! < low) index++;
+    return index;
+  }),
+);
+
+// frexp without allocation: read and rewrite the exponent bits of one double.
+const scratch = new Float64Array(1);
+const words = new Uint32Array(scratch.buffer);
+const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const LOW = 1 - HIGH;
+/** 2^-e for the exponents of normal doubles (e from -1021 to 1024). */
+const POWER_OFFSET = 1022;
+const INVERSE_POWERS = Float64Array.from({ length: 2048 }, (_, index) => 2 ** -(index - POWER_OFFSET));
+
+/**
+ * The bucket index of a finite |value| > 0 at `schema` (Prometheus's
+ * boundaries: upper bounds inclusive, index 0 is (2^(-2^-s), 1]).
+ *
+ * @example
+ * ```ts
+ * bucketIndex(1, 3); // 0
+ * bucketIndex(2, 3); // 8
+ * bucketIndex(2.0000001, 0); // 2
+ * ```
+ */
+export function bucketIndex(absValue: number, schema: number): number {
+  scratch[0] = absValue;
+  let high = words[HIGH]!;
+  let biased = high >>> 20;
+  let shift = 0;
+  if (biased === 0) {
+    // Subnormal: scale into the normal range first.
+    scratch[0] = absValue * 18446744073709551616; // 2^64
+    high = words[HIGH]!;
+    biased = high >>> 20;
+    shift = 64;
+  }
+  // frexp: absValue = fraction * 2^exponent with fraction in [0.5, 1).
+  const exponent = biased - 1022 - shift;
+  if (schema > 0) {
+    // Multiplying by a power of two is exact; a table read avoids rewriting the bits and reading them back as a double.
+    const fraction = shift === 0 ? absValue * INVERSE_POWERS[exponent + POWER_OFFSET]! : scratch[0]! * INVERSE_POWERS[exponent + shift + POWER_OFFSET]!;
+    // First j with bounds[j] >= fraction (sort.SearchFloat64s), without a data-dependent search: the top
+    // schema+1 mantissa bits pick a cell narrower than the gap between two bounds, so one comparison settles it.
+    const bounds = PADDED_BOUNDS[schema]!;
+    const first = CELL_FIRST_BOUND[schema]![(high & 0xfffff) >>> (19 - schema)]!;
+    const found = bounds[first]! >= fraction ? first : first + 1;
+    return found + ((exponent - 1) << schema);
+  }
+  // fraction === 0.5 exactly: a power of two, which is the upper bound of the bucket below.
+  const key = (high & 0xfffff) === 0 && words[LOW] === 0 ? exponent - 1 : exponent;
+  const width = -schema;
+  return (key + (1 << width) - 1) >> width;
+}
+
+/**
+ * Where ±Inf goes at `schema`: one above the largest finite double's bucket, as client_golang does.
+ *
+ * @example
+ * ```ts
+ * infinityIndex(0); // 1025
+ * ```
+ */
+export function infinityIndex(schema: number): number {
+  return bucketIndex(Number.MAX_VALUE, schema) + 1;
+}
+
+/**
+ * Counts of one sign: a dense window over bucket indexes
+ * `[offset, offset + counts.length)`.
+ */
+export class BucketWindow {
+  counts: Float64Array = new Float64Array(0);
+  offset = 0;
+  /** Buckets with a non-zero count. */
+  populated = 0;
+
+  /** Adds one to bucket `index`; false when the window would need more than MAX_WINDOW slots. */
+  add(index: number): boolean {
+    let slot = index - this.offset;
+    const counts = this.counts;
+    if (slot < 0 || slot >= counts.length) {
+      if (!this.grow(index)) return false;
+      slot = index - this.offset;
+    }
+    if (this.counts[slot]!++ === 0) this.populated++;
+    return true;
+  }
+
+  /** Halves the resolution: bucket i becomes ceil(i / 2). */
+  halve(): void {
+    const counts = this.counts;
+    if (counts.length === 0) return;
+    const first = this.offset;
+    const newOffset = (first + 1) >> 1;
+    const newLength = ((first + counts.length - 1 + 1) >> 1) - newOffset + 1;
+    const merged = new Float64Array(newLength);
+    let populated = 0;
+    for (let slot = 0; slot < counts.length; slot++) {
+      const count = counts[slot]!;
+      if (count === 0) continue;
+      const target = ((first + slot + 1) >> 1) - newOffset;
+      if (merged[target] === 0) populated++;
+      merged[target]! += count;
+    }
+    this.counts = merged;
+    this.offset = newOffset;
+    this.populated = populated;
+  }
+
+  /** Lowest and highest populated index, or undefined when empty. */
+  range(): [number, number] | undefined {
+    const counts = this.counts;
+    let first = 0;
+    while (first < counts.length && counts[first] === 0) first++;
+    if (first === counts.length) return undefined;
+    let last = counts.length - 1;
+    while (counts[last] === 0) last--;
+    return [this.offset + first, this.offset + last];
+  }
+
+  private grow(index: number): boolean {
+    const counts = this.counts;
+    const range = this.range();
+    const low = range === undefined ? index : Math.min(range[0], index);
+    const high = range === undefined ? index : Math.max(range[1], index);
+    const needed = high - low + 1;
+    if (needed > MAX_WINDOW) return false;
+    // Room on both sides so that a drifting range does not reallocate every time.
+    const length = Math.min(MAX_WINDOW, Math.max(16, needed * 2));
+    const spare = length - needed;
+    const offset = low - (spare >> 1);
+    const next = new Float64Array(length);
+    if (range !== undefined) next.set(counts.subarray(range[0] - this.offset, range[1] - this.offset + 1), range[0] - offset);
+    this.counts = next;
+    this.offset = offset;
+    return true;
+  }
+}
+
+/**
+ * The native part of one histogram series: schema, zero bucket and the two
+ * bucket windows. NaN is counted by the caller (count and sum) but in no
+ * bucket; ±Inf go one bucket above the largest finite value's.
+ *
+ * @example
+ * ```ts
+ * const buckets = new NativeBuckets({ schema: 3, zeroThreshold: 0, maxBuckets: 160 });
+ * buckets.observe(0.25);
+ * ```
+ */
+export class NativeBuckets {
+  schema: number;
+  readonly zeroThreshold: number;
+  zeroCount = 0;
+  /** ±Inf observations, kept apart so that one does not stretch the windows; exposed at `infinityIndex(schema)`. */
+  positiveInfinity = 0;
+  negativeInfinity = 0;
+  readonly positive = new BucketWindow();
+  readonly negative = new BucketWindow();
+  private readonly maxBuckets: number;
+
+  constructor(config: NativeConfig) {
+    this.schema = config.schema;
+    this.zeroThreshold = config.zeroThreshold;
+    this.maxBuckets = config.maxBuckets;
+  }
+
+  /** Puts one value in its bucket (NaN in none). */
+  observe(value: number): void {
+    if (value > this.zeroThreshold) {
+      if (value === Infinity) this.positiveInfinity++;
+      else this.place(this.positive, value);
+    } else if (value < -this.zeroThreshold) {
+      if (value === -Infinity) this.negativeInfinity++;
+      else this.place(this.negative, -value);
+    } else if (value === value) {
+      this.zeroCount++;
+    }
+  }
+
+  private place(window: BucketWindow, absValue: number): void {
+    while (!window.add(bucketIndex(absValue, this.schema))) {
+      // Too wide for the window: coarser buckets until it fits (at schema -4 every finite double does).
+      if (this.schema === MIN_SCHEMA) return;
+      this.reduce();
+    }
+    while (this.positive.populated + this.negative.populated > this.maxBuckets && this.schema > MIN_SCHEMA) this.reduce();
+  }
+
+  /** Halves the resolution of both signs (client_golang's doubleBucketWidth). */
+  private reduce(): void {
+    this.schema--;
+    this.positive.halve();
+    this.negative.halve();
+  }
+}
