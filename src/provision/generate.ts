@@ -2,6 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { partitionedEventsSql, timescaleEventsSql } from '../kpi/partitioning.js';
 import { composeFile, envExample } from './compose.js';
+import { alertmanagerConfig } from './alertmanager/config.js';
 import { apiOverviewDashboard } from './dashboards/api-overview.js';
 import { dashboardContext } from './dashboards/common.js';
 import { inferenceKpisDashboard } from './dashboards/inference-kpis.js';
@@ -65,6 +66,7 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
     text('prometheus/tests/slo-page.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.page.interval, sloRuleTests(options, 'page'))),
     text('prometheus/tests/slo-ticket.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.ticket.interval, sloRuleTests(options, 'ticket'))),
     text('prometheus/tests/operations.test.yml', promtoolFile('../rules/operations.yml', '1m', opsRuleTests(options))),
+    ...(options.alerting === undefined ? [] : [text('alertmanager/alertmanager.yml', renderYaml(alertmanagerConfig(options.alerting), ALERTMANAGER_COMMENT))]),
     text('grafana/provisioning/datasources/datasources.yml', renderYaml(grafanaDatasources(options), 'Every ${VAR} is expanded by Grafana from its environment at start-up.')),
     text('grafana/provisioning/dashboards/dashboards.yaml', renderYaml(grafanaDashboardProviders(options))),
     json(`${dashboards}/${DASHBOARD_FILES.apiOverview}`, apiOverviewDashboard(context)),
@@ -100,6 +102,11 @@ export async function writeDeployFiles(outDir: string, files: readonly Generated
   }
   return written;
 }
+
+const ALERTMANAGER_COMMENT = [
+  'Routes the alerts of prometheus/rules/*.yml by severity; every secret is read from a file.',
+  'Check: amtool check-config alertmanager/alertmanager.yml',
+].join('\n');
 
 const STORE_TITLES: Record<ScalingStore, string> = { mimir: 'Grafana Mimir', thanos: 'Thanos Receive', victoriametrics: 'VictoriaMetrics' };
 
