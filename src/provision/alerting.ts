@@ -74,7 +74,7 @@ export interface AlertingOptions {
   readonly ticketRepeatInterval?: string;
   /** Base URL of Grafana for the alerts' `dashboard` links (default `http://localhost:3000`). */
   readonly grafanaUrl?: string;
-  /** Base URL the `runbook_url` annotations point at (default: the runbooks' folder in this repository). */
+  /** Base URL the `runbook_url` annotations point at (default: the API's built-in page, `http://localhost:<compose.apiPort>/lookout/runbooks`). */
   readonly runbookBaseUrl?: string;
 }
 
@@ -96,18 +96,8 @@ export interface ResolvedAlerting {
   readonly repeatInterval: string;
   readonly ticketRepeatInterval: string;
   readonly grafanaUrl: string;
-  readonly runbookBaseUrl: string;
+  readonly runbookBaseUrl: string | undefined;
 }
-
-/**
- * Where `runbook_url` points by default: the generated runbooks in the repository.
- *
- * @example
- * ```ts
- * `${DEFAULT_RUNBOOK_BASE_URL}/TargetDown.md`;
- * ```
- */
-export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/lookout-monitoring/lookout/blob/main/deploy/runbooks';
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
@@ -169,7 +159,7 @@ export function resolveAlerting(options: AlertingOptions | undefined): ResolvedA
     repeatInterval: duration('repeatInterval', options.repeatInterval ?? '4h'),
     ticketRepeatInterval: duration('ticketRepeatInterval', options.ticketRepeatInterval ?? '24h'),
     grafanaUrl: baseUrl('grafanaUrl', options.grafanaUrl ?? 'http://localhost:3000'),
-    runbookBaseUrl: baseUrl('runbookBaseUrl', options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL),
+    runbookBaseUrl: options.runbookBaseUrl === undefined ? undefined : baseUrl('runbookBaseUrl', options.runbookBaseUrl),
   };
 }
 

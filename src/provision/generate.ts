@@ -10,6 +10,7 @@ import { runtimeDashboard } from './dashboards/runtime.js';
 import { grafanaDashboardProviders, grafanaDatasources } from './grafana/provisioning.js';
 import type { ResolvedProvisionOptions } from './options.js';
 import { readerInitScript } from './postgres.js';
+import { generateRunbooks } from './runbooks.js';
 import { deployReadme } from './readme.js';
 import { prometheusConfig } from './prometheus/config.js';
 import { opsRuleTests } from './prometheus/ops-rule-tests.js';
@@ -67,6 +68,7 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
     text('prometheus/tests/slo-ticket.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.ticket.interval, sloRuleTests(options, 'ticket'))),
     text('prometheus/tests/operations.test.yml', promtoolFile('../rules/operations.yml', '1m', opsRuleTests(options))),
     ...(options.alerting === undefined ? [] : [text('alertmanager/alertmanager.yml', renderYaml(alertmanagerConfig(options.alerting), ALERTMANAGER_COMMENT))]),
+    ...Object.entries(generateRunbooks(options, [burnRateAlertGroup(options), operationsAlertGroup(options)])).map(([alert, markdown]) => text(`runbooks/${alert}.md`, markdown)),
     text('grafana/provisioning/datasources/datasources.yml', renderYaml(grafanaDatasources(options), 'Every ${VAR} is expanded by Grafana from its environment at start-up.')),
     text('grafana/provisioning/dashboards/dashboards.yaml', renderYaml(grafanaDashboardProviders(options))),
     json(`${dashboards}/${DASHBOARD_FILES.apiOverview}`, apiOverviewDashboard(context)),

@@ -1,4 +1,5 @@
 import type { ResolvedProvisionOptions } from '../options.js';
+import { withAlertLinks } from '../runbooks.js';
 import type { RuleGroup } from './slo-rules.js';
 
 /**
@@ -36,7 +37,8 @@ export function counterIncreased(series: string, window: string): string {
  */
 export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGroup {
   const job = `job="${options.service}"`;
-  return {
+  // Every alert carries runbook_url and dashboard (src/provision/runbooks.ts).
+  return withAlertLinks(options, {
     name: `${options.service}-operations`,
     rules: [
       {
@@ -88,5 +90,5 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
         },
       },
     ],
-  };
+  });
 }

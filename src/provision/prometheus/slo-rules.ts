@@ -1,5 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds, errorBudget, leLabel, number } from '../promql.js';
+import { withAlertLinks } from '../runbooks.js';
 
 /**
  * One Prometheus rule (recording or alerting) as written to a rule file.
@@ -142,7 +143,8 @@ export function sliRecordingGroup(options: ResolvedProvisionOptions): RuleGroup 
  */
 export function burnRateAlertGroup(options: ResolvedProvisionOptions): RuleGroup {
   const rules = (['availability', 'latency'] as const).flatMap((slo) => BURN_RATE_WINDOWS.map((pair) => burnRateAlert(options, slo, pair)));
-  return { name: `${options.service}-slo-alerts`, rules };
+  // Every alert carries runbook_url and dashboard (src/provision/runbooks.ts).
+  return withAlertLinks(options, { name: `${options.service}-slo-alerts`, rules });
 }
 
 function burnRateAlert(options: ResolvedProvisionOptions, slo: SloName, pair: (typeof BURN_RATE_WINDOWS)[number]): PrometheusRule {
