@@ -1,6 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { withAlertLinks } from '../runbooks.js';
-import type { RuleGroup } from './slo-rules.js';
+import { scaledDuration, type RuleGroup, type RuleTiming } from './slo-rules.js';
 
 /**
  * Seconds without a successful KPI flush, while events wait, before `KpiFlushStale` fires.
@@ -35,8 +35,10 @@ export function counterIncreased(series: string, window: string): string {
  * // ['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow']
  * ```
  */
-export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGroup {
+export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup {
   const job = `job="${options.service}"`;
+  const scaled = (duration: string): string => scaledDuration(duration, timing);
+  const staleSeconds = Math.round(KPI_FLUSH_STALE_SECONDS * (timing.scale ?? 1) * 1000) / 1000;
   // Every alert carries runbook_url and dashboard (src/provision/runbooks.ts).
   return withAlertLinks(options, {
     name: `${options.service}-operations`,
@@ -44,7 +46,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       {
         alert: 'TargetDown',
         expr: `up{${job}} == 0`,
-        for: '2m',
+        for: scaled('2m'),
         labels: { severity: 'page' },
         annotations: {
           summary: '{{ $labels.job }} target {{ $labels.instance }} is down',
@@ -53,7 +55,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       },
       {
         alert: 'KpiEventsDropped',
-        expr: counterIncreased(`lookout_kpi_dropped_total{${job}}`, '5m'),
+        expr: counterIncreased(`lookout_kpi_dropped_total{${job}}`, scaled('5m')),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} dropped KPI events ({{ $labels.reason }})',
@@ -62,8 +64,8 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       },
       {
         alert: 'KpiFlushStale',
-        expr: `time() - lookout_kpi_last_flush_timestamp_seconds{${job}} > ${KPI_FLUSH_STALE_SECONDS}\nand\nlookout_kpi_queue_depth{${job}} > 0`,
-        for: '5m',
+        expr: `time() - lookout_kpi_last_flush_timestamp_seconds{${job}} > ${staleSeconds}\nand\nlookout_kpi_queue_depth{${job}} > 0`,
+        for: scaled('5m'),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} has not flushed KPI events for over 5 minutes',
@@ -73,7 +75,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       {
         alert: 'KpiStoreDown',
         expr: `lookout_kpi_store_up{${job}} == 0`,
-        for: '5m',
+        for: scaled('5m'),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} cannot reach the KPI event store',
@@ -82,7 +84,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       },
       {
         alert: 'MetricSeriesOverflow',
-        expr: counterIncreased(`lookout_series_overflow_total{${job}}`, '15m'),
+        expr: counterIncreased(`lookout_series_overflow_total{${job}}`, scaled('15m')),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }}: metric {{ $labels.metric }} hit its series cap',
