@@ -164,7 +164,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
       extra.onRequest?.(req, res, seconds, info);
     },
   });
-  faults?.register(app);
+  faults?.register(app, [typeof extra.metricsPath === 'string' ? extra.metricsPath : '/metrics', ...UNRECORDED_PATHS]);
   registerInferenceRoutes(app, { queue, service, metrics, kpi });
   registerContentRoutes(app, { service, kpi, queue });
   try {

@@ -11,6 +11,7 @@ describe('parseFault', () => {
     expect(parseFault('errors:/inference/start')).toMatchObject({ ratio: 1 });
     expect(parseFault('latency:/inference/start:300ms')).toMatchObject({ kind: 'latency', ms: 300 });
     expect(parseFault('hang:/model')).toMatchObject({ kind: 'hang', route: '/model', ms: 3000 });
+    expect(parseFault('latency:*:1s')).toMatchObject({ kind: 'latency', route: '*', ms: 1000 });
     expect(parseFault('kpi-store-down')).toMatchObject({ kind: 'kpi-store-down' });
     expect(parseFault('memory-leak:20mb')).toMatchObject({ kind: 'memory-leak', mibPerSecond: 20 });
     expect(parseFault('event-loop-block:1.5s')).toMatchObject({ kind: 'event-loop-block', ms: 1500 });

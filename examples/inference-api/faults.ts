@@ -4,7 +4,7 @@
  * that each one pages. Off by default; enabled by `startInferenceApi({ faults: true })` or
  * `LOOKOUT_FAULTS=1`, and refused unless the API listens on a loopback address.
  *
- * Faults, as `kind[:route][:amount]`:
+ * Faults, as `kind[:route][:amount]` (route `*`: every route but /metrics, /faults and /healthz):
  * - `errors:/inference/start:50%`: that share of the route's requests answer 500;
  * - `latency:/inference/start:1500ms`: the route's requests wait that long first;
  * - `hang:/inference/start:3s`: a dependency that never answers: requests wait for its timeout
@@ -73,7 +73,7 @@ function milliseconds(spec: string, text: string | undefined, fallback?: number)
 }
 
 function route(spec: string, text: string | undefined): string {
-  if (text === undefined || !/^\/[A-Za-z0-9/_:.-]*$/.test(text)) bad(spec, `expected a route template such as /inference/start, got ${JSON.stringify(text)}`);
+  if (text === undefined || !(text === '*' || /^\/[A-Za-z0-9/_.-]*$/.test(text))) bad(spec, `expected a route template such as /inference/start, or *, got ${JSON.stringify(text)}`);
   return text;
 }
 
@@ -206,15 +206,15 @@ export class FaultInjector {
   }
 
   /**
-   * Applies route faults and serves `GET /faults` (the active ones), `POST /faults` (body
+   * Applies route faults (`*` spares the `spared` paths: the scrape and the health check) and serves `GET /faults` (the active ones), `POST /faults` (body
    * `{"fault": "kind:..."}`) and `DELETE /faults`, to loopback clients only.
    */
-  register(app: FastifyInstance): void {
+  register(app: FastifyInstance, spared: readonly string[] = ['/metrics', '/healthz']): void {
     app.addHook('onRequest', async (request, reply) => {
       const template = request.routeOptions.url;
       if (template === undefined || template === '/faults') return;
       for (const fault of this.active.values()) {
-        if (fault.route !== template) continue;
+        if (fault.route !== template && !(fault.route === '*' && !spared.includes(template))) continue;
         if (fault.kind === 'latency') await sleep(fault.ms!);
         if (fault.kind === 'errors' && Math.random() < fault.ratio!) return reply.code(500).send({ error: `injected fault ${fault.spec}` });
         if (fault.kind === 'hang') {

@@ -18,7 +18,7 @@ export interface PrometheusConfigOverrides {
   readonly bearerTokenFile?: string | undefined;
   readonly scrapeInterval?: string;
   readonly evaluationInterval?: string;
-  /** `host:port` of the Alertmanagers to send to (default: `alerting.alertmanagers`, when configured). */
+  /** `host:port` of the Alertmanagers to send to (default: `alerting.alertmanagers`, when configured; `[]`: none). */
   readonly alertmanagers?: readonly string[];
 }
 
@@ -44,7 +44,7 @@ export function prometheusConfig(options: ResolvedProvisionOptions, overrides: P
       evaluation_interval: overrides.evaluationInterval ?? options.evaluationInterval,
       ...(Object.keys(options.externalLabels).length > 0 && { external_labels: { ...options.externalLabels } }),
     },
-    ...(alertmanagers !== undefined && { alerting: prometheusAlertingBlock(alertmanagers) }),
+    ...(alertmanagers !== undefined && alertmanagers.length > 0 && { alerting: prometheusAlertingBlock(alertmanagers) }),
     rule_files: [...(overrides.ruleFiles ?? ['rules/*.yml'])],
     scrape_configs: [
       {
