@@ -67,7 +67,13 @@ const PHASES: readonly Phase[] = [
   { fault: 'errors:/inference/start:50%', expect: ['AvailabilityErrorBudgetBurn1h5m'], family: /^Availability/, delayS: 0, recoveryS: 0 },
   { fault: 'latency:*:1500ms', expect: ['LatencyErrorBudgetBurn1h5m'], family: /^Latency/, delayS: 1.5, recoveryS: 0 },
   { fault: 'hang:*:3s', expect: ['AvailabilityErrorBudgetBurn1h5m', 'LatencyErrorBudgetBurn1h5m'], family: /^(Availability|Latency)/, delayS: 3, recoveryS: 0 },
+  // Blocked 800 ms in every second: the scrape still answers within its 2 s timeout.
+  { fault: 'event-loop-block:800ms', expect: ['EventLoopBlocked'], family: /^(EventLoopBlocked|Latency)/, delayS: 0.8, recoveryS: 0 },
 ];
+// Not run here: memory-leak. MemoryGrowing's 30m trend is a 60 s window at this scale and its
+// `for:` 20 s; the injected leak stops at 512 MiB (the fault's safety cap), too soon to hold it
+// for that long against the API's ~0.5 GB resident memory. Its rule is proven by promtool
+// (deploy/prometheus/tests/operations.test.yml) and the fault by faults.test.ts.
 
 interface Notification {
   readonly at: number;
@@ -90,7 +96,11 @@ async function startChildApi(dataDir: string): Promise<ChildApi> {
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the API did not start in 60 s: ${output}`)), 60_000);
+    // Under a full parallel test run on two cores, tsx and PGlite took over a minute to start.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the API did not start in 150 s: ${output}`));
+    }, 150_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(output);
@@ -177,7 +187,8 @@ describe.skipIf(!available)('alerts close the loop: fault → alert → notifica
     const clean = options('inference-api-clean', webhook, alertmanager.target);
 
     for (let index = 0; index < 2; index++) dirs.push(await mkdtemp(join(tmpdir(), 'lookout-alerting-api-')));
-    apis.push(...(await Promise.all(dirs.map((dir) => startChildApi(join(dir, 'pglite'))))));
+    // One after the other: each start is CPU-bound (tsx, PGlite), and a failed one must not leave the other running unseen.
+    for (const dir of dirs) apis.push(await startChildApi(join(dir, 'pglite')));
     api = apis[0]!;
     const ruleDir = await mkdtemp(join(tmpdir(), 'lookout-alerting-rules-'));
     dirs.push(ruleDir);
@@ -187,7 +198,7 @@ describe.skipIf(!available)('alerts close the loop: fault → alert → notifica
     const cleanConfig = prometheusConfig(clean, { ...overrides, targets: [apis[1]!.target] });
     prometheus = await startPrometheus(renderYaml({ ...config, scrape_configs: [...config.scrape_configs, ...cleanConfig.scrape_configs] }));
     for (const { url } of apis) runs.push(runTraffic({ url, durationMs: 600_000, rate: 15, seed: 7, signal: traffic.signal }));
-  }, 120_000);
+  }, 400_000);
 
   afterAll(async () => {
     traffic.abort();

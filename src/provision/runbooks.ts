@@ -126,6 +126,26 @@ const OPERATIONS_RUNBOOKS: Readonly<Record<string, RunbookSpec>> = {
       'Panel "KPI queue depth" (Runtime): how long until the buffer is full and events are dropped.',
     ],
   },
+  EventLoopBlocked: {
+    dashboard: 'runtime',
+    panel: 'Event-loop lag',
+    meaning: 'The event loop has been held for long stretches (p99 lag above the threshold for 5 minutes): synchronous work delays every request, timer and health check of this process.',
+    checks: [
+      'Panel "Event-loop utilization" (Runtime): near 1 means the loop never idles (CPU-bound handlers); low with high lag means a few long blocks.',
+      'Panel "CPU" and "Garbage collection time" (Runtime): long GC pauses from a big heap look like blocking.',
+      'Panel "Latency p95 by route" (API overview): the route whose latency rose first is the usual culprit; profile it with node --cpu-prof.',
+    ],
+  },
+  MemoryGrowing: {
+    dashboard: 'runtime',
+    panel: 'Memory',
+    meaning: 'At its trend of the last 30 minutes the resident memory more than doubles within the hour: a leak (buffers, caches or listeners kept), or a backlog growing (queued jobs, buffered KPI events).',
+    checks: [
+      'Panel "Memory" (Runtime): heap used growing means JavaScript objects are kept; RSS growing with a flat heap means buffers or native memory.',
+      'Panel "KPI queue depth" (Runtime): KPI events buffered while the store is down also grow the memory.',
+      'A heap snapshot of the instance (node --heapsnapshot-signal=SIGUSR2), two of them minutes apart, compared in Chrome DevTools.',
+    ],
+  },
   MetricSeriesOverflow: {
     dashboard: 'runtime',
     panel: 'Series folded into overflow',

@@ -1,4 +1,5 @@
 import type { ResolvedProvisionOptions } from '../options.js';
+import { durationSeconds } from '../promql.js';
 import { withAlertLinks } from '../runbooks.js';
 import { scaledDuration, type RuleGroup, type RuleTiming } from './slo-rules.js';
 
@@ -11,6 +12,16 @@ import { scaledDuration, type RuleGroup, type RuleTiming } from './slo-rules.js'
  * ```
  */
 export const KPI_FLUSH_STALE_SECONDS = 300;
+
+/**
+ * Event-loop lag (p99 between two scrapes) above which `EventLoopBlocked` fires, after 5 minutes.
+ *
+ * @example
+ * ```ts
+ * `nodejs_eventloop_lag_p99_seconds > ${EVENT_LOOP_LAG_SECONDS}`;
+ * ```
+ */
+export const EVENT_LOOP_LAG_SECONDS = 0.5;
 
 /**
  * "This counter went up in the last `window`", including a series that first appeared inside the
@@ -27,12 +38,13 @@ export function counterIncreased(series: string, window: string): string {
 }
 
 /**
- * Operational alerts: target down, KPI events dropped, KPI flush stale, KPI store down, series overflow.
+ * Operational alerts: target down, KPI events dropped, KPI flush stale, KPI store down, series
+ * overflow, event loop blocked, memory growing.
  *
  * @example
  * ```ts
  * operationsAlertGroup(resolveProvisionOptions()).rules.map((rule) => rule.alert);
- * // ['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow']
+ * // ['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow', 'EventLoopBlocked', 'MemoryGrowing']
  * ```
  */
 export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup {
@@ -89,6 +101,26 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
         annotations: {
           summary: '{{ $labels.instance }}: metric {{ $labels.metric }} hit its series cap',
           description: 'New label sets of {{ $labels.metric }} are being folded into its overflow series; a label carries unbounded values (raw URLs, ids).',
+        },
+      },
+      {
+        alert: 'EventLoopBlocked',
+        expr: `nodejs_eventloop_lag_p99_seconds{${job}} > ${EVENT_LOOP_LAG_SECONDS}`,
+        for: scaled('5m'),
+        labels: { severity: 'ticket' },
+        annotations: {
+          summary: '{{ $labels.instance }}: event loop blocked',
+          description: `The 99th percentile of event-loop lag has stayed above ${EVENT_LOOP_LAG_SECONDS * 1000} ms for 5 minutes: synchronous work (CPU-bound code, sync I/O, huge JSON) holds every request of this process.`,
+        },
+      },
+      {
+        alert: 'MemoryGrowing',
+        expr: `predict_linear(process_resident_memory_bytes{${job}}[${scaled('30m')}], ${durationSeconds(scaled('1h'))})\n> 2 * process_resident_memory_bytes{${job}}`,
+        for: scaled('10m'),
+        labels: { severity: 'ticket' },
+        annotations: {
+          summary: '{{ $labels.instance }}: resident memory on course to double within the hour',
+          description: 'At the trend of the last 30 minutes the resident memory more than doubles within the hour: a leak (buffers, caches, listeners kept) or a backlog growing; the process ends in an out-of-memory kill.',
         },
       },
     ],
