@@ -52,7 +52,7 @@ export function prometheusOnPath(): boolean {
  * await prometheus?.stop();
  * ```
  */
-export async function startDemoPrometheus(options: { readonly target: string; readonly scrapeInterval: string }): Promise<(RunningPrometheus & { readonly job: string }) | undefined> {
+export async function startDemoPrometheus(options: { readonly target: string; readonly scrapeInterval: string; readonly alertmanagers?: readonly string[] }): Promise<(RunningPrometheus & { readonly job: string }) | undefined> {
   if (!prometheusOnPath()) return undefined;
   const provision = resolveProvisionOptions(await loadProvisionConfig(join(DEPLOY, 'lookout.config.yaml')));
   const config = prometheusConfig(provision, {
@@ -62,6 +62,8 @@ export async function startDemoPrometheus(options: { readonly target: string; re
     bearerTokenFile: undefined,
     scrapeInterval: options.scrapeInterval,
     evaluationInterval: options.scrapeInterval,
+    // The demo's Alertmanager when it runs; never the compose service name of the committed config.
+    alertmanagers: options.alertmanagers ?? [],
   });
   const running = await startPrometheus({ config });
   return Object.assign(running, { job: provision.service });

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasCommand, probe } from '../test/support/e2e.js';
+import { alertmanagerBinary } from './alertmanager-runner.js';
 
 const prometheus = await probe('prometheus', () => hasCommand('prometheus', ['--version']));
+const alertmanager = prometheus && (await probe('prometheus-alertmanager', () => alertmanagerBinary() !== undefined));
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -39,6 +41,8 @@ describe('npm run demo --once', () => {
     expect(Number(stopped![1])).toBeGreaterThan(50);
     if (prometheus) {
       expect(stdout).toMatch(/prometheus: http:\/\/127\.0\.0\.1:\d+ +\(job inference-api/);
+      // Alertmanager starts with Prometheus when it is installed, else one line says how to add it.
+      expect(stdout).toMatch(alertmanager ? /^ {2}alertmanager: http:\/\/127\.0\.0\.1:\d+ /m : /^ {2}alertmanager: not on PATH, skipped .*apt-get install prometheus-alertmanager$/m);
       expect(Number(/^prometheus: (\d+) series scraped from job inference-api$/m.exec(stdout)?.[1])).toBeGreaterThan(100);
     }
   });

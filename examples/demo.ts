@@ -1,7 +1,8 @@
 /**
  * `npm run demo` (also `lookout demo`): the reference inference API on the embedded PGlite store,
- * live traffic against it, and Prometheus with the generated config when it is on PATH. Prints the
- * URLs; Ctrl-C stops everything and flushes the KPI events. `--once` is a bounded smoke run.
+ * live traffic against it, Prometheus with the generated config when it is on PATH and
+ * Alertmanager with the generated routing when it is installed (notifications printed). Prints
+ * the URLs; `--fault` injects a fault (examples/inference-api/faults.ts); Ctrl-C stops everything and flushes the KPI events. `--once` is a bounded smoke run.
  *
  * @example
  * ```sh
@@ -10,9 +11,17 @@
  * ```
  */
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { loadProvisionConfig } from '../src/provision/config-file.js';
+import { resolveProvisionOptions } from '../src/provision/options.js';
+import { operationsAlertGroup } from '../src/provision/prometheus/ops-rules.js';
+import { burnRateAlertGroup } from '../src/provision/prometheus/slo-rules.js';
+import { generateRunbooks } from '../src/provision/runbooks.js';
 import { durationFlag, parseFlags, usageError } from '../src/cli/command.js';
 import { LookoutError } from '../src/core/errors.js';
+import { ALERTMANAGER_HINT, startDemoAlertmanager } from './demo-alertmanager.js';
 import { graphLink, PROMETHEUS_HINT, startDemoPrometheus } from './demo-prometheus.js';
+import { parseFault, type Fault } from './inference-api/faults.js';
 import type { Kpi } from '../src/kpi/index.js';
 import { startInferenceApi, type InferenceApi, type PluginOptions } from './inference-api/app.js';
 import type { InferenceEvent } from './inference-api/routes.js';
@@ -21,7 +30,8 @@ import { describeTraffic, runTraffic, type TrafficReport } from './inference-api
 const usage = `Usage: npm run demo -- [options]      (or: npx lookout demo [options])
 
 Starts the reference inference API (KPI events in embedded PGlite), sends it realistic traffic,
-and starts Prometheus with the generated scrape job and rules when \`prometheus\` is on PATH.
+and starts Prometheus with the generated scrape job and rules when \`prometheus\` is on PATH, and
+Alertmanager with the generated routing when it is installed (alerts are printed as they arrive).
 Ctrl-C stops everything and flushes the KPI events.
 
 Options:
@@ -30,8 +40,17 @@ Options:
   --rate <n>          traffic, requests per second (default 20)
   --duration <d>      stop by itself after this long, e.g. 10m (default 1h)
   --no-prometheus     do not start Prometheus even when it is on PATH
+  --no-alertmanager   do not start Alertmanager even when it is on PATH
+  --fault <spec>      start the API with fault injection and this fault, e.g.
+                      latency:/inference/start:1500ms, errors:/inference/start:50%, hang:*:3s,
+                      kpi-store-down, memory-leak:20mb, event-loop-block:800ms (more at
+                      /faults, or: npm run traffic -- --fault <spec>)
   --once              smoke run: a few seconds of traffic, a summary, then stop
   -h, --help          show this help`;
+
+// The generated runbooks (the alerts' runbook_url points at /lookout/runbooks), from the committed config.
+const PROVISION = resolveProvisionOptions(await loadProvisionConfig(join(import.meta.dirname, '..', 'deploy', 'lookout.config.yaml')));
+const DEMO_RUNBOOKS = generateRunbooks(PROVISION, [burnRateAlertGroup(PROVISION), operationsAlertGroup(PROVISION)]);
 
 const FLAGS = {
   port: { type: 'string' },
@@ -39,6 +58,8 @@ const FLAGS = {
   rate: { type: 'string' },
   duration: { type: 'string' },
   'no-prometheus': { type: 'boolean' },
+  'no-alertmanager': { type: 'boolean' },
+  fault: { type: 'string' },
   once: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -55,17 +76,34 @@ async function main(argv: readonly string[]): Promise<number> {
   const rate = values.rate === undefined ? (once ? 40 : 20) : integer('--rate', values.rate, 1, 10_000);
   const durationMs = once ? 6000 : durationFlag(values.duration ?? '1h', '--duration', usage);
   const dataDir = values['data-dir'] ?? '.lookout/pglite';
+  let fault: Fault | undefined;
+  try {
+    fault = values.fault === undefined ? undefined : parseFault(values.fault);
+  } catch (error) {
+    throw usageError(`--fault: ${(error as Error).message.replace('LOOKOUT_E_FAULT: ', '')}`, usage);
+  }
   const port = await choosePort(requestedPort);
 
-  // Prometheus first, so its URL can go to the API's options; it waits for the target to come up.
-  const prometheus = values['no-prometheus'] === true ? undefined : await startDemoPrometheus({ target: `127.0.0.1:${port}`, scrapeInterval: once ? '1s' : '5s' });
+  // Alertmanager, then Prometheus (sending to it), so its URL can go to the API's options; it
+  // waits for the target to come up.
+  const withPrometheus = values['no-prometheus'] !== true;
+  const alertmanager = withPrometheus && values['no-alertmanager'] !== true ? await startDemoAlertmanager({ print: (line) => console.log(line) }) : undefined;
+  let prometheus: Awaited<ReturnType<typeof startDemoPrometheus>>;
   let api: InferenceApi;
   try {
-    api = await startInferenceApi({ port, dataDir, queue: { capacity: 32 }, adapter: ({ kpi }) => builtInPage(kpi, prometheus) });
+    prometheus = withPrometheus ? await startDemoPrometheus({ target: `127.0.0.1:${port}`, scrapeInterval: once ? '1s' : '5s', alertmanagers: alertmanager === undefined ? [] : [alertmanager.target] }) : undefined;
   } catch (error) {
-    await prometheus?.stop();
+    await alertmanager?.stop();
     throw error;
   }
+  try {
+    api = await startInferenceApi({ port, dataDir, queue: { capacity: 32 }, faults: fault !== undefined, adapter: ({ kpi }) => builtInPage(kpi, prometheus) });
+  } catch (error) {
+    await prometheus?.stop();
+    await alertmanager?.stop();
+    throw error;
+  }
+  if (fault !== undefined) api.faults!.inject(fault);
   const stop = new AbortController();
   let firstSignalAt: number | undefined;
   const onSignal = () => {
@@ -102,6 +140,9 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`  prometheus: ${prometheus.url}   (job ${prometheus.job}, SLO and alert rules from deploy/prometheus/rules)`);
     console.log(`              request rate: ${graphLink(prometheus.url, 'sum by (route) (rate(http_requests_total[1m]))')}`);
   }
+  if (alertmanager !== undefined) console.log(`  alertmanager: ${alertmanager.url}   (generated routing; notifications are printed here as "alert: ...")`);
+  else if (withPrometheus && values['no-alertmanager'] !== true) console.log(`  ${ALERTMANAGER_HINT}`);
+  if (fault !== undefined) console.log(`  fault:      ${fault.spec} injected (list, add or clear at ${api.url}/faults; the alerts' runbooks: ${api.url}/lookout/runbooks)`);
   console.log(`  KPI events: ${api.storeDescription}${storeReady ? '' : ' (not open yet; events wait in memory)'}`);
   console.log(`  traffic:    ${rate} requests/s, inputs drifting so accuracy falls until a retrain; stops after ${durationMs / 1000}s`);
   if (!once) console.log('Ctrl-C stops everything and flushes the KPI events.');
@@ -110,6 +151,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (once) await summarise(api, prometheus);
   console.log(`traffic: ${describeTraffic(report)}`);
   await prometheus?.stop();
+  await alertmanager?.stop();
   await api.close();
   const stats = api.kpi.stats();
   const dropped = Object.values(stats.dropped).reduce((sum, count) => sum + count, 0);
@@ -121,7 +163,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 /** The built-in page at /lookout: KPI panels from the API's store, charts from Prometheus when it runs. */
 function builtInPage(kpi: Kpi<InferenceEvent>, prometheus: { readonly url: string; readonly job: string } | undefined): PluginOptions {
-  return { dashboard: { kpi, ...(prometheus !== undefined && { prometheusUrl: prometheus.url, prometheusSelector: `job="${prometheus.job}"` }) } };
+  return { dashboard: { kpi, runbooks: DEMO_RUNBOOKS, ...(prometheus !== undefined && { prometheusUrl: prometheus.url, prometheusSelector: `job="${prometheus.job}"` }) } };
 }
 
 async function hasBuiltInPage(url: string): Promise<boolean> {

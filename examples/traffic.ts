@@ -10,7 +10,20 @@
  */
 import { durationFlag, parseFlags, usageError } from '../src/cli/command.js';
 import { LookoutError } from '../src/core/errors.js';
+import { parseFault } from './inference-api/faults.js';
 import { assertLoopback, describeTraffic, runTraffic } from './inference-api/traffic.js';
+
+/** Injects (POST) or clears (DELETE) a fault through the API's /faults. */
+async function setFault(url: string, method: 'POST' | 'DELETE', fault?: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(new URL('/faults', url), { method, ...(fault !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault }) }), signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw new Error(`cannot reach ${url}/faults: ${(error as Error).message}`);
+  }
+  if (response.status === 404) throw new Error(`${url} has no fault injection: start it with npm run demo -- --fault <spec>, or LOOKOUT_FAULTS=1`);
+  if (!response.ok) throw new Error(`${url}/faults answered ${response.status}: ${await response.text()}`);
+}
 
 const usage = `Usage: npm run traffic -- [options]
 
@@ -25,6 +38,10 @@ Options:
   --drift <radians>       rotation of the inputs per minute (default 0.4; 0 = no drift)
   --retrain-every <d>     POST /train/start this often (default 90s; 0s = never)
   --burst-every <d>       a burst of 40 inferences this often (default 60s; 0s = never)
+  --fault <spec>          inject this fault for the run and clear it at the end, e.g.
+                          latency:/inference/start:1500ms, errors:/inference/start:50%, hang:*:3s,
+                          kpi-store-down, memory-leak:20mb, event-loop-block:800ms (the API must
+                          run with fault injection: npm run demo -- --fault <spec>, or LOOKOUT_FAULTS=1)
   -h, --help              show this help`;
 
 try {
@@ -35,6 +52,7 @@ try {
     drift: { type: 'string' },
     'retrain-every': { type: 'string' },
     'burst-every': { type: 'string' },
+    fault: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, usage);
   if (values.help === true) {
@@ -59,6 +77,16 @@ try {
   // `on`: a repeated signal (tsx relays the terminal's Ctrl-C) must not cut the summary short.
   process.on('SIGINT', () => controller.abort());
   process.on('SIGTERM', () => controller.abort());
+  const fault = values.fault;
+  if (fault !== undefined) {
+    try {
+      parseFault(fault);
+    } catch (error) {
+      throw usageError(`--fault: ${(error as Error).message.replace('LOOKOUT_E_FAULT: ', '')}`, usage);
+    }
+    await setFault(url, 'POST', fault);
+    console.log(`traffic: fault ${fault} injected; cleared when the run ends`);
+  }
   const report = await runTraffic({
     url,
     durationMs,
@@ -69,6 +97,7 @@ try {
     signal: controller.signal,
     onProgress: (so) => console.log(`traffic: ${describeTraffic(so)}`),
   });
+  if (fault !== undefined) await setFault(url, 'DELETE');
   console.log(`traffic done: ${describeTraffic(report)}`);
   if (report.requests > 0 && report.byStatus['0'] === report.requests) {
     console.error(`traffic: no answer from ${url}; start the API first (npm run demo, or node --import tsx examples/inference-api/server.ts)`);

@@ -16,7 +16,9 @@ import type { AddressInfo } from 'node:net';
 import lookout, { type LookoutFastifyOptions } from '../../src/adapters/fastify.js';
 import { registerRuntimeMetrics, Registry } from '../../src/index.js';
 import { createKpi, pgliteStore, pgStore, trackConnections, type Kpi, type KpiStore } from '../../src/kpi/index.js';
+import { LookoutError } from '../../src/core/errors.js';
 import { claimDataDir } from './data-dir-lock.js';
+import { FaultInjector, isLoopback } from './faults.js';
 import { inferenceMetrics } from './metrics.js';
 import { inferenceMonitor, type InferenceMonitoring, type InferenceMonitorOptions } from './monitoring.js';
 import { registerContentRoutes, UNRECORDED_PATHS } from './pages.js';
@@ -77,6 +79,13 @@ export interface InferenceApiOptions {
   readonly modelMonitor?: InferenceMonitorOptions | false;
   /** Fastify's logger (default off). */
   readonly logger?: boolean;
+  /**
+   * Fault injection (`./faults.ts`: error bursts, latency, a hung dependency, the KPI store down,
+   * a memory leak, a blocked event loop), controlled at `/faults` from loopback clients. Default:
+   * off, or on when `LOOKOUT_FAULTS=1`. Refused (`LOOKOUT_E_FAULTS_REFUSED`) unless `host` is a
+   * loopback address.
+   */
+  readonly faults?: boolean;
 }
 
 /**
@@ -101,6 +110,8 @@ export interface InferenceApi {
   readonly monitoring: InferenceMonitoring | undefined;
   /** Where KPI rows go: `pglite (<dir>)` or `postgres`. */
   readonly storeDescription: string;
+  /** The fault injector when faults are enabled. */
+  readonly faults: FaultInjector | undefined;
   /** Stops accepting requests, ends the jobs, flushes the KPI events (5 s at most) and closes the store. */
   close(): Promise<void>;
 }
@@ -114,13 +125,19 @@ export interface InferenceApi {
  * ```
  */
 export async function startInferenceApi(options: InferenceApiOptions = {}): Promise<InferenceApi> {
+  const faultsEnabled = options.faults ?? process.env['LOOKOUT_FAULTS'] === '1';
+  if (faultsEnabled && !isLoopback(options.host ?? '127.0.0.1')) {
+    throw new LookoutError('LOOKOUT_E_FAULTS_REFUSED', `fault injection is for tests on this machine: host must be a loopback address, got ${JSON.stringify(options.host)}`);
+  }
+  const faults = faultsEnabled ? new FaultInjector() : undefined;
   const databaseUrl = options.databaseUrl ?? nonEmpty(process.env['DATABASE_URL']);
   const dataDir = options.dataDir ?? '.lookout/pglite';
   const releaseDataDir = options.store === undefined && databaseUrl === undefined && !dataDir.includes('://') ? claimDataDir(dataDir) : () => {};
   const registry = options.registry ?? new Registry();
   const runtime = registerRuntimeMetrics(registry);
   // pgStore tracks its own pool (db_pool_connections) when createKpi instruments it.
-  const store = options.store ?? (databaseUrl !== undefined ? pgStore({ connectionString: databaseUrl, ...(options.schema !== undefined && { schema: options.schema }) }) : pgliteStore({ dataDir, ...(options.schema !== undefined && { schema: options.schema }) }));
+  const baseStore = options.store ?? (databaseUrl !== undefined ? pgStore({ connectionString: databaseUrl, ...(options.schema !== undefined && { schema: options.schema }) }) : pgliteStore({ dataDir, ...(options.schema !== undefined && { schema: options.schema }) }));
+  const store = faults === undefined ? baseStore : faults.wrapStore(baseStore);
   const kpi = createKpi({ registry, store, events: INFERENCE_EVENTS, flushIntervalMs: options.flushIntervalMs ?? 1000 });
   const service = await ModelService.create({ seed: options.seed ?? 1 });
   const capacity = options.queue?.capacity ?? 100;
@@ -143,7 +160,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
   const extra = typeof options.adapter === 'function' ? options.adapter({ kpi, registry }) : options.adapter ?? {};
   await app.register(lookout, {
     appName: 'inference-api',
-    skipPaths: UNRECORDED_PATHS,
+    skipPaths: faults === undefined ? UNRECORDED_PATHS : [...UNRECORDED_PATHS, '/faults'],
     // Most calls here take well under 5 ms: finer low buckets make p50/p95 tell routes apart
     // (1.0 stays a bound: the latency SLO counts requests under 1 s).
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
@@ -156,6 +173,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
       extra.onRequest?.(req, res, seconds, info);
     },
   });
+  faults?.register(app, [typeof extra.metricsPath === 'string' ? extra.metricsPath : '/metrics', ...UNRECORDED_PATHS]);
   registerInferenceRoutes(app, { queue, service, metrics, kpi, ...(monitoring !== undefined && { monitoring }) });
   registerContentRoutes(app, { service, kpi, queue });
   try {
@@ -179,9 +197,11 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     app,
     service,
     monitoring,
+    faults,
     storeDescription: options.store !== undefined ? store.kind : databaseUrl !== undefined ? 'postgres' : `pglite (${dataDir})`,
     close() {
       closing ??= (async () => {
+        faults?.clear();
         // close() closes the connections idle at that moment; one whose response was still
         // going (a /metrics render, a slow upload) would then stay open for keep-alive until
         // the client or Fastify's keepAliveTimeout (72 s) ends it. Close those as they go idle.

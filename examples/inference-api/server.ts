@@ -4,7 +4,8 @@
  *
  * Environment: `PORT` (default 8000); `HOST` (default 127.0.0.1, or 0.0.0.0 inside a
  * container so Prometheus can reach it); `DATABASE_URL` (KPI events to PostgreSQL; without it,
- * embedded PGlite in `.lookout/pglite`); `LOOKOUT_METRICS_TOKEN` or `LOOKOUT_METRICS_TOKEN_FILE`
+ * embedded PGlite in `LOOKOUT_DATA_DIR`, default `.lookout/pglite`); `LOOKOUT_FAULTS=1` (fault
+ * injection at /faults, loopback only: ./faults.ts); `LOOKOUT_METRICS_TOKEN` or `LOOKOUT_METRICS_TOKEN_FILE`
  * (bearer token required on /metrics). SIGTERM / SIGINT flush the KPI events and exit.
  *
  * @example
@@ -28,9 +29,10 @@ const token = tokenFile !== undefined && tokenFile !== '' ? readFileSync(tokenFi
 const api = await startInferenceApi({
   port,
   host: env['HOST'] ?? (inContainer ? '0.0.0.0' : '127.0.0.1'),
+  ...(env['LOOKOUT_DATA_DIR'] !== undefined && env['LOOKOUT_DATA_DIR'] !== '' && { dataDir: env['LOOKOUT_DATA_DIR'] }),
   ...(token !== undefined && token !== '' && { token }),
 });
-console.log(`inference-api listening on ${api.url} (KPI events: ${api.storeDescription}${token ? '; /metrics needs the bearer token' : ''})`);
+console.log(`inference-api listening on ${api.url} (KPI events: ${api.storeDescription}${token ? '; /metrics needs the bearer token' : ''}${api.faults === undefined ? '' : '; fault injection at /faults'})`);
 
 let stopping = false;
 const stop = (signal: NodeJS.Signals): void => {

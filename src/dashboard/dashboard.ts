@@ -178,6 +178,7 @@ export function createDashboard(config: DashboardConfig): Dashboard {
         refreshSeconds: Math.max(1, Math.min(options.sampleSeconds, 15)),
         // In-process history starts with the page: 5 minutes fill soon. Prometheus has the past.
         defaultRange: sources[0] === 'memory' ? 300 : 3600,
+        runbooksPath: options.runbooksPath,
       });
       return { ...built, gzipped: gzipSync(built.html, { level: 9 }) };
     })();
@@ -214,6 +215,9 @@ export function createDashboard(config: DashboardConfig): Dashboard {
       if (sources[0] === 'memory') sampler.start();
       return pageAnswer(request);
     }
+    if (options.runbooksPath !== undefined && (url.pathname === options.runbooksPath || url.pathname.startsWith(`${options.runbooksPath}/`))) {
+      return runbookAnswer(options, url.pathname, request.method === 'HEAD');
+    }
     const answer = await data({ range: Number(url.searchParams.get('range')), source: url.searchParams.get('source') as DataSource });
     const json = JSON.stringify(answer);
     const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', vary: 'Accept-Encoding' };
@@ -224,7 +228,8 @@ export function createDashboard(config: DashboardConfig): Dashboard {
     return { status: 200, headers, body: request.method === 'HEAD' ? '' : json };
   }
 
-  const paths = [options.path, options.dataPath];
+  const runbookPaths = options.runbooksPath === undefined ? [] : [options.runbooksPath, ...[...options.runbooks.keys()].map((name) => `${options.runbooksPath}/${name}`)];
+  const paths = [options.path, options.dataPath, ...runbookPaths];
   return {
     options,
     paths,
@@ -254,6 +259,21 @@ export function createDashboard(config: DashboardConfig): Dashboard {
     },
     close: () => sampler.stop(),
   };
+}
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+// The runbook index (HTML links) and each runbook as its Markdown source (plain text: nothing in it runs).
+function runbookAnswer(options: ResolvedDashboardOptions, pathname: string, head: boolean): DashboardAnswer {
+  const base = options.runbooksPath!;
+  if (pathname === base) {
+    const items = [...options.runbooks.keys()].sort().map((name) => `<li><a href="${escapeHtml(`${base}/${name}`)}">${escapeHtml(name)}</a></li>`);
+    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Runbooks · ${escapeHtml(options.title)}</title></head><body><h1>Runbooks</h1><p><a href="${escapeHtml(options.path)}">Back to the dashboard</a></p><ul>${items.join('')}</ul></body></html>\n`;
+    return { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" }, body: head ? '' : html };
+  }
+  const text = options.runbooks.get(pathname.slice(base.length + 1));
+  if (text === undefined) return { status: 404, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: 'no such runbook\n' };
+  return { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: head ? '' : text };
 }
 
 function order(id: string): number {

@@ -42,6 +42,11 @@ export interface DashboardOptions {
   readonly prometheusSelector?: string;
   /** A KPI instance: accuracy per minute and events by type from its store, and the pipeline tiles. */
   readonly kpi?: DashboardKpi;
+  /**
+   * Runbooks by alert name (Markdown, e.g. lookout provision's `generateRunbooks`): served at
+   * `<path>/runbooks/<alert>` and listed at `<path>/runbooks`, which the page links to.
+   */
+  readonly runbooks?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -83,6 +88,10 @@ export interface ResolvedDashboardOptions {
   readonly prometheusUrl: string | undefined;
   readonly prometheusSelector: string;
   readonly kpi: DashboardKpi | undefined;
+  /** Runbooks by alert name; empty when none were given. */
+  readonly runbooks: ReadonlyMap<string, string>;
+  /** `<path>/runbooks`, or undefined without runbooks. */
+  readonly runbooksPath: string | undefined;
 }
 
 const MAX_SAMPLES = 20_000;
@@ -111,6 +120,11 @@ export function resolveDashboardOptions(config: DashboardConfig): ResolvedDashbo
   const path = config.path ?? '/lookout';
   if (typeof path !== 'string' || !/^\/[A-Za-z0-9._~\-/]*$/.test(path) || (path.length > 1 && path.endsWith('/'))) {
     fail(`path must start with / and hold only URL path characters, without a trailing slash, got ${JSON.stringify(path)}`);
+  }
+  const runbooks = new Map<string, string>();
+  for (const [name, text] of Object.entries(config.runbooks ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,127}$/.test(name) || typeof text !== 'string') fail(`runbooks: expected alert names (letters, digits, _ or -) mapped to Markdown text, got ${JSON.stringify(name)}`);
+    runbooks.set(name, text);
   }
   const sampleSeconds = numberIn('sampleSeconds', config.sampleSeconds, 5, 0.05, 3600);
   const historyMinutes = numberIn('historyMinutes', config.historyMinutes, 60, 1, 7 * 24 * 60);
@@ -147,5 +161,7 @@ export function resolveDashboardOptions(config: DashboardConfig): ResolvedDashbo
     prometheusUrl,
     prometheusSelector: selector.trim(),
     kpi: config.kpi,
+    runbooks,
+    runbooksPath: runbooks.size === 0 ? undefined : path === '/' ? '/runbooks' : `${path}/runbooks`,
   };
 }

@@ -51,5 +51,6 @@ const KNOWN_KEYS = new Set<string>([
   'remoteWrite',
   'externalLabels',
   'events',
+  'alerting',
   'compose',
 ] satisfies (keyof ProvisionOptions)[]);

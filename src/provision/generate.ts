@@ -2,6 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { partitionedEventsSql, timescaleEventsSql } from '../kpi/partitioning.js';
 import { composeFile, envExample } from './compose.js';
+import { alertmanagerConfig } from './alertmanager/config.js';
 import { apiOverviewDashboard } from './dashboards/api-overview.js';
 import { dashboardContext } from './dashboards/common.js';
 import { inferenceKpisDashboard } from './dashboards/inference-kpis.js';
@@ -10,6 +11,7 @@ import { runtimeDashboard } from './dashboards/runtime.js';
 import { grafanaDashboardProviders, grafanaDatasources } from './grafana/provisioning.js';
 import type { ResolvedProvisionOptions } from './options.js';
 import { readerInitScript } from './postgres.js';
+import { generateRunbooks } from './runbooks.js';
 import { deployReadme } from './readme.js';
 import { prometheusConfig } from './prometheus/config.js';
 import { modelQualityRuleTests } from './prometheus/ml-rule-tests.js';
@@ -70,6 +72,8 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
     text('prometheus/tests/operations.test.yml', promtoolFile('../rules/operations.yml', '1m', opsRuleTests(options))),
     text('prometheus/rules/model-quality.yml', renderYaml({ groups: [modelQualityAlertGroup(options)] })),
     text('prometheus/tests/model-quality.test.yml', promtoolFile('../rules/model-quality.yml', '1m', modelQualityRuleTests(options))),
+    ...(options.alerting === undefined ? [] : [text('alertmanager/alertmanager.yml', renderYaml(alertmanagerConfig(options.alerting), ALERTMANAGER_COMMENT))]),
+    ...Object.entries(generateRunbooks(options, [burnRateAlertGroup(options), operationsAlertGroup(options), modelQualityAlertGroup(options)])).map(([alert, markdown]) => text(`runbooks/${alert}.md`, markdown)),
     text('grafana/provisioning/datasources/datasources.yml', renderYaml(grafanaDatasources(options), 'Every ${VAR} is expanded by Grafana from its environment at start-up.')),
     text('grafana/provisioning/dashboards/dashboards.yaml', renderYaml(grafanaDashboardProviders(options))),
     json(`${dashboards}/${DASHBOARD_FILES.apiOverview}`, apiOverviewDashboard(context)),
@@ -106,6 +110,11 @@ export async function writeDeployFiles(outDir: string, files: readonly Generated
   }
   return written;
 }
+
+const ALERTMANAGER_COMMENT = [
+  'Routes the alerts of prometheus/rules/*.yml by severity; every secret is read from a file.',
+  'Check: amtool check-config alertmanager/alertmanager.yml',
+].join('\n');
 
 const STORE_TITLES: Record<ScalingStore, string> = { mimir: 'Grafana Mimir', thanos: 'Thanos Receive', victoriametrics: 'VictoriaMetrics' };
 

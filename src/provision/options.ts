@@ -1,4 +1,5 @@
 import { LookoutError } from '../core/errors.js';
+import { resolveAlerting, type AlertingOptions, type ResolvedAlerting } from './alerting.js';
 import { resolveRemoteWrite, type RemoteWriteOptions, type ResolvedRemoteWrite } from './remote-write.js';
 
 /**
@@ -73,6 +74,12 @@ export interface ProvisionOptions {
     readonly chunkInterval?: string;
     readonly compressAfter?: string;
   };
+  /**
+   * Alertmanager (`alertmanager/alertmanager.yml`) and the Prometheus `alerting:` block: receivers,
+   * a receiver per severity, timing, and where the alerts' runbook and dashboard links point.
+   * Default: none generated. See `AlertingOptions`.
+   */
+  readonly alerting?: AlertingOptions;
   readonly compose?: {
     readonly apiImage?: string;
     readonly apiCommand?: readonly string[];
@@ -142,6 +149,7 @@ export interface ResolvedProvisionOptions {
     readonly chunkInterval: string;
     readonly compressAfter: string;
   };
+  readonly alerting: ResolvedAlerting | undefined;
   readonly compose: {
     readonly apiImage: string;
     readonly apiCommand: readonly string[];
@@ -234,6 +242,7 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
       chunkInterval: pgInterval('events.chunkInterval', options.events?.chunkInterval ?? '1 day'),
       compressAfter: pgInterval('events.compressAfter', options.events?.compressAfter ?? '7 days'),
     },
+    alerting: resolveAlerting(options.alerting),
     compose: {
       apiImage: image('compose.apiImage', compose.apiImage ?? 'node:20.18.1-bookworm-slim'),
       apiCommand: compose.apiCommand ?? ['node', '--import', 'tsx', 'examples/inference-api/server.ts'],

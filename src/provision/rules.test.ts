@@ -53,7 +53,7 @@ describe('SLO rules', () => {
 
   it('has the operational alerts, none depending on the __unmatched__ route', () => {
     const group = operationsAlertGroup(options);
-    expect(group.rules.map((rule) => rule.alert)).toEqual(['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow']);
+    expect(group.rules.map((rule) => rule.alert)).toEqual(['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow', 'EventLoopBlocked', 'MemoryGrowing']);
     for (const rule of [...group.rules, ...burnRateAlertGroup(options).rules]) {
       expect(rule.expr).not.toContain('__unmatched__');
       expect(rule.labels?.['severity']).toMatch(/^(page|ticket)$/);

@@ -17,8 +17,8 @@ export const DEMO_SCRIPT = fileURLToPath(new URL('../../../examples/demo.ts', im
 const usage = `Usage: lookout demo [options]
 
 Runs the demo of a lookout checkout (the same as \`npm run demo\`): the reference inference API
-with its KPI events in embedded PGlite, live traffic, and Prometheus with the generated config when
-\`prometheus\` is on PATH. Prints the URLs; Ctrl-C stops everything and flushes the KPI events.
+with its KPI events in embedded PGlite, live traffic, Prometheus with the generated config when
+\`prometheus\` is on PATH, and Alertmanager with the generated routing when it is installed. Prints the URLs; Ctrl-C stops everything and flushes the KPI events.
 
 Options:
   --port <n>          API port (default 8000, or a free one when 8000 is taken; 0 = any)
@@ -26,6 +26,11 @@ Options:
   --rate <n>          traffic, requests per second (default 20)
   --duration <d>      stop by itself after this long, e.g. 10m (default 1h)
   --no-prometheus     do not start Prometheus even when it is on PATH
+  --no-alertmanager   do not start Alertmanager even when it is on PATH
+  --fault <spec>      start the API with fault injection and this fault, e.g.
+                      latency:/inference/start:1500ms, errors:/inference/start:50%, hang:*:3s,
+                      kpi-store-down, memory-leak:20mb, event-loop-block:800ms (more at
+                      /faults, or: npm run traffic -- --fault <spec>)
   --once              smoke run: a few seconds of traffic, a summary, then stop
   -h, --help          show this help`;
 
@@ -34,7 +39,7 @@ Options:
  *
  * @example
  * ```ts
- * Object.keys(DEMO_FLAGS); // ['port', 'data-dir', 'rate', 'duration', 'no-prometheus', 'once', 'help']
+ * Object.keys(DEMO_FLAGS); // ['port', 'data-dir', 'rate', 'duration', 'no-prometheus', 'no-alertmanager', 'fault', 'once', 'help']
  * ```
  */
 export const DEMO_FLAGS = {
@@ -43,6 +48,8 @@ export const DEMO_FLAGS = {
   rate: { type: 'string' },
   duration: { type: 'string' },
   'no-prometheus': { type: 'boolean' },
+  'no-alertmanager': { type: 'boolean' },
+  fault: { type: 'string' },
   once: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

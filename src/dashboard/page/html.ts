@@ -20,6 +20,8 @@ export interface PageConfig {
   readonly sources: readonly string[];
   readonly refreshSeconds: number;
   readonly defaultRange: number;
+  /** Where the runbooks are listed; the header links to it. */
+  readonly runbooksPath?: string | undefined;
 }
 
 /**
@@ -104,7 +106,7 @@ export function buildPage(config: PageConfig): Page {
 <title>${title} · lookout</title><meta name="referrer" content="no-referrer">
 <style>${style}</style></head>
 <body><header><div class="brand"><b>lookout</b><span>${title}</span></div><div class="spacer"></div>
-<div class="seg" id="sources"></div><div class="seg" id="ranges"></div><button type="button" class="live" id="live" aria-pressed="true">Live</button><div id="updated"></div></header>
+${config.runbooksPath === undefined ? '' : `<a class="runbooks" href="${escapeHtml(config.runbooksPath)}">Runbooks</a>`}<div class="seg" id="sources"></div><div class="seg" id="ranges"></div><button type="button" class="live" id="live" aria-pressed="true">Live</button><div id="updated"></div></header>
 <div id="notice" hidden></div>
 <main><div class="tiles" id="tiles"></div></main>
 <script id="lookout-config" type="application/json">${embedded}</script>

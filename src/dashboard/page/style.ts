@@ -12,6 +12,7 @@ export const PAGE_CSS = String.raw`
 @media (prefers-color-scheme:light){:root{--bg:#f5f7fa;--panel:#fff;--border:#dde3ea;--text:#1d2633;--muted:#5f6b7a;--grid:#edf0f4;--accent:#0969da;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;color-scheme:light}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--text);font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+header a.runbooks{color:inherit}
 header{position:sticky;top:0;z-index:5;display:flex;flex-wrap:wrap;gap:10px 18px;align-items:center;padding:10px 20px;background:var(--panel);border-bottom:1px solid var(--border)}
 .brand{font-weight:650;font-size:15px;letter-spacing:.2px}
 .brand b{color:var(--accent)}

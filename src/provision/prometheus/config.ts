@@ -1,5 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds } from '../promql.js';
+import { prometheusAlertingBlock } from '../alertmanager/config.js';
 import { remoteWriteEntry } from '../remote-write.js';
 
 /**
@@ -17,6 +18,8 @@ export interface PrometheusConfigOverrides {
   readonly bearerTokenFile?: string | undefined;
   readonly scrapeInterval?: string;
   readonly evaluationInterval?: string;
+  /** `host:port` of the Alertmanagers to send to (default: `alerting.alertmanagers`, when configured; `[]`: none). */
+  readonly alertmanagers?: readonly string[];
 }
 
 /**
@@ -31,6 +34,7 @@ export interface PrometheusConfigOverrides {
  */
 export function prometheusConfig(options: ResolvedProvisionOptions, overrides: PrometheusConfigOverrides = {}) {
   const scrapeInterval = overrides.scrapeInterval ?? options.scrapeInterval;
+  const alertmanagers = overrides.alertmanagers ?? options.alerting?.alertmanagers;
   const bearerTokenFile = 'bearerTokenFile' in overrides ? overrides.bearerTokenFile : options.bearerTokenFile;
   return {
     global: {
@@ -40,6 +44,7 @@ export function prometheusConfig(options: ResolvedProvisionOptions, overrides: P
       evaluation_interval: overrides.evaluationInterval ?? options.evaluationInterval,
       ...(Object.keys(options.externalLabels).length > 0 && { external_labels: { ...options.externalLabels } }),
     },
+    ...(alertmanagers !== undefined && alertmanagers.length > 0 && { alerting: prometheusAlertingBlock(alertmanagers) }),
     rule_files: [...(overrides.ruleFiles ?? ['rules/*.yml'])],
     scrape_configs: [
       {

@@ -1,5 +1,6 @@
 import { DRIFT_ALERT_THRESHOLDS } from '../../ml/reference.js';
 import type { ResolvedProvisionOptions } from '../options.js';
+import { withAlertLinks } from '../runbooks.js';
 import type { RuleGroup } from './slo-rules.js';
 
 /**
@@ -40,7 +41,7 @@ export function modelQualityAlertGroup(options: ResolvedProvisionOptions): RuleG
   const by = 'job, instance, model, model_version';
   const accuracy = (window: string) =>
     `sum by (job, model, model_version) (increase(model_feedback_total{${job}, outcome="correct"}[${window}]))\n/\nsum by (job, model, model_version) (increase(model_feedback_total{${job}}[${window}]))`;
-  return {
+  return withAlertLinks(options, {
     name: `${options.service}-model-quality`,
     rules: [
       {
@@ -64,5 +65,5 @@ export function modelQualityAlertGroup(options: ResolvedProvisionOptions): RuleG
         },
       },
     ],
-  };
+  });
 }

@@ -9,7 +9,7 @@ type AlertTest = PromtoolTest['alert_rule_test'][number];
  *
  * @example
  * ```ts
- * opsRuleTests(resolveProvisionOptions()).length; // 5
+ * opsRuleTests(resolveProvisionOptions()).length; // 7
  * ```
  */
 export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] {
@@ -88,6 +88,25 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
         // One fold, never again: quiet once the series is older than the 15m window.
         expect('MetricSeriesOverflow', '35m', []),
       ],
+    },
+    {
+      name: 'EventLoopBlocked fires after 5 minutes of p99 lag above the threshold, only for the blocked instance',
+      interval: '1m',
+      input_series: [
+        { series: `nodejs_eventloop_lag_p99_seconds{${broken}}`, values: '0.01x3 0.8x15' },
+        { series: `nodejs_eventloop_lag_p99_seconds{${healthy}}`, values: '0.3x18' },
+      ],
+      alert_rule_test: [expect('EventLoopBlocked', '6m', []), expect('EventLoopBlocked', '12m', [instance('api-1:8000')])],
+    },
+    {
+      name: 'MemoryGrowing fires when the resident memory is on course to double within the hour, not on a flat one',
+      interval: '1m',
+      input_series: [
+        // +10 MB a minute from 100 MB: 600 MB more in an hour.
+        { series: `process_resident_memory_bytes{${broken}}`, values: '100000000+10000000x40' },
+        { series: `process_resident_memory_bytes{${healthy}}`, values: '300000000x40' },
+      ],
+      alert_rule_test: [expect('MemoryGrowing', '5m', []), expect('MemoryGrowing', '20m', [instance('api-1:8000')])],
     },
   ];
 }

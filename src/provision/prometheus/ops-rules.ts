@@ -1,5 +1,7 @@
 import type { ResolvedProvisionOptions } from '../options.js';
-import type { RuleGroup } from './slo-rules.js';
+import { durationSeconds } from '../promql.js';
+import { withAlertLinks } from '../runbooks.js';
+import { scaledDuration, type RuleGroup, type RuleTiming } from './slo-rules.js';
 
 /**
  * Seconds without a successful KPI flush, while events wait, before `KpiFlushStale` fires.
@@ -10,6 +12,16 @@ import type { RuleGroup } from './slo-rules.js';
  * ```
  */
 export const KPI_FLUSH_STALE_SECONDS = 300;
+
+/**
+ * Event-loop lag (p99 between two scrapes) above which `EventLoopBlocked` fires, after 5 minutes.
+ *
+ * @example
+ * ```ts
+ * `nodejs_eventloop_lag_p99_seconds > ${EVENT_LOOP_LAG_SECONDS}`;
+ * ```
+ */
+export const EVENT_LOOP_LAG_SECONDS = 0.5;
 
 /**
  * "This counter went up in the last `window`", including a series that first appeared inside the
@@ -26,23 +38,27 @@ export function counterIncreased(series: string, window: string): string {
 }
 
 /**
- * Operational alerts: target down, KPI events dropped, KPI flush stale, KPI store down, series overflow.
+ * Operational alerts: target down, KPI events dropped, KPI flush stale, KPI store down, series
+ * overflow, event loop blocked, memory growing.
  *
  * @example
  * ```ts
  * operationsAlertGroup(resolveProvisionOptions()).rules.map((rule) => rule.alert);
- * // ['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow']
+ * // ['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow', 'EventLoopBlocked', 'MemoryGrowing']
  * ```
  */
-export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGroup {
+export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup {
   const job = `job="${options.service}"`;
-  return {
+  const scaled = (duration: string): string => scaledDuration(duration, timing);
+  const staleSeconds = Math.round(KPI_FLUSH_STALE_SECONDS * (timing.scale ?? 1) * 1000) / 1000;
+  // Every alert carries runbook_url and dashboard (src/provision/runbooks.ts).
+  return withAlertLinks(options, {
     name: `${options.service}-operations`,
     rules: [
       {
         alert: 'TargetDown',
         expr: `up{${job}} == 0`,
-        for: '2m',
+        for: scaled('2m'),
         labels: { severity: 'page' },
         annotations: {
           summary: '{{ $labels.job }} target {{ $labels.instance }} is down',
@@ -51,7 +67,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       },
       {
         alert: 'KpiEventsDropped',
-        expr: counterIncreased(`lookout_kpi_dropped_total{${job}}`, '5m'),
+        expr: counterIncreased(`lookout_kpi_dropped_total{${job}}`, scaled('5m')),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} dropped KPI events ({{ $labels.reason }})',
@@ -60,8 +76,8 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       },
       {
         alert: 'KpiFlushStale',
-        expr: `time() - lookout_kpi_last_flush_timestamp_seconds{${job}} > ${KPI_FLUSH_STALE_SECONDS}\nand\nlookout_kpi_queue_depth{${job}} > 0`,
-        for: '5m',
+        expr: `time() - lookout_kpi_last_flush_timestamp_seconds{${job}} > ${staleSeconds}\nand\nlookout_kpi_queue_depth{${job}} > 0`,
+        for: scaled('5m'),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} has not flushed KPI events for over 5 minutes',
@@ -71,7 +87,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       {
         alert: 'KpiStoreDown',
         expr: `lookout_kpi_store_up{${job}} == 0`,
-        for: '5m',
+        for: scaled('5m'),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} cannot reach the KPI event store',
@@ -80,13 +96,33 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions): RuleGro
       },
       {
         alert: 'MetricSeriesOverflow',
-        expr: counterIncreased(`lookout_series_overflow_total{${job}}`, '15m'),
+        expr: counterIncreased(`lookout_series_overflow_total{${job}}`, scaled('15m')),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }}: metric {{ $labels.metric }} hit its series cap',
           description: 'New label sets of {{ $labels.metric }} are being folded into its overflow series; a label carries unbounded values (raw URLs, ids).',
         },
       },
+      {
+        alert: 'EventLoopBlocked',
+        expr: `nodejs_eventloop_lag_p99_seconds{${job}} > ${EVENT_LOOP_LAG_SECONDS}`,
+        for: scaled('5m'),
+        labels: { severity: 'ticket' },
+        annotations: {
+          summary: '{{ $labels.instance }}: event loop blocked',
+          description: `The 99th percentile of event-loop lag has stayed above ${EVENT_LOOP_LAG_SECONDS * 1000} ms for 5 minutes: synchronous work (CPU-bound code, sync I/O, huge JSON) holds every request of this process.`,
+        },
+      },
+      {
+        alert: 'MemoryGrowing',
+        expr: `predict_linear(process_resident_memory_bytes{${job}}[${scaled('30m')}], ${durationSeconds(scaled('1h'))})\n> 2 * process_resident_memory_bytes{${job}}`,
+        for: scaled('10m'),
+        labels: { severity: 'ticket' },
+        annotations: {
+          summary: '{{ $labels.instance }}: resident memory on course to double within the hour',
+          description: 'At the trend of the last 30 minutes the resident memory more than doubles within the hour: a leak (buffers, caches, listeners kept) or a backlog growing; the process ends in an out-of-memory kill.',
+        },
+      },
     ],
-  };
+  });
 }

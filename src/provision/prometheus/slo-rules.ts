@@ -1,5 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds, errorBudget, leLabel, number } from '../promql.js';
+import { withAlertLinks } from '../runbooks.js';
 
 /**
  * One Prometheus rule (recording or alerting) as written to a rule file.
@@ -29,6 +30,37 @@ export interface PrometheusRule {
 export interface RuleGroup {
   readonly name: string;
   readonly rules: readonly PrometheusRule[];
+}
+
+/**
+ * Time scale of the generated rules: every range window and `for:` is multiplied by `scale`
+ * (default 1: the committed rules). Only for tests that must see alerts fire and resolve within
+ * minutes (`scale: 1 / 60` turns 1h into 1m); the record and alert names keep the real windows.
+ *
+ * @example
+ * ```ts
+ * const fast: RuleTiming = { scale: 1 / 60 };
+ * ```
+ */
+export interface RuleTiming {
+  readonly scale?: number;
+}
+
+/**
+ * A Prometheus duration multiplied by `timing.scale` (whole seconds, else milliseconds).
+ *
+ * @example
+ * ```ts
+ * scaledDuration('1h', { scale: 1 / 60 }); // '60s'
+ * scaledDuration('5m'); // '5m'
+ * ```
+ */
+export function scaledDuration(duration: string, timing: RuleTiming = {}): string {
+  const scale = timing.scale ?? 1;
+  if (scale === 1) return duration;
+  if (!(scale > 0 && scale <= 1)) throw new RangeError(`timing.scale must be in (0, 1], got ${scale}`);
+  const ms = Math.max(1, Math.round(durationSeconds(duration) * 1000 * scale));
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /**
@@ -113,15 +145,16 @@ export function recordedWindows(options: ResolvedProvisionOptions): string[] {
  * sliRecordingGroup(resolveProvisionOptions()).rules.length; // 4 rules x 8 windows
  * ```
  */
-export function sliRecordingGroup(options: ResolvedProvisionOptions): RuleGroup {
+export function sliRecordingGroup(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup {
   const job = `job="${options.service}"`;
   const le = leLabel(options.slo.latency.thresholdSeconds);
   const rules = recordedWindows(options).flatMap((window): PrometheusRule[] => {
-    const all = `sum by (job) (rate(http_requests_total{${job}}[${window}]))`;
+    const range = scaledDuration(window, timing);
+    const all = `sum by (job) (rate(http_requests_total{${job}}[${range}]))`;
     // A service without any 5xx has no such series: `or 0 * all` makes the ratio 0, not absent.
-    const failed = `sum by (job) (rate(http_requests_total{${job}, status=~"5.."}[${window}]))`;
-    const fast = `sum by (job) (rate(http_request_duration_seconds_bucket{${job}, le="${le}"}[${window}]))`;
-    const count = `sum by (job) (rate(http_request_duration_seconds_count{${job}}[${window}]))`;
+    const failed = `sum by (job) (rate(http_requests_total{${job}, status=~"5.."}[${range}]))`;
+    const fast = `sum by (job) (rate(http_request_duration_seconds_bucket{${job}, le="${le}"}[${range}]))`;
+    const count = `sum by (job) (rate(http_request_duration_seconds_count{${job}}[${range}]))`;
     return [
       { record: `job:http_requests:rate${window}`, expr: all },
       { record: sloErrorRatioRecord(window), expr: `(${failed} or (0 * ${all}))\n/\n${all}`, labels: { slo: 'availability' } },
@@ -140,12 +173,13 @@ export function sliRecordingGroup(options: ResolvedProvisionOptions): RuleGroup 
  * burnRateAlertGroup(resolveProvisionOptions()).rules.map((rule) => rule.alert);
  * ```
  */
-export function burnRateAlertGroup(options: ResolvedProvisionOptions): RuleGroup {
-  const rules = (['availability', 'latency'] as const).flatMap((slo) => BURN_RATE_WINDOWS.map((pair) => burnRateAlert(options, slo, pair)));
-  return { name: `${options.service}-slo-alerts`, rules };
+export function burnRateAlertGroup(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup {
+  const rules = (['availability', 'latency'] as const).flatMap((slo) => BURN_RATE_WINDOWS.map((pair) => burnRateAlert(options, slo, pair, timing)));
+  // Every alert carries runbook_url and dashboard (src/provision/runbooks.ts).
+  return withAlertLinks(options, { name: `${options.service}-slo-alerts`, rules });
 }
 
-function burnRateAlert(options: ResolvedProvisionOptions, slo: SloName, pair: (typeof BURN_RATE_WINDOWS)[number]): PrometheusRule {
+function burnRateAlert(options: ResolvedProvisionOptions, slo: SloName, pair: (typeof BURN_RATE_WINDOWS)[number], timing: RuleTiming): PrometheusRule {
   const objective = options.slo[slo].objective;
   const budget = errorBudget(objective);
   const threshold = `(${number(pair.factor)} * ${number(budget)})`;
@@ -155,7 +189,7 @@ function burnRateAlert(options: ResolvedProvisionOptions, slo: SloName, pair: (t
   return {
     alert: burnRateAlertName(slo, pair),
     expr: `${sloErrorRatioRecord(pair.long)}${matchers} > ${threshold}\nand\n${sloErrorRatioRecord(pair.short)}${matchers} > ${threshold}`,
-    for: pair.for,
+    for: scaledDuration(pair.for, timing),
     labels: { severity: pair.severity, slo, long_window: pair.long, short_window: pair.short },
     annotations: {
       summary: `{{ $labels.job }}: ${slo} error budget burning ${number(pair.factor)}x too fast`,
