@@ -31,8 +31,14 @@ const METRICS_ENTRIES = ['.', './fastify', './express', './node'];
 const registry = await probe('the npm registry', async () => ok(await run('npm', ['view', 'fastify', 'version', '--prefer-offline'], { cwd: tmpdir(), timeoutMs: 30_000 }), 'npm view').code === 0);
 
 const specifier = (subpath: string): string => `lookout${subpath.slice(1)}`;
+/** Generous: the whole suite runs beside this test on two shared cores. */
+const SLOW = { timeout: 180_000 };
+// scripts/node-lines.sh runs the suites again on Node 22, 24 and 26: packing and installing
+// once is enough, and this test runs the CommonJS app on each of those lines itself.
+const otherLine = process.env['LOOKOUT_NODE_LINE'];
+if (otherLine !== undefined) console.warn(`consumer test: runs once, on the machine's own Node.js line, not again on ${otherLine}`);
 
-describe.skipIf(!registry)('the packed package in fresh projects', () => {
+describe.skipIf(!registry || otherLine !== undefined)('the packed package in fresh projects', () => {
   let work: string;
   let packed: Packed;
   let subpaths: string[];
@@ -68,7 +74,7 @@ describe.skipIf(!registry)('the packed package in fresh projects', () => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
-  it('ships only what users need, every file it needs, and says how big it is', () => {
+  it('ships only what users need, every file it needs, and says how big it is', SLOW, () => {
     const paths = packed.files.map((file) => file.path);
     console.log(`tarball ${packed.tarball.split('/').pop()}: ${paths.length} files, ${(packed.size / 1024).toFixed(1)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(1)} KiB unpacked`);
     expect(paths.filter((path) => /\.test\.|\.fixture\.|test-support|\.map$|^(bench|examples|test|deploy|src)\//.test(path))).toEqual([]);
@@ -81,7 +87,7 @@ describe.skipIf(!registry)('the packed package in fresh projects', () => {
     expect(packed.unpackedSize).toBeLessThan(UNPACKED_BOUND);
   });
 
-  it('installs at most 5 MB beside the framework for HTTP metrics; prints the footprint of each use', () => {
+  it('installs at most 5 MB beside the framework for HTTP metrics; prints the footprint of each use', SLOW, () => {
     const base = projects['fastify']!.footprintKiB;
     const uses: Record<string, string> = {
       'fastify': 'Fastify alone',
@@ -99,7 +105,7 @@ describe.skipIf(!registry)('the packed package in fresh projects', () => {
     expect(projects['metrics']!.footprintKiB - base).toBeLessThanOrEqual(METRICS_BOUND_KIB);
   });
 
-  it('the metrics entry points load without any optional peer; the rest say what to install', async () => {
+  it('the metrics entry points load without any optional peer; the rest say what to install', SLOW, async () => {
     const { dir } = projects['metrics']!;
     writeFileSync(join(dir, 'entries.mjs'), `
 const results = {};
@@ -132,14 +138,14 @@ console.log(JSON.stringify(results));
     expect(help.stderr).toContain(INSTALL_LINES.cli);
   });
 
-  it("runs the README's Fastify example (ESM) verbatim: it answers /metrics", async () => {
+  it("runs the README's Fastify example (ESM) verbatim: it answers /metrics", SLOW, async () => {
     const { dir } = projects['metrics']!;
     writeFileSync(join(dir, 'app.mjs'), readme.get('app.mjs')!);
     const [, metrics] = await runApp({ cwd: dir, file: 'app.mjs', paths: ['/users/7', '/metrics'] });
     expect(samples(metrics!).get('http_requests_total{method="GET",route="/users/:id",status="200"}')).toBe(1);
   });
 
-  it("runs the README's Express example (CommonJS) verbatim on every Node.js line cached here", async () => {
+  it("runs the README's Express example (CommonJS) verbatim on every Node.js line cached here", SLOW, async () => {
     const { dir } = projects['full']!;
     writeFileSync(join(dir, 'app.cjs'), readme.get('app.cjs')!);
     const lines = [undefined, ...[22, 24, 26].map((major) => join(homedir(), '.cache', 'lookout-node', String(major), 'bin', 'node')).filter((path) => existsSync(path))];
@@ -150,7 +156,7 @@ console.log(JSON.stringify(results));
     }
   });
 
-  it('every subpath loads through import and through require, with the optional peers installed', async () => {
+  it('every subpath loads through import and through require, with the optional peers installed', SLOW, async () => {
     const { dir } = projects['full']!;
     writeFileSync(join(dir, 'every.cjs'), `for (const s of ${JSON.stringify(subpaths.map(specifier))}) { if (Object.keys(require(s)).length === 0) throw new Error(s + ': no exports'); }\nconsole.log('required', ${subpaths.length});\n`);
     writeFileSync(join(dir, 'every.mjs'), `for (const s of ${JSON.stringify(subpaths.map(specifier))}) { if (Object.keys(await import(s)).length === 0) throw new Error(s + ': no exports'); }\nconsole.log('imported', ${subpaths.length});\n`);
@@ -158,7 +164,7 @@ console.log(JSON.stringify(results));
     expect(ok(await run(process.execPath, ['every.mjs'], { cwd: dir }), 'every.mjs').stdout).toContain(`imported ${subpaths.length}`);
   });
 
-  it('an ESM Hono app answers /metrics', async () => {
+  it('an ESM Hono app answers /metrics', SLOW, async () => {
     const { dir } = projects['full']!;
     writeFileSync(join(dir, 'hono.mjs'), `import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -174,7 +180,7 @@ serve({ fetch: app.fetch, port: Number(process.env.PORT), hostname: '127.0.0.1' 
     expect(samples(metrics!).get('http_requests_total{method="GET",route="/users/:id",status="200"}')).toBe(1);
   });
 
-  it('a strict TypeScript file importing every subpath compiles with skipLibCheck: false (NodeNext and Bundler)', async () => {
+  it('a strict TypeScript file importing every subpath compiles with skipLibCheck: false (NodeNext and Bundler)', SLOW, async () => {
     const { dir } = projects['full']!;
     const imports = subpaths.map((subpath, index) => `import * as m${index} from '${specifier(subpath)}';`);
     writeFileSync(join(dir, 'every.mts'), `${imports.join('\n')}
@@ -189,16 +195,16 @@ const jobs = registry.counter({ name: 'jobs_total', help: 'Jobs done.', labelNam
 jobs.labels({ queue: 'mail' }).inc();
 app.get('/users/:id', async (request) => ({ id: (request.params as { id: string }).id }));
 `);
-    for (const [resolution, module] of [['NodeNext', 'NodeNext'], ['Bundler', 'ESNext']] as const) {
+    await Promise.all(([['NodeNext', 'NodeNext'], ['Bundler', 'ESNext']] as const).map(async ([resolution, module]) => {
       writeFileSync(join(dir, `tsconfig.${resolution}.json`), JSON.stringify({
         compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: 'ES2022', module, moduleResolution: resolution, types: ['node'], exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true },
         files: ['every.mts'],
       }));
       ok(await run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', `tsconfig.${resolution}.json`], { cwd: dir }), `tsc (${resolution})`);
-    }
+    }));
   });
 
-  it('publint --strict and attw --profile esm-only find no problem', async () => {
+  it('publint --strict and attw --profile esm-only find no problem', SLOW, async () => {
     const { dir } = projects['full']!;
     const publint = ok(await run(join(BIN, 'publint'), ['--strict', join(dir, 'node_modules', 'lookout'), '--pack', 'false'], { cwd: dir }), 'publint');
     console.log(`publint: ${publint.stdout.trim()}`);
@@ -206,14 +212,14 @@ app.get('/users/:id', async (request) => ({ id: (request.params as { id: string 
     console.log(`attw: ${attw.stdout.trim().split('\n').slice(-3).join(' ')}`);
   });
 
-  it('the CLI runs with its one install line: --help and init', async () => {
+  it('the CLI runs with its one install line: --help and init', SLOW, async () => {
     const { dir } = projects['cli']!;
     expect(ok(await run('npx', ['--no-install', 'lookout', '--help'], { cwd: dir }), 'lookout --help').stdout).toContain('Usage: lookout <command>');
     ok(await run('npx', ['--no-install', 'lookout', 'init', '--dir', '.'], { cwd: dir }), 'lookout init');
     expect(existsSync(join(dir, 'deploy', 'lookout.config.yaml'))).toBe(true);
   });
 
-  it('the KPI stores load their peers from the installed package', async () => {
+  it('the KPI stores load their peers from the installed package', SLOW, async () => {
     const pg = projects['kpi-pg']!.dir;
     writeFileSync(join(pg, 'store.mjs'), `import { pgStore } from 'lookout/kpi';\nconst store = pgStore({ connectionString: 'postgres://127.0.0.1:5432/test' });\nconsole.log(store.kind, typeof store.pool.connect);\nawait store.close();\n`);
     expect(ok(await run(process.execPath, ['store.mjs'], { cwd: pg }), 'pg store').stdout.trim()).toBe('postgres function');
