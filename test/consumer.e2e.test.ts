@@ -212,11 +212,15 @@ app.get('/users/:id', async (request) => ({ id: (request.params as { id: string 
     console.log(`attw: ${attw.stdout.trim().split('\n').slice(-3).join(' ')}`);
   });
 
-  it('the CLI runs with its one install line: --help and init', SLOW, async () => {
+  it('the CLI runs with its one install line: --help and init; demo says it runs from a checkout', SLOW, async () => {
     const { dir } = projects['cli']!;
     expect(ok(await run('npx', ['--no-install', 'lookout', '--help'], { cwd: dir }), 'lookout --help').stdout).toContain('Usage: lookout <command>');
     ok(await run('npx', ['--no-install', 'lookout', 'init', '--dir', '.'], { cwd: dir }), 'lookout init');
     expect(existsSync(join(dir, 'deploy', 'lookout.config.yaml'))).toBe(true);
+    // The demo is the repository's examples/ (not shipped): the command says where it runs.
+    const demo = await run('npx', ['--no-install', 'lookout', 'demo', '--once'], { cwd: dir });
+    expect(demo.code).toBe(1);
+    expect(demo.stderr).toContain('npm ci && npm run demo');
   });
 
   it('the KPI stores load their peers from the installed package', SLOW, async () => {

@@ -27,6 +27,11 @@ export interface RunResult {
  * The environment of a user's shell: without the `npm_*` variables of the
  * `npm test` that runs us (an inherited `npm_config_*` would change what the
  * child npm does), nor vitest's own.
+ *
+ * @example
+ * ```ts
+ * run('npm', ['install'], { cwd, env: userEnv({ PORT: '8080' }) });
+ * ```
  */
 export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -37,7 +42,14 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs a command to its end (never throws for a non-zero exit: the caller asserts). */
+/**
+ * Runs a command to its end (never throws for a non-zero exit: the caller asserts).
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await run('npm', ['view', 'fastify', 'version'], { cwd: tmpdir() });
+ * ```
+ */
 export function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(command, args, { cwd: options.cwd, env: options.env ?? userEnv(), timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -47,7 +59,14 @@ export function run(command: string, args: readonly string[], options: { cwd: st
   });
 }
 
-/** Fails with the command's output when it did not exit 0. */
+/**
+ * Fails with the command's output when it did not exit 0.
+ *
+ * @example
+ * ```ts
+ * ok(await run('npm', ['run', 'build'], { cwd }), 'npm run build');
+ * ```
+ */
 export function ok(result: RunResult, what: string): RunResult {
   if (result.code !== 0) throw new Error(`${what} exited ${result.code}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`);
   return result;
@@ -83,6 +102,11 @@ export interface PackageManifest {
  * `npm run build` and `npm pack` in a copy of the package's sources (so a stale
  * file of the repository's own dist/ cannot slip into the tarball, and the
  * repository's dist/, which other test files run, is never rewritten under them).
+ *
+ * @example
+ * ```ts
+ * const { tarball, files } = await packPackage(REPO, work);
+ * ```
  */
 export async function packPackage(repo: string, work: string): Promise<Packed> {
   const stage = join(work, 'stage');
@@ -111,7 +135,14 @@ export interface Project {
   readonly footprintKiB: number;
 }
 
-/** `npm install` (from the cache when it can) in a new folder under `work`, then the footprint. */
+/**
+ * `npm install` (from the cache when it can) in a new folder under `work`, then the footprint.
+ *
+ * @example
+ * ```ts
+ * const { dir, footprintKiB } = await createProject(work, 'metrics', [tarball, 'fastify']);
+ * ```
+ */
 export async function createProject(work: string, name: string, packages: readonly string[]): Promise<Project> {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
@@ -120,13 +151,27 @@ export async function createProject(work: string, name: string, packages: readon
   return { dir, footprintKiB: await footprint(dir) };
 }
 
-/** Disk usage of a project's node_modules in KiB (`du -sk`, what a container layer holds). */
+/**
+ * Disk usage of a project's node_modules in KiB (`du -sk`, what a container layer holds).
+ *
+ * @example
+ * ```ts
+ * await footprint(dir); // 17100
+ * ```
+ */
 export async function footprint(dir: string): Promise<number> {
   const du = ok(await run('du', ['-sk', 'node_modules'], { cwd: dir }), 'du');
   return Number(du.stdout.split('\t')[0]);
 }
 
-/** A port nobody listens on now (the app under test binds it a moment later). */
+/**
+ * A port nobody listens on now (the app under test binds it a moment later).
+ *
+ * @example
+ * ```ts
+ * const port = await freePort();
+ * ```
+ */
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -139,6 +184,11 @@ export async function freePort(): Promise<number> {
 /**
  * Starts `node <file>` in a project with `PORT` set, waits until it answers
  * `path`, and returns the answers of `paths` in order; the app is always stopped.
+ *
+ * @example
+ * ```ts
+ * const [metrics] = await runApp({ cwd: dir, file: 'app.mjs', paths: ['/metrics'] });
+ * ```
  */
 export async function runApp(options: { node?: string; cwd: string; file: string; paths: readonly string[] }): Promise<string[]> {
   const port = await freePort();
@@ -173,6 +223,11 @@ export async function runApp(options: { node?: string; cwd: string; file: string
 /**
  * The fenced code block after each `<!-- consumer-test: <name> -->` marker of a
  * README, by name, verbatim.
+ *
+ * @example
+ * ```ts
+ * readmeBlocks(readFileSync('README.md', 'utf8')).get('app.mjs');
+ * ```
  */
 export function readmeBlocks(readme: string): Map<string, string> {
   const blocks = new Map<string, string>();
@@ -183,6 +238,11 @@ export function readmeBlocks(readme: string): Map<string, string> {
 /**
  * Relative imports of the shipped JavaScript that point at a file the tarball
  * does not hold (a module the package needs but does not ship).
+ *
+ * @example
+ * ```ts
+ * expect(unresolvedImports(stage, files)).toEqual([]);
+ * ```
  */
 export function unresolvedImports(stage: string, files: readonly PackedFile[]): string[] {
   const shipped = new Set(files.map((file) => file.path));
