@@ -68,7 +68,7 @@ describe.skipIf(!registry || otherLine !== undefined)('the packed package in fre
     };
     const made = await Promise.all(Object.entries(uses).map(async ([name, packages]) => [name, await createProject(work, name, packages)] as const));
     for (const [name, project] of made) projects[name] = project;
-  }, 300_000);
+  }, 480_000);
 
   afterAll(() => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -200,7 +200,7 @@ app.get('/users/:id', async (request) => ({ id: (request.params as { id: string 
         compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: 'ES2022', module, moduleResolution: resolution, types: ['node'], exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true },
         files: ['every.mts'],
       }));
-      ok(await run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', `tsconfig.${resolution}.json`], { cwd: dir }), `tsc (${resolution})`);
+      ok(await run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', `tsconfig.${resolution}.json`], { cwd: dir, nice: true }), `tsc (${resolution})`);
     }));
   });
 
