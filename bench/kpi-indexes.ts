@@ -92,7 +92,7 @@ export async function runIndexBench(): Promise<string[]> {
         await admin.query('CHECKPOINT'); // full-page images start over for every layout
         const store = pgStore({ connectionString: PG_URL, schema, migrate: false, maxConnections: 1 });
         try {
-          const client = await store.pool.connect();
+          const client = await (store.pool as pg.Pool).connect(); // typed structurally by lookout (no @types/pg in its declarations)
           const { rows } = await client.query<{ pid: number; lsn: string }>('SELECT pg_backend_pid() AS pid, pg_current_wal_lsn()::text AS lsn');
           client.release();
           const { pid, lsn } = rows[0]!;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, gzipSync } from 'node:zlib';
+import { resolveOptional } from '../core/optional.js';
 import { bearerChecker } from '../http/serve.js';
 import { KpiMinutes } from './kpi-source.js';
 import { memoryData } from './memory-source.js';
@@ -107,6 +108,8 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  */
 export function createDashboard(config: DashboardConfig): Dashboard {
   const options = resolveDashboardOptions(config);
+  // uplot is an optional peer dependency: without it the app learns so here, at registration, with the install command.
+  resolveOptional('dashboard', 'uplot', 'uplot/dist/uPlot.iife.min.js');
   const sampler = new Sampler(options);
   const minutes = options.kpi === undefined ? undefined : new KpiMinutes(options.kpi);
   const checkBearer = bearerChecker(options.token);

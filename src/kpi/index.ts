@@ -22,9 +22,9 @@ export type { KpiBatch } from './batch.js';
 export { EncodedBatch } from './row-buffer.js';
 export { isConnectionError, type KpiStore } from './store.js';
 export { defaultStore } from './default-store.js';
-export { pgStore, PgStore, migrateDatabase, type PgStoreOptions } from './pg-store.js';
-export { pgliteStore, PgliteStore, type PgliteStoreOptions } from './pglite-store.js';
-export { resolvePgConfig, type PgConnectionOptions, type PgConfigSource, type ResolvedPgConfig } from './pg-config.js';
+export { pgStore, PgStore, migrateDatabase, type PgStoreOptions, type PgPoolLike } from './pg-store.js';
+export { pgliteStore, PgliteStore, type PgliteStoreOptions, type PgliteLike, type PgliteTransactionLike } from './pglite-store.js';
+export { resolvePgConfig, type PgConnectionOptions, type PgConfigSource, type ResolvedPgConfig, type PgPoolConfig } from './pg-config.js';
 export {
   migrate, readerRoleSql, createReaderRole, eventIndexSql, MIGRATIONS,
   type Migration, type SqlExecutor, type EventsLocation, type ReaderRoleOptions,

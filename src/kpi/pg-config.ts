@@ -1,4 +1,23 @@
-import type { PoolConfig } from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+
+/**
+ * The settings lookout hands to `pg`'s Pool (a subset of pg's `PoolConfig`,
+ * written out so that lookout's declarations do not need `@types/pg`).
+ *
+ * @example
+ * ```ts
+ * const config: PgPoolConfig = { connectionString: 'postgres://app@db:5432/app', ssl: true };
+ * ```
+ */
+export interface PgPoolConfig {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: boolean | ConnectionOptions;
+}
 
 /**
  * How to reach PostgreSQL. Give a URL or fields; leave everything out to use
@@ -16,7 +35,7 @@ export interface PgConnectionOptions {
   readonly user?: string;
   readonly password?: string;
   readonly database?: string;
-  readonly ssl?: PoolConfig['ssl'];
+  readonly ssl?: boolean | ConnectionOptions;
 }
 
 /** Where the settings came from, in order of precedence. @example resolvePgConfig({}, {}).source; // 'default' */
@@ -31,7 +50,7 @@ export type PgConfigSource = 'explicit' | 'DATABASE_URL' | 'PG environment' | 'd
  * ```
  */
 export interface ResolvedPgConfig {
-  readonly config: PoolConfig;
+  readonly config: PgPoolConfig;
   readonly source: PgConfigSource;
 }
 
@@ -54,7 +73,7 @@ export function resolvePgConfig(options: PgConnectionOptions = {}, env: NodeJS.P
     // pg lets the URL win over host/user/...: only `ssl` is worth passing beside it.
     return { config: { connectionString: options.connectionString, ...(options.ssl !== undefined && { ssl: options.ssl }) }, source: 'explicit' };
   }
-  const explicit: PoolConfig = {};
+  const explicit: PgPoolConfig = {};
   for (const field of FIELDS) {
     if (options[field] !== undefined) Object.assign(explicit, { [field]: options[field] });
   }
@@ -73,7 +92,7 @@ export function resolvePgConfig(options: PgConnectionOptions = {}, env: NodeJS.P
  * describeTarget({ connectionString: 'postgres://u:secret@db:5432/app' }); // 'db:5432/app'
  * ```
  */
-export function describeTarget(config: PoolConfig, env: NodeJS.ProcessEnv = process.env): string {
+export function describeTarget(config: PgPoolConfig, env: NodeJS.ProcessEnv = process.env): string {
   if (config.connectionString !== undefined) {
     try {
       const url = new URL(config.connectionString);

@@ -1,8 +1,9 @@
-import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
+import type pg from 'pg';
+import type copyStreams from 'pg-copy-streams';
+import { requireOptional } from '../core/optional.js';
 import type { Registry } from '../core/registry.js';
 import type { KpiBatch } from './batch.js';
-import { trackPool } from './connections.js';
+import { trackPool, type PoolStatsLike } from './connections.js';
 import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, CopyBinaryEncoder } from './copy-binary.js';
 import { KPI_ERRORS, integerOption, kpiError } from './errors.js';
 import { describeTarget, resolvePgConfig, type PgConnectionOptions } from './pg-config.js';
@@ -20,8 +21,8 @@ import type { KpiStore } from './store.js';
  * ```
  */
 export interface PgStoreOptions extends PgConnectionOptions, EventsLocation {
-  /** Use this pool instead of creating one (it is not ended on close). */
-  readonly pool?: pg.Pool;
+  /** Use this `pg` Pool instead of creating one (it is not ended on close). */
+  readonly pool?: PgPoolLike;
   /** Connections of the store's own pool (default 2: one writing, one spare). */
   readonly maxConnections?: number;
   /** `application_name` of the store's connections (default `lookout-kpi`). */
@@ -48,6 +49,30 @@ export interface PgStoreOptions extends PgConnectionOptions, EventsLocation {
 const STAGING = 'pg_temp.lookout_kpi_staging';
 
 /**
+ * A `pg` Pool as lookout's public types describe it: the calls the store makes,
+ * written out here so that lookout's declarations need neither `pg` nor
+ * `@types/pg` in an app that does not write to PostgreSQL.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * const pool: PgPoolLike = new pg.Pool();
+ * pgStore({ pool });
+ * ```
+ */
+export interface PgPoolLike extends PoolStatsLike {
+  connect(): Promise<unknown>;
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  on(event: 'error' | 'acquire', listener: (...args: never[]) => void): unknown;
+  end(): Promise<void>;
+}
+
+/** pg and pg-copy-streams, loaded when the first PostgreSQL store or migration is created. */
+function pgModules(): { pg: typeof pg; copyStreams: typeof copyStreams } {
+  return { pg: requireOptional<typeof pg>('pgStore', 'pg'), copyStreams: requireOptional<typeof copyStreams>('pgStore', 'pg-copy-streams') };
+}
+
+/**
  * The PostgreSQL store: batches are written with binary COPY (`pg-copy-streams`);
  * a retried batch never duplicates rows (see `dedupe`).
  *
@@ -62,7 +87,9 @@ export class PgStore implements KpiStore {
   /** Events are encoded at record time; batches arrive as COPY bytes (see `KpiStore.rowEncoding`). */
   readonly rowEncoding = 'pg-copy-binary';
   /** The pool rows are written through. */
-  readonly pool: pg.Pool;
+  readonly pool: PgPoolLike;
+  private readonly pgPool: pg.Pool;
+  private readonly copyFrom: typeof copyStreams.from;
   /** `host:port/database`, without credentials. */
   readonly target: string;
   private readonly ownsPool: boolean;
@@ -81,13 +108,15 @@ export class PgStore implements KpiStore {
     this.writeTimeoutMs = integerOption('writeTimeoutMs', options.writeTimeoutMs, 30_000, 1);
     this.dedupe = options.dedupe ?? 'on-retry';
     this.runMigrations = options.migrate ?? true;
+    const modules = pgModules();
+    this.copyFrom = modules.copyStreams.from;
     if (options.pool !== undefined) {
-      this.pool = options.pool;
+      this.pgPool = options.pool as pg.Pool;
       this.ownsPool = false;
       this.target = 'the given pool';
     } else {
       const { config } = resolvePgConfig(options);
-      this.pool = new pg.Pool({
+      this.pgPool = new modules.pg.Pool({
         ...config,
         max: integerOption('maxConnections', options.maxConnections, 2, 1, 100),
         application_name: options.applicationName ?? 'lookout-kpi',
@@ -99,14 +128,15 @@ export class PgStore implements KpiStore {
       this.ownsPool = true;
       this.target = describeTarget(config);
     }
+    this.pool = this.pgPool;
     // An idle connection that dies (server restart, pg_terminate_backend) is
     // reported here; the pool drops it and the next write reconnects.
-    this.pool.on('error', ignore);
+    this.pgPool.on('error', ignore);
     // A checked-out client has no error listener of the pool's: a backend killed
     // between two statements (or in the same read as the connection's first
     // ReadyForQuery, before any code of ours runs) would crash the process. The
     // failing query reports the error anyway, so every client ignores the event.
-    this.pool.on('acquire', (client: pg.PoolClient) => {
+    this.pgPool.on('acquire', (client: pg.PoolClient) => {
       if (guarded.has(client)) return;
       guarded.add(client);
       client.on('error', ignore);
@@ -114,11 +144,11 @@ export class PgStore implements KpiStore {
   }
 
   async open(): Promise<void> {
-    if (this.runMigrations) await migrate(this.pool, this.location);
+    if (this.runMigrations) await migrate(this.pgPool, this.location);
   }
 
   async write(batch: KpiBatch, retry: boolean): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.pgPool.connect();
     this.active = client;
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -150,7 +180,7 @@ export class PgStore implements KpiStore {
    * ```
    */
   async query(sql: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
-    const client = await this.pool.connect();
+    const client = await this.pgPool.connect();
     try {
       await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${this.writeTimeoutMs}`);
       const { rows } = await client.query<Record<string, unknown>>(sql.replaceAll('{events}', this.names.events), [...params]);
@@ -165,7 +195,7 @@ export class PgStore implements KpiStore {
 
   async close(): Promise<void> {
     if (this.active !== undefined) destroyConnection(this.active);
-    if (this.ownsPool) await this.pool.end();
+    if (this.ownsPool) await this.pgPool.end();
   }
 
   instrument(registry: Registry): void {
@@ -193,7 +223,7 @@ export class PgStore implements KpiStore {
    * chunks are kept for a retry.
    */
   private async copyIn(client: pg.PoolClient, sql: string, batch: KpiBatch): Promise<void> {
-    const stream = client.query(copyStreams.from(sql));
+    const stream = client.query(this.copyFrom(sql));
     let failure: unknown;
     const finished = new Promise<void>((resolve, reject) => {
       stream.on('finish', resolve);
@@ -256,7 +286,7 @@ export function pgStore(options: PgStoreOptions = {}): PgStore {
  * ```
  */
 export async function migrateDatabase(options: PgConnectionOptions & EventsLocation = {}): Promise<number[]> {
-  const pool = new pg.Pool({ ...resolvePgConfig(options).config, max: 1, application_name: 'lookout-migrate' });
+  const pool = new (pgModules().pg.Pool)({ ...resolvePgConfig(options).config, max: 1, application_name: 'lookout-migrate' });
   pool.on('error', ignore);
   try {
     return await migrate(pool, { ...(options.schema !== undefined && { schema: options.schema }), ...(options.table !== undefined && { table: options.table }) });

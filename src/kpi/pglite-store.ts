@@ -1,9 +1,46 @@
 import { mkdirSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
+import type * as PgliteModule from '@electric-sql/pglite';
+import { importOptional, resolveOptional } from '../core/optional.js';
+import { LookoutError } from '../core/errors.js';
 import { batchIds, type KpiBatch } from './batch.js';
 import { KPI_ERRORS, integerOption, kpiError } from './errors.js';
 import { migrate, qualifiedNames, type EventsLocation, type SqlExecutor } from './schema.js';
 import type { KpiStore } from './store.js';
+
+/**
+ * A PGlite transaction as the store uses it (see `PgliteLike`).
+ *
+ * @example
+ * ```ts
+ * await db.transaction(async (tx: PgliteTransactionLike) => tx.exec('SET TRANSACTION READ ONLY'));
+ * ```
+ */
+export interface PgliteTransactionLike {
+  exec(sql: string): Promise<unknown>;
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+/**
+ * A PGlite instance as lookout's public types describe it: the calls the store
+ * makes, written out so that lookout's declarations do not pull in
+ * `@electric-sql/pglite`'s own (which need the global Emscripten types, and
+ * fail a consumer's type check with `skipLibCheck: false`).
+ *
+ * @example
+ * ```ts
+ * import { PGlite } from '@electric-sql/pglite';
+ * const db: PgliteLike = await PGlite.create();
+ * pgliteStore({ db });
+ * ```
+ */
+export interface PgliteLike {
+  readonly closed: boolean;
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  transaction<T>(callback: (tx: PgliteTransactionLike) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+type PGlite = PgliteLike;
 
 /**
  * Options of the embedded store.
@@ -16,7 +53,7 @@ import type { KpiStore } from './store.js';
 export interface PgliteStoreOptions extends EventsLocation {
   /** Data folder (default `.lookout/pglite`); `memory://` keeps nothing on disk. One process per folder. */
   readonly dataDir?: string;
-  /** Use this PGlite instance instead of opening one (it is not closed on close). */
+  /** Use this PGlite instance instead of opening one (it is not closed on close); `@electric-sql/pglite` is then yours to install. */
   readonly db?: PGlite;
   /** Rows per INSERT (default 2000). PGlite runs on the main thread: a 2000-row batch holds it for roughly 20-30 ms. */
   readonly batchSize?: number;
@@ -50,6 +87,8 @@ export class PgliteStore implements KpiStore {
   constructor(options: PgliteStoreOptions = {}) {
     this.dataDir = options.dataDir ?? '.lookout/pglite';
     this.given = options.db;
+    // Missing at setup rather than at the first flush: the install command is in the error.
+    if (options.db === undefined) resolveOptional('pgliteStore', '@electric-sql/pglite', '@electric-sql/pglite');
     this.preferredBatchSize = integerOption('batchSize', options.batchSize, 2000, 1);
     this.runMigrations = options.migrate ?? true;
     this.location = { ...(options.schema !== undefined && { schema: options.schema }), ...(options.table !== undefined && { table: options.table }) };
@@ -102,6 +141,7 @@ ON CONFLICT (id) DO NOTHING`;
       (db) => (this.db = db),
       (error: unknown) => {
         this.opening = undefined;
+        if (error instanceof LookoutError && error.code === 'LOOKOUT_E_MISSING_DEPENDENCY') throw error;
         throw kpiError(KPI_ERRORS.store, `opening PGlite in ${this.dataDir} failed (is another process using it?)`, error);
       },
     );
@@ -111,7 +151,7 @@ ON CONFLICT (id) DO NOTHING`;
   private async openDatabase(): Promise<PGlite> {
     if (this.given !== undefined) return this.given;
     if (!this.dataDir.includes('://')) mkdirSync(this.dataDir, { recursive: true });
-    const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
+    const { PGlite: PGliteClass } = await importOptional<typeof PgliteModule>('pgliteStore', '@electric-sql/pglite');
     return PGliteClass.create({ dataDir: this.dataDir });
   }
 }

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { requireOptional } from '../core/optional.js';
 import { LookoutError } from '../core/errors.js';
 
 /**
@@ -47,7 +48,7 @@ export class PostgresRunner {
   constructor(options: { readonly connectionString: string; readonly searchPath?: string; readonly statementTimeoutMs?: number }) {
     const settings = [`-c statement_timeout=${options.statementTimeoutMs ?? 30_000}`];
     if (options.searchPath !== undefined) settings.push(`-c search_path=${options.searchPath}`);
-    this.client = new pg.Client({ connectionString: options.connectionString, application_name: 'lookout-check', options: settings.join(' '), connectionTimeoutMillis: 10_000 });
+    this.client = new (requireOptional<typeof pg>('check', 'pg').Client)({ connectionString: options.connectionString, application_name: 'lookout-check', options: settings.join(' '), connectionTimeoutMillis: 10_000 });
     this.client.on('error', () => undefined);
   }
 

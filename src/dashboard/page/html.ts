@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { resolveOptional } from '../../core/optional.js';
 import { PANELS, STATS } from '../panels.js';
 import { PAGE_SCRIPT } from './client.js';
 import { PAGE_CSS } from './style.js';
@@ -48,8 +48,6 @@ export interface Page {
   readonly csp: string;
 }
 
-const require = createRequire(import.meta.url);
-
 /**
  * uPlot's minified script and stylesheet from node_modules, its license
  * header (`/*! https://github.com/leeoniya/uPlot (v1.6.x) *\/`) kept as shipped.
@@ -61,8 +59,8 @@ const require = createRequire(import.meta.url);
  */
 export function uplotAssets(): { script: string; style: string } {
   return {
-    script: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
-    style: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+    script: readFileSync(resolveOptional('dashboard', 'uplot', 'uplot/dist/uPlot.iife.min.js'), 'utf8'),
+    style: readFileSync(resolveOptional('dashboard', 'uplot', 'uplot/dist/uPlot.min.css'), 'utf8'),
   };
 }
 
