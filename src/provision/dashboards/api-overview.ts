@@ -1,6 +1,6 @@
 import { RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { errorBudget, number } from '../promql.js';
-import { sloErrorRatioRecord, type SloName } from '../prometheus/slo-rules.js';
+import { sloErrorRatioRecord, type SloName } from '../prometheus/names.js';
 import { BY_JOB, BY_ROUTE, baseDashboard, promTarget, stat, thresholds, timeseries, type DashboardContext } from './common.js';
 
 const REQUESTS = `http_requests_total{${BY_ROUTE}}`;

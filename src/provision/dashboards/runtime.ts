@@ -1,6 +1,6 @@
 import { RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
-import { KPI_FLUSH_STALE_SECONDS } from '../prometheus/ops-rules.js';
+import { KPI_FLUSH_STALE_SECONDS } from '../prometheus/names.js';
 import { BY_JOB, baseDashboard, promTarget, stat, table, thresholds, timeseries, type DashboardContext } from './common.js';
 
 const perSecond = (metric: string, by: string) => `sum by (${by}) (rate(${metric}{${BY_JOB}}[$__rate_interval]))`;

@@ -1,17 +1,9 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds } from '../promql.js';
 import { withAlertLinks } from '../runbooks.js';
+import { KPI_FLUSH_STALE_SECONDS } from './names.js';
+export { KPI_FLUSH_STALE_SECONDS } from './names.js';
 import { scaledDuration, type RuleGroup, type RuleTiming } from './slo-rules.js';
-
-/**
- * Seconds without a successful KPI flush, while events wait, before `KpiFlushStale` fires.
- *
- * @example
- * ```ts
- * `time() - lookout_kpi_last_flush_timestamp_seconds > ${KPI_FLUSH_STALE_SECONDS}`;
- * ```
- */
-export const KPI_FLUSH_STALE_SECONDS = 300;
 
 /**
  * Event-loop lag (p99 between two scrapes) above which `EventLoopBlocked` fires, after 5 minutes.

@@ -1,3 +1,5 @@
+import { sloErrorRatioRecord, type SloName } from './names.js';
+export { sloErrorRatioRecord, type SloName } from './names.js';
 import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds, errorBudget, leLabel, number } from '../promql.js';
 import { withAlertLinks } from '../runbooks.js';
@@ -89,28 +91,6 @@ export const BURN_RATE_WINDOWS = [
   { long: '1d', short: '2h', factor: 3, severity: 'ticket', for: '1h' },
   { long: '3d', short: '6h', factor: 1, severity: 'ticket', for: '3h' },
 ] as const;
-
-/**
- * The two SLOs lookout provisions.
- *
- * @example
- * ```ts
- * const slo: SloName = 'latency';
- * ```
- */
-export type SloName = 'availability' | 'latency';
-
-/**
- * Name of the recorded SLO error ratio over `window` (`{slo="availability"|"latency"}`).
- *
- * @example
- * ```ts
- * sloErrorRatioRecord('1h'); // 'job:slo_errors:ratio_rate1h'
- * ```
- */
-export function sloErrorRatioRecord(window: string): string {
-  return `job:slo_errors:ratio_rate${window}`;
-}
 
 /**
  * Alert name for one SLO and one window pair.
