@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as seeded } from '../../test/support/random.js';
 import type { LookoutError } from '../core/errors.js';
 import { Registry } from '../core/registry.js';
 import { createModelMonitor, REJECT_REASONS, type ModelMonitor } from './monitor.js';
 import { fitReference, type FeatureSpec, type ModelReference, type ReferenceRow } from './reference.js';
 import { histogramCounts, jensenShannonDistance, ksFromCounts, psi } from './stats.js';
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const FEATURES: FeatureSpec[] = [
   { name: 'amount', kind: 'numeric' },
   { name: 'age', kind: 'numeric' },

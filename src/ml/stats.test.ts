@@ -1,20 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { seededRandom as seeded } from '../../test/support/random.js';
 import { DRIFT_ALERT_THRESHOLDS } from './reference.js';
 import { binIndex, histogramCounts, jensenShannonDistance, ksFromCounts, ksTwoSample, psi, PSI_EPSILON, quantileEdges } from './stats.js';
 
-// Fixed synthetic data: a seeded PRNG (mulberry32) and Box-Muller normals, so every run sees
+// Fixed synthetic data: the tests' seeded PRNG (mulberry32) and Box-Muller normals, so every run sees
 // the same numbers.
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normals(seed: number, size: number, mean: number, sd: number): number[] {
   const random = seeded(seed);
   return Array.from({ length: size }, () => mean + sd * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
