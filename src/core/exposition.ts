@@ -43,24 +43,31 @@ interface MediaRange {
  * ```
  */
 export function negotiateScrapeFormat(accept: string | undefined, protobufAllowed = true): ScrapeFormat {
-  if (!protobufAllowed || accept === undefined || !/vnd\.google\.protobuf/i.test(accept)) return negotiateFormat(accept);
+  if (accept === undefined) return 'text';
+  const protobuf = protobufAllowed && /vnd\.google\.protobuf/i.test(accept);
+  if (!protobuf && !/openmetrics/i.test(accept)) return 'text';
   let best: ScrapeFormat = 'text';
   let bestQ = -1;
   for (const range of parseAccept(accept)) {
-    let candidate: ScrapeFormat | undefined;
-    if (range.type === 'application/vnd.google.protobuf') {
-      if (range.proto === 'io.prometheus.client.MetricFamily' && range.encoding === 'delimited') candidate = 'protobuf';
-    } else if (range.type === 'application/openmetrics-text') {
-      if (range.version === undefined || range.version === '1.0.0' || range.version === '0.0.1') candidate = 'openmetrics';
-    } else if (range.type === 'text/plain' || range.type === '*/*' || range.type === 'text/*') {
-      candidate = 'text';
-    }
+    const candidate = formatOf(range, protobuf);
+    // Ties go to the range listed first (the client's order).
     if (candidate !== undefined && range.q > bestQ) {
       best = candidate;
       bestQ = range.q;
     }
   }
   return bestQ > 0 ? best : 'text';
+}
+
+/** The format a media range asks for, if lookout serves it. */
+function formatOf(range: MediaRange, protobuf: boolean): ScrapeFormat | undefined {
+  if (range.type === 'application/vnd.google.protobuf') {
+    return protobuf && range.proto === 'io.prometheus.client.MetricFamily' && range.encoding === 'delimited' ? 'protobuf' : undefined;
+  }
+  if (range.type === 'application/openmetrics-text') {
+    return range.version === undefined || range.version === '1.0.0' || range.version === '0.0.1' ? 'openmetrics' : undefined;
+  }
+  return range.type === 'text/plain' || range.type === '*/*' || range.type === 'text/*' ? 'text' : undefined;
 }
 
 /**
@@ -74,23 +81,8 @@ export function negotiateScrapeFormat(accept: string | undefined, protobufAllowe
  * ```
  */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  if (accept === undefined || !/openmetrics/i.test(accept)) return 'text';
-  let best: ExpositionFormat = 'text';
-  let bestQ = -1;
-  for (const range of parseAccept(accept)) {
-    let candidate: ExpositionFormat | undefined;
-    if (range.type === 'application/openmetrics-text' && (range.version === undefined || range.version === '1.0.0' || range.version === '0.0.1')) {
-      candidate = 'openmetrics';
-    } else if (range.type === 'text/plain' || range.type === '*/*' || range.type === 'text/*') {
-      candidate = 'text';
-    }
-    // Ties go to OpenMetrics only when it was listed first (the client's order).
-    if (candidate !== undefined && range.q > bestQ) {
-      best = candidate;
-      bestQ = range.q;
-    }
-  }
-  return bestQ > 0 ? best : 'text';
+  const format = negotiateScrapeFormat(accept, false);
+  return format === 'protobuf' ? 'text' : format;
 }
 
 /**
