@@ -1,6 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { modelQualityAlertGroup } from './ml-rules.js';
-import { expandAnnotations, type PromtoolTest } from './slo-rule-tests.js';
+import { expectAlerts, type PromtoolTest } from './slo-rule-tests.js';
 
 type AlertTest = PromtoolTest['alert_rule_test'][number];
 
@@ -14,17 +14,8 @@ type AlertTest = PromtoolTest['alert_rule_test'][number];
  */
 export function modelQualityRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] {
   const job = options.service;
-  const expect = (alertname: string, eval_time: string, labelSets: Record<string, string>[]): AlertTest => {
-    const rule = modelQualityAlertGroup(options).rules.find((candidate) => candidate.alert === alertname)!;
-    return {
-      eval_time,
-      alertname,
-      exp_alerts: labelSets.map((labels) => {
-        const exp_labels = { ...labels, ...rule.labels };
-        return { exp_labels, exp_annotations: expandAnnotations(rule, exp_labels) };
-      }),
-    };
-  };
+  const group = modelQualityAlertGroup(options);
+  const expect = (alertname: string, eval_time: string, labelSets: Record<string, string>[]): AlertTest => expectAlerts(group, alertname, eval_time, labelSets);
   const served = (version: string, instance = 'api-1:8000') => `job="${job}", instance="${instance}", model="spiral-mlp", model_version="${version}"`;
   return [
     {

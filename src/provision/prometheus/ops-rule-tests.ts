@@ -1,6 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { operationsAlertGroup } from './ops-rules.js';
-import { expandAnnotations, type PromtoolTest } from './slo-rule-tests.js';
+import { expectAlerts, type PromtoolTest } from './slo-rule-tests.js';
 
 type AlertTest = PromtoolTest['alert_rule_test'][number];
 
@@ -16,17 +16,8 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
   const job = options.service;
   const broken = `job="${job}", instance="api-1:8000"`;
   const healthy = `job="${job}", instance="api-2:8000"`;
-  const expect = (alertname: string, eval_time: string, labelSets: Record<string, string>[]): AlertTest => {
-    const rule = operationsAlertGroup(options).rules.find((candidate) => candidate.alert === alertname)!;
-    return {
-      eval_time,
-      alertname,
-      exp_alerts: labelSets.map((labels) => {
-        const exp_labels = { ...labels, ...rule.labels };
-        return { exp_labels, exp_annotations: expandAnnotations(rule, exp_labels) };
-      }),
-    };
-  };
+  const group = operationsAlertGroup(options);
+  const expect = (alertname: string, eval_time: string, labelSets: Record<string, string>[]): AlertTest => expectAlerts(group, alertname, eval_time, labelSets);
   const instance = (name: string, extra: Record<string, string> = {}) => ({ job, instance: name, ...extra });
   return [
     {

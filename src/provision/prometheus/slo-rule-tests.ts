@@ -1,6 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds, errorBudget, leLabel, number } from '../promql.js';
-import { BURN_RATE_WINDOWS, burnRateAlertGroup, burnRateAlertName, type PrometheusRule, type SloName } from './slo-rules.js';
+import { BURN_RATE_WINDOWS, burnRateAlertGroup, burnRateAlertName, type PrometheusRule, type RuleGroup, type SloName } from './slo-rules.js';
 
 /**
  * One `promtool test rules` test case (a subset of promtool's format).
@@ -51,6 +51,28 @@ export function expandAnnotations(rule: PrometheusRule, labels: Readonly<Record<
     expanded[key] = template.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => labels[name] ?? '');
   }
   return expanded;
+}
+
+/**
+ * A promtool alert test expecting `alertname` of `group` to fire at `eval_time` once for each
+ * label set, with the rule's own labels added and its annotations expanded as Prometheus does.
+ *
+ * @example
+ * ```ts
+ * expectAlerts(operationsAlertGroup(options), 'TargetDown', '3m', [{ job: 'api', instance: 'api-1:8000' }]);
+ * ```
+ */
+export function expectAlerts(group: RuleGroup, alertname: string, eval_time: string, labelSets: readonly Record<string, string>[]): PromtoolTest['alert_rule_test'][number] {
+  const rule = group.rules.find((candidate) => candidate.alert === alertname);
+  if (rule === undefined) throw new Error(`no alert ${alertname} in rule group ${group.name}`);
+  return {
+    eval_time,
+    alertname,
+    exp_alerts: labelSets.map((labels) => {
+      const exp_labels = { ...labels, ...rule.labels };
+      return { exp_labels, exp_annotations: expandAnnotations(rule, exp_labels) };
+    }),
+  };
 }
 
 /**
