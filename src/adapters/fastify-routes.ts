@@ -89,8 +89,9 @@ export class FastifyRoutes {
   match(method: number, url: string | undefined): string | undefined {
     const matcher = this.byMethod[method];
     if (matcher === undefined) return undefined;
-    const path = pathOf(url);
-    return matcher.match(this.plain ? path : this.normalise(path));
+    // The matcher stops at the query string itself: no copy of the path on the plain path.
+    if (this.plain) return matcher.match(url ?? '/');
+    return matcher.match(this.normalise(pathOf(url)));
   }
 
   /** A path as the app's router compares it (case, trailing and duplicate slashes, `;` delimiter). */

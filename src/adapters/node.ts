@@ -48,8 +48,8 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   const matcher = new RouteMatcher(options.routes ?? []);
   const routeFunction = options.route;
   /** The template of a request; a throwing route function counts as an internal error and leaves the route unmatched. */
-  const routeOf = (req: IncomingMessage, path: string): string | undefined => {
-    if (routeFunction === undefined) return matcher.match(path);
+  const routeOf = (req: IncomingMessage, url: string): string | undefined => {
+    if (routeFunction === undefined) return matcher.match(url);
     try {
       return routeFunction(req);
     } catch {
@@ -64,10 +64,11 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
 
   return function instrumented(req, res) {
     try {
-      const path = pathOf(req.url);
-      if (!recorder.skips(path)) {
-        recorder.track(req, res, routeOf(req, path));
-      } else if (serve !== undefined && path === metricsPath) {
+      // Skips and the matcher both stop at a query string: the URL is passed as it is.
+      const url = req.url ?? '/';
+      if (!recorder.skips(url)) {
+        recorder.track(req, res, routeOf(req, url));
+      } else if (serve !== undefined && pathOf(url) === metricsPath) {
         void serve(req, res);
         return;
       } else if (dashboard?.owns(req.url) === true) {

@@ -66,4 +66,23 @@ describe('RouteMatcher', () => {
     }
     expect(compared).toBe(50000);
   });
+
+  it('takes a URL with its query string and answers as for its path alone', () => {
+    const templates = ['/users/:id', '/users/me', '/users/:id/posts', '/users/:id/posts/:post', '/files/*', '/', '/a-:from-:to', '/n/:id(\\d+)', '/static/page', '/users'];
+    const both = new RouteMatcher(templates);
+    const queries = ['?', '?a=1', '?x=/users/me', '??', '?/'];
+    const paths = ['/', '/users', '/users/', '/users/me', '/users/42', '/users/42/posts', '/users/42/posts/7', '/users/42/posts/', '/files', '/files/a/b', '/a-x-y', '/n/7', '/n/7x', '/static/page', '/static', '/nothing', ''];
+    let compared = 0;
+    for (const path of paths) {
+      for (const query of queries) {
+        expect(both.match(path + query), `${path}${query}`).toBe(both.match(path));
+        compared++;
+      }
+    }
+    expect(compared).toBe(paths.length * queries.length);
+    // The static template wins over a parameter with a query string too.
+    expect(both.match('/users/me?full=1')).toBe('/users/me');
+    expect(both.match('/static/page?x')).toBe('/static/page');
+    expect(both.match('/users/42?x')).toBe('/users/:id');
+  });
 });

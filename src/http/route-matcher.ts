@@ -8,6 +8,8 @@ interface Pattern {
   readonly specificity: number;
 }
 
+const SLASH = 47;
+const QUERY = 63;
 const PARAM = 0;
 const WILDCARD = 1;
 type Segment = string | typeof PARAM | typeof WILDCARD | RegExp;
@@ -80,18 +82,35 @@ export class RouteMatcher {
     this.patterns = [...this.patterns].sort((a, b) => b.specificity - a.specificity || b.segments.length - a.segments.length);
   }
 
-  /** The template of `path`, or undefined when no route matches. */
-  match(path: string): string | undefined {
-    // Map.get hashes the request's new path string first (~40 ns): only worth
-    // it when a static template has the path's length.
-    if (path.length < 256 ? this.exactLengths[path.length] === 1 : this.longExact) {
-      const exact = this.exact.get(path);
+  /**
+   * The template of `url`, or undefined when no route matches. A query string
+   * (`?` and after) is not part of the path: the request's URL can be passed as
+   * it is, which spares a search for `?` and a copy of the path (about a fifth
+   * of a match) on the common path, a parameter route.
+   */
+  match(url: string): string | undefined {
+    // Map.get hashes the request's new string first (~40 ns): only worth
+    // it when a static template has the URL's length (no query string).
+    if (url.length < 256 ? this.exactLengths[url.length] === 1 : this.longExact) {
+      const exact = this.exact.get(url);
       if (exact !== undefined) return exact;
     }
-    for (const pattern of this.patterns) {
-      if (matches(pattern.segments, path)) return pattern.template;
+    const patterns = this.patterns;
+    for (let index = 0; index < patterns.length; index++) {
+      const pattern = patterns[index]!;
+      const end = pathEnd(pattern.segments, url);
+      if (end < 0) continue;
+      // With a query string, a static template of the same path still wins.
+      return end === url.length ? pattern.template : (this.exactOf(url, end) ?? pattern.template);
     }
-    return undefined;
+    const query = url.indexOf('?');
+    return query < 0 ? undefined : this.exactOf(url, query);
+  }
+
+  /** The static template of the path `url` has before `end` (its query string), if any. */
+  private exactOf(url: string, end: number): string | undefined {
+    if (end < 256 ? this.exactLengths[end] !== 1 : !this.longExact) return undefined;
+    return this.exact.get(url.slice(0, end));
   }
 
   /** How many templates it knows. */
@@ -101,35 +120,52 @@ export class RouteMatcher {
 }
 
 /**
- * Segment by segment, by character codes: a static segment compared with
- * `startsWith` cost more than the few characters it compares (a match ~62 → ~43
- * ns in a loop); the end of a parameter segment is found by the same walk.
+ * Where the path of `url` ends (its length, or the index of its `?`) when the
+ * path matches `segments`; -1 otherwise. Segment by segment, by character
+ * codes: a static segment compared with `startsWith` cost more than the few
+ * characters it compares (a match ~62 → ~43 ns in a loop); the end of a
+ * parameter segment is found by the same walk, and so is the query string.
  */
-function matches(segments: Pattern['segments'], path: string): boolean {
-  const length = path.length;
-  if (length === 0 || path.charCodeAt(0) !== 47) return false;
+function pathEnd(segments: Pattern['segments'], url: string): number {
+  const length = url.length;
+  if (length === 0 || url.charCodeAt(0) !== SLASH) return -1;
   let position = 1;
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index]!;
-    if (segment === WILDCARD) return true;
-    if (position > length) return false;
+    if (segment === WILDCARD) {
+      const query = url.indexOf('?', position - 1);
+      return query < 0 ? length : query;
+    }
+    if (position > length) return -1;
     if (typeof segment === 'string') {
       const end = position + segment.length;
-      if (end > length || (end < length && path.charCodeAt(end) !== 47)) return false;
+      if (end > length) return -1;
       for (let at = 0; at < segment.length; at++) {
-        if (path.charCodeAt(position + at) !== segment.charCodeAt(at)) return false;
+        if (url.charCodeAt(position + at) !== segment.charCodeAt(at)) return -1;
+      }
+      if (end < length) {
+        const next = url.charCodeAt(end);
+        if (next === QUERY) return lastBefore(segments, index) ? end : -1;
+        if (next !== SLASH) return -1;
       }
       position = end + 1;
       continue;
     }
     let end = position;
-    while (end < length && path.charCodeAt(end) !== 47) end++;
+    let code = 0;
+    while (end < length && (code = url.charCodeAt(end)) !== SLASH && code !== QUERY) end++;
     if (segment === PARAM) {
-      if (end === position) return false;
-    } else if (!segment.test(path.slice(position, end))) {
-      return false;
+      if (end === position) return -1;
+    } else if (!segment.test(url.slice(position, end))) {
+      return -1;
     }
+    if (end < length && code === QUERY) return lastBefore(segments, index) ? end : -1;
     position = end + 1;
   }
-  return position === length + 1;
+  return position === length + 1 ? length : -1;
+}
+
+/** True when no segment after `index` needs a character (none, or only a trailing wildcard). */
+function lastBefore(segments: Pattern['segments'], index: number): boolean {
+  return index === segments.length - 1 || (index === segments.length - 2 && segments[index + 1] === WILDCARD);
 }
