@@ -27,6 +27,7 @@
  *   BENCH_CALLGRIND_KEEP=/tmp/cg npx tsx bench/instructions.ts                 (keep each dump and perf map)
  *   BENCH_CALLGRIND_READ=/tmp/cg/node-lookout-1234 BENCH_REQUESTS=10000 npx tsx bench/instructions.ts   (read one again)
  *   npx tsx bench/instructions.ts --node ~/.cache/lookout-node/24/bin/node                   (servers on another Node.js line)
+ *   BENCH_CALLGRIND_DIFF=/tmp/cg/fastify-bare-1,/tmp/cg/fastify-lookout-2 npx tsx bench/instructions.ts   (where two kept dumps differ, by function)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -175,7 +176,7 @@ function ownInstructions({ names, self, calls }: Dump, map: CodeMap): Map<string
 }
 
 /** V8's garbage collector: its marking, sweeping, evacuation and scavenging code and their helpers. */
-const GC_FUNCTION = /^(?:(?:void |auto |bool )?v8::internal::\S*(?:Marking|Marker|MarkCompact|Sweep|Evacuat|Scaveng|RememberedSet|MemoryChunk|PointersUpdating|RecordMigrated|BodyDescriptor|SizeFromMap|SlotSet|WhiteToGrey|Heap::)|heap::base::|std::__detail::_Map_base<v8::internal::MemoryChunk)/;
+const GC_FUNCTION = /^(?:(?:void |auto |bool )?v8::internal::\S*(?:Marking|Marker|MarkCompact|Sweep|Evacuat|Scaveng|RememberedSet|MemoryChunk|PointersUpdating|RecordMigrated|BodyDescriptor|SizeFromMap|SlotSet|WhiteToGrey|Heap::)|v8::internal::\(anonymous namespace\)::IterateObjectCache|heap::base::|std::__detail::_Map_base<v8::internal::MemoryChunk)/;
 
 /**
  * Instructions in the garbage collector's own functions. A major collection that falls
@@ -183,7 +184,11 @@ const GC_FUNCTION = /^(?:(?:void |auto |bool )?v8::internal::\S*(?:Marking|Marke
  * under valgrind a process runs ~50× slower, so V8's timer-driven collections fall where
  * they would not natively (session 7: two Hono `instrument(app)` processes counted ~10,500
  * per request of marking and sweeping that the bare ones, and a native `--trace-gc` run of
- * either, did not have). Compare totals without it.
+ * either, did not have). Compare totals without it. The roots every scavenge visits count too
+ * (`IterateObjectCache`: on Node 26, ~0.4 M instructions a scavenge): a Fastify lookout server
+ * under callgrind ran 57 scavenges in 10,000 requests where its bare twin ran 8, while natively
+ * both run the same number (75 and 76 in 100,000 requests, `--trace-gc`): work on timers,
+ * stretched ~50× by valgrind, allocates per second, not per request.
  */
 function gcInstructions({ names, self }: Dump): number {
   let total = 0;
@@ -257,7 +262,37 @@ if (READ !== undefined) {
   emit({ bench: 'instructions', dump: READ, requests: REQUESTS, ...summary(dump, ownInstructions(dump, parsePerfMap(readFileSync(`${READ}.perf.map`, 'utf8')))) });
 }
 
-for (const framework of READ === undefined ? FRAMEWORKS : []) {
+/**
+ * `BENCH_CALLGRIND_DIFF=<dump a>,<dump b>` (kept dumps, without `.callgrind`): each function's own
+ * instructions per request in both, JIT code named through the perf maps, and the functions that
+ * differ most: where instructions go that are not lookout's own (node's channels, V8's builtins,
+ * the collector) when a lookout server runs more than its bare twin.
+ */
+const DIFF = process.env['BENCH_CALLGRIND_DIFF'];
+if (DIFF !== undefined) {
+  const [a, b] = DIFF.split(',') as [string, string];
+  const selfByName = (stem: string): Map<string, number> => {
+    const dump = parseDump(readFileSync(`${stem}.callgrind`, 'utf8'));
+    const map = parsePerfMap(readFileSync(`${stem}.perf.map`, 'utf8'));
+    const byName = new Map<string, number>();
+    for (const [id, cost] of dump.self) {
+      const name = dump.names.get(id) ?? id;
+      const address = /^0x([0-9a-f]+)/.exec(name);
+      const label = (address === null ? name : codeAt(map, Number.parseInt(address[1]!, 16)) ?? 'JIT code (unnamed)').replace(/^JS:[*~^+]?/, '').replace(`file://${process.cwd()}/`, '');
+      byName.set(label, (byName.get(label) ?? 0) + cost / REQUESTS);
+    }
+    return byName;
+  };
+  const before = selfByName(a);
+  const after = selfByName(b);
+  const rows = [...new Set([...before.keys(), ...after.keys()])].map((name) => ({ name, a: Math.round(before.get(name) ?? 0), b: Math.round(after.get(name) ?? 0) }));
+  rows.sort((x, y) => Math.abs(y.b - y.a) - Math.abs(x.b - x.a));
+  const sum = (map: Map<string, number>): number => Math.round([...map.values()].reduce((total, value) => total + value, 0));
+  emit({ bench: 'instructions-diff', a, b, requests: REQUESTS, totalA: sum(before), totalB: sum(after) });
+  for (const row of rows.slice(0, Number(process.env['BENCH_DIFF_ROWS'] ?? 30))) console.log(`${String(row.b - row.a).padStart(7)} ${String(row.a).padStart(7)} ${String(row.b).padStart(7)}  ${row.name.slice(0, 140)}`);
+}
+
+for (const framework of READ === undefined && DIFF === undefined ? FRAMEWORKS : []) {
   let base: Record<string, number> | undefined;
   for (const variant of VARIANTS) {
     const { dump, own } = await measure(framework, variant);
