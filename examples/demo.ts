@@ -43,7 +43,7 @@ Options:
   --no-alertmanager   do not start Alertmanager even when it is on PATH
   --fault <spec>      start the API with fault injection and this fault, e.g.
                       latency:/inference/start:1500ms, errors:/inference/start:50%, hang:*:3s,
-                      kpi-store-down, memory-leak:20mb, event-loop-block:800ms (more at
+                      kpi-store-down, memory-leak:20mb, event-loop-block:800ms, cardinality (more at
                       /faults, or: npm run traffic -- --fault <spec>)
   --once              smoke run: a few seconds of traffic, a summary, then stop
   -h, --help          show this help`;

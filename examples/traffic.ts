@@ -40,7 +40,7 @@ Options:
   --burst-every <d>       a burst of 40 inferences this often (default 60s; 0s = never)
   --fault <spec>          inject this fault for the run and clear it at the end, e.g.
                           latency:/inference/start:1500ms, errors:/inference/start:50%, hang:*:3s,
-                          kpi-store-down, memory-leak:20mb, event-loop-block:800ms (the API must
+                          kpi-store-down, memory-leak:20mb, event-loop-block:800ms, cardinality (the API must
                           run with fault injection: npm run demo -- --fault <spec>, or LOOKOUT_FAULTS=1)
   -h, --help              show this help`;
 

@@ -5,6 +5,7 @@ import { MemoryStore } from '../../test/kpi/memory-store.js';
 import { hasCommand, probe } from '../../test/support/e2e.js';
 import { promtoolCheckMetrics } from '../../test/support/validators.js';
 import { startInferenceApi, type InferenceApi } from './app.js';
+import { CLIENT_SERIES_CAP } from './metrics.js';
 
 const promtool = await probe('promtool', () => hasCommand('promtool', ['--version']));
 
@@ -105,7 +106,7 @@ describe('the reference inference API', () => {
   });
 
   it('x-client values beyond the cap fold into one overflow series, counted', async () => {
-    for (const client of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) await call(api, 'GET', '/model', undefined, { 'x-client': client });
+    for (let index = 0; index < CLIENT_SERIES_CAP + 2; index++) await call(api, 'GET', '/model', undefined, { 'x-client': `client-${index}` });
     expect(await metric(api, /^lookout_series_overflow_total\{metric="inference_client_requests"\}/)).toBeGreaterThan(0);
     expect(await metric(api, /^inference_client_requests_total\{client="__overflow__"\}/)).toBeGreaterThan(0);
   });

@@ -169,7 +169,8 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     ...(options.token !== undefined && { token: options.token }),
     onRequest: (req, res, seconds, info) => {
       const client = req.headers['x-client'];
-      metrics.byClient.labels({ client: typeof client === 'string' ? client.slice(0, 64) : 'none' }).inc();
+      const name = typeof client === 'string' ? client.slice(0, 64) : 'none';
+      metrics.byClient.labels({ client: faults === undefined ? name : faults.labelValue(name, (value) => metrics.byClient.remove({ client: value })) }).inc();
       extra.onRequest?.(req, res, seconds, info);
     },
   });

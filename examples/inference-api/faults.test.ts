@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../test/kpi/memory-store.js';
 import { startInferenceApi, type InferenceApi } from './app.js';
 import { isLoopback, parseFault } from './faults.js';
+import { CLIENT_SERIES_CAP } from './metrics.js';
 
 const START = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ points: [[0.1, 0.2]] }) };
 
@@ -15,9 +16,10 @@ describe('parseFault', () => {
     expect(parseFault('kpi-store-down')).toMatchObject({ kind: 'kpi-store-down' });
     expect(parseFault('memory-leak:20mb')).toMatchObject({ kind: 'memory-leak', mibPerSecond: 20 });
     expect(parseFault('event-loop-block:1.5s')).toMatchObject({ kind: 'event-loop-block', ms: 1500 });
+    expect(parseFault('cardinality')).toMatchObject({ kind: 'cardinality' });
   });
 
-  it.each(['nope', 'errors:/x:0', 'errors:/x:150%', 'latency:/x', 'latency:x:1s', 'latency:/x:2m', 'memory-leak:1000mb', 'kpi-store-down:now'])('refuses %s with LOOKOUT_E_FAULT', (spec) => {
+  it.each(['nope', 'errors:/x:0', 'errors:/x:150%', 'latency:/x', 'latency:x:1s', 'latency:/x:2m', 'memory-leak:1000mb', 'kpi-store-down:now', 'cardinality:x'])('refuses %s with LOOKOUT_E_FAULT', (spec) => {
     expect(() => parseFault(spec)).toThrow('LOOKOUT_E_FAULT');
   });
 
@@ -88,5 +90,24 @@ describe('fault injection in the reference API', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(process.memoryUsage().rss - before).toBeGreaterThan(10 * 1024 * 1024);
     api.faults!.clear();
+  });
+
+  it('cardinality overflows the x-client counter (one series per request) and frees its series when cleared', async () => {
+    const text = async () => api.registry.metrics();
+    const overflowed = async () => Number((await text()).match(/^lookout_series_overflow_total\{metric="inference_client_requests"\} (\d+)/m)?.[1] ?? 0);
+    const series = async () => (await text()).split('\n').filter((line) => line.startsWith('inference_client_requests_total{')).length;
+    const before = await overflowed();
+    api.faults!.inject(parseFault('cardinality'));
+    for (let index = 0; index < CLIENT_SERIES_CAP + 4; index++) await fetch(`${api.url}/model`, { headers: { 'x-client': 'web' } });
+    expect(await overflowed()).toBeGreaterThan(before);
+    expect((await text())).toMatch(/^inference_client_requests_total\{client="web#1"\} 1/m);
+    api.faults!.clear();
+    const after = await overflowed();
+    // The injected series are gone: a new client gets a series of its own again, no overflow.
+    expect((await text())).not.toMatch(/client="web#/);
+    await fetch(`${api.url}/model`, { headers: { 'x-client': 'after-the-fix' } });
+    expect(await overflowed()).toBe(after);
+    expect(await series()).toBeLessThanOrEqual(CLIENT_SERIES_CAP + 1);
+    expect((await text())).toMatch(/^inference_client_requests_total\{client="after-the-fix"\} 1/m);
   });
 });

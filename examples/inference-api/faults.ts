@@ -11,7 +11,10 @@
  *   (default 3 s), then answer 504;
  * - `kpi-store-down`: every KPI store operation fails (events are buffered, then dropped);
  * - `memory-leak:20mb`: that many MiB a second are kept and never freed (at most 512 MiB);
- * - `event-loop-block:1200ms`: the event loop is blocked that long, every that long plus 200 ms.
+ * - `event-loop-block:1200ms`: the event loop is blocked that long, every that long plus 200 ms;
+ * - `cardinality`: the API labels `inference_client_requests_total` with a value of its own for
+ *   every request (a deploy that put a request id into a label), so the metric reaches its series
+ *   cap and folds the rest into its overflow series; clearing it removes those series again.
  *
  * @example
  * ```ts
@@ -33,7 +36,7 @@ import type { KpiStore } from '../../src/kpi/index.js';
  * FAULT_KINDS.includes('hang'); // true
  * ```
  */
-export const FAULT_KINDS = ['errors', 'latency', 'hang', 'kpi-store-down', 'memory-leak', 'event-loop-block'] as const;
+export const FAULT_KINDS = ['errors', 'latency', 'hang', 'kpi-store-down', 'memory-leak', 'event-loop-block', 'cardinality'] as const;
 
 /**
  * One active fault.
@@ -58,6 +61,8 @@ export interface Fault {
 }
 
 const MAX_LEAK_MIB = 512;
+/** Label values `cardinality` remembers to remove: more than any series cap of the API. */
+const MAX_FORGOTTEN_LABELS = 1000;
 
 function bad(spec: string, expected: string): never {
   throw new LookoutError('LOOKOUT_E_FAULT', `fault ${JSON.stringify(spec)}: ${expected}`);
@@ -100,7 +105,8 @@ export function parseFault(spec: string): Fault {
     case 'hang':
       return { kind, route: route(spec, rest[0]), ms: milliseconds(spec, rest[1], 3000), spec };
     case 'kpi-store-down':
-      if (rest.length > 0) bad(spec, 'kpi-store-down takes no argument');
+    case 'cardinality':
+      if (rest.length > 0) bad(spec, `${kind} takes no argument`);
       return { kind, spec };
     case 'memory-leak': {
       const match = /^([0-9]+)mi?b$/i.exec(rest[0] ?? '10mb');
@@ -148,6 +154,10 @@ export class FaultInjector {
   private leak: Buffer[] = [];
   private leakTimer: NodeJS.Timeout | undefined;
   private blockTimer: NodeJS.Timeout | undefined;
+  /** Label values handed out under `cardinality`, and who forgets them when it is cleared. */
+  private readonly unbounded = new Set<string>();
+  private forgetLabel: ((value: string) => void) | undefined;
+  private labelSequence = 0;
 
   /** The active faults. */
   list(): Fault[] {
@@ -186,7 +196,24 @@ export class FaultInjector {
         this.leak = [];
       }
       if (key === 'event-loop-block') clearInterval(this.blockTimer);
+      if (key === 'cardinality') {
+        for (const value of this.unbounded) this.forgetLabel?.(value);
+        this.unbounded.clear();
+      }
     }
+  }
+
+  /**
+   * The label value to record for `value`: itself, or under `cardinality` a new one per call
+   * (`value#n`). `forget` removes such a series once the fault is cleared (the fix deployed).
+   */
+  labelValue(value: string, forget: (value: string) => void): string {
+    if (!this.active.has('cardinality')) return value;
+    this.forgetLabel = forget;
+    const unbounded = `${value.slice(0, 48)}#${++this.labelSequence}`;
+    // The first values take the free series; later ones fold into the overflow series (nothing to forget).
+    if (this.unbounded.size < MAX_FORGOTTEN_LABELS) this.unbounded.add(unbounded);
+    return unbounded;
   }
 
   /** The store, failing every operation while `kpi-store-down` is active. */

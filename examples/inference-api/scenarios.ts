@@ -140,7 +140,7 @@ export async function failingCalls(client: TrafficClient, world: World): Promise
  */
 export async function scanner(client: TrafficClient, world: World): Promise<void> {
   const base = SCANNER_PATHS[Math.floor(world.random() * SCANNER_PATHS.length)]!;
-  await client.call('GET', `${base}?probe=${Math.floor(world.random() * 1e6)}`, undefined, { headers: { 'x-client': `scanner-${Math.floor(world.random() * 1000)}` } });
+  await client.call('GET', `${base}?probe=${Math.floor(world.random() * 1e6)}`, undefined, { headers: { 'x-client': 'scanner' } });
 }
 
 /**

@@ -4,7 +4,8 @@
  *
  * Environment: `PORT` (default 8000); `HOST` (default 127.0.0.1, or 0.0.0.0 inside a
  * container so Prometheus can reach it); `DATABASE_URL` (KPI events to PostgreSQL; without it,
- * embedded PGlite in `LOOKOUT_DATA_DIR`, default `.lookout/pglite`); `LOOKOUT_FAULTS=1` (fault
+ * embedded PGlite in `LOOKOUT_DATA_DIR`, default `.lookout/pglite`); `LOOKOUT_KPI_SCHEMA` (the schema
+ * of the events table, default the store's own); `LOOKOUT_FAULTS=1` (fault
  * injection at /faults, loopback only: ./faults.ts); `LOOKOUT_METRICS_TOKEN` or `LOOKOUT_METRICS_TOKEN_FILE`
  * (bearer token required on /metrics). SIGTERM / SIGINT flush the KPI events and exit.
  *
@@ -30,6 +31,7 @@ const api = await startInferenceApi({
   port,
   host: env['HOST'] ?? (inContainer ? '0.0.0.0' : '127.0.0.1'),
   ...(env['LOOKOUT_DATA_DIR'] !== undefined && env['LOOKOUT_DATA_DIR'] !== '' && { dataDir: env['LOOKOUT_DATA_DIR'] }),
+  ...(env['LOOKOUT_KPI_SCHEMA'] !== undefined && env['LOOKOUT_KPI_SCHEMA'] !== '' && { schema: env['LOOKOUT_KPI_SCHEMA'] }),
   ...(token !== undefined && token !== '' && { token }),
 });
 console.log(`inference-api listening on ${api.url} (KPI events: ${api.storeDescription}${token ? '; /metrics needs the bearer token' : ''}${api.faults === undefined ? '' : '; fault injection at /faults'})`);

@@ -1,3 +1,4 @@
+import type { ResolvedAlerting } from './alerting.js';
 import type { ResolvedProvisionOptions } from './options.js';
 import { GENERATED_NOTICE } from './yaml.js';
 
@@ -93,7 +94,7 @@ function prometheusService(options: ResolvedProvisionOptions) {
     command: prometheusCommand(),
     volumes: ['./prometheus:/etc/prometheus:ro', 'prometheus-data:/prometheus'],
     ...(secret === undefined ? {} : { secrets: [secret] }),
-    depends_on: { api: { condition: 'service_started' } },
+    depends_on: { api: { condition: 'service_started' }, ...(options.alerting !== undefined && { alertmanager: { condition: 'service_healthy' } }) },
     healthcheck: { test: ['CMD', 'wget', '-q', '--spider', 'http://127.0.0.1:9090/-/ready'], interval: '10s', timeout: '3s', retries: 6 },
     ports: ['127.0.0.1:9090:9090'],
   };
@@ -123,8 +124,54 @@ function grafanaService(options: ResolvedProvisionOptions) {
 }
 
 /**
- * The compose document: api, postgres, prometheus and grafana with pinned images, healthchecks,
- * the generated provisioning mounted read-only, and every secret from `.env`.
+ * The files `alertmanager.yml` reads its secrets from (every `*File` of the receivers), each as a
+ * compose secret: its name (the file's base name), the `.env` variable holding it, and where the
+ * container sees it (`/run/secrets/<name>`, or the absolute path configured).
+ *
+ * @example
+ * ```ts
+ * alertmanagerSecrets(options.alerting); // [{ name: 'pager_token', env: 'ALERTMANAGER_PAGER_TOKEN', path: '/run/secrets/pager_token', ... }]
+ * ```
+ */
+export function alertmanagerSecrets(alerting: ResolvedAlerting | undefined): { readonly name: string; readonly env: string; readonly path: string; readonly help: string }[] {
+  const secrets: { name: string; env: string; path: string; help: string }[] = [];
+  for (const [receiver, config] of Object.entries(alerting?.receivers ?? {})) {
+    const files: [string | undefined, string][] = [
+      [config.webhook?.bearerTokenFile, 'webhook bearer token'],
+      [config.slack?.apiUrlFile, 'Slack incoming-webhook URL'],
+      [config.email?.authPasswordFile, 'SMTP password'],
+    ];
+    for (const [path, what] of files) {
+      if (path === undefined || secrets.some((secret) => secret.path === path)) continue;
+      const base = (path.split('/').pop() ?? '').toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^_+|_+$/g, '') || 'secret';
+      let name = base;
+      for (let index = 2; secrets.some((secret) => secret.name === name); index++) name = `${base}_${index}`;
+      secrets.push({ name, env: `ALERTMANAGER_${name.toUpperCase()}`, path, help: `${what} of the ${receiver} receiver (alertmanager reads it from ${path})` });
+    }
+  }
+  return secrets;
+}
+
+function alertmanagerService(options: ResolvedProvisionOptions) {
+  const secrets = alertmanagerSecrets(options.alerting);
+  return {
+    image: options.compose.alertmanagerImage,
+    restart: 'unless-stopped',
+    command: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager'],
+    volumes: ['./alertmanager:/etc/alertmanager:ro', 'alertmanager-data:/alertmanager'],
+    // Mounted as files where alertmanager.yml reads them (`*_file` settings): never in the config itself.
+    ...(secrets.length > 0 && {
+      secrets: secrets.map((secret) => (secret.path === `/run/secrets/${secret.name}` ? secret.name : { source: secret.name, target: secret.path })),
+    }),
+    healthcheck: { test: ['CMD', 'wget', '-q', '--spider', 'http://127.0.0.1:9093/-/ready'], interval: '10s', timeout: '3s', retries: 6 },
+    ports: ['127.0.0.1:9093:9093'],
+  };
+}
+
+/**
+ * The compose document: api, postgres, prometheus and grafana (and alertmanager when alerting is
+ * configured) with pinned images, healthchecks, the generated provisioning mounted read-only, and
+ * every secret from `.env`.
  *
  * @example
  * ```ts
@@ -133,6 +180,11 @@ function grafanaService(options: ResolvedProvisionOptions) {
  */
 export function composeFile(options: ResolvedProvisionOptions) {
   const secret = metricsSecret(options);
+  const alerting = options.alerting !== undefined;
+  const secrets: Record<string, { environment: string }> = {
+    ...(secret === undefined ? {} : { [secret]: { environment: 'LOOKOUT_METRICS_TOKEN' } }),
+    ...Object.fromEntries(alertmanagerSecrets(options.alerting).map((entry) => [entry.name, { environment: entry.env }])),
+  };
   return {
     name: options.service,
     services: {
@@ -140,25 +192,28 @@ export function composeFile(options: ResolvedProvisionOptions) {
       api: apiService(options),
       prometheus: prometheusService(options),
       grafana: grafanaService(options),
+      ...(alerting && { alertmanager: alertmanagerService(options) }),
     },
-    ...(secret === undefined ? {} : { secrets: { [secret]: { environment: 'LOOKOUT_METRICS_TOKEN' } } }),
-    volumes: { 'postgres-data': {}, 'prometheus-data': {}, 'grafana-data': {} },
+    ...(Object.keys(secrets).length > 0 && { secrets }),
+    volumes: { 'postgres-data': {}, 'prometheus-data': {}, 'grafana-data': {}, ...(alerting && { 'alertmanager-data': {} }) },
   };
 }
 
 /**
- * `.env.example`: every variable compose reads, secrets left empty.
+ * `.env.example`: every variable compose reads (the Alertmanager receivers' secrets too, given
+ * `options`), secrets left empty.
  *
  * @example
  * ```ts
  * envExample(); // '# Generated ...\nPOSTGRES_DB=lookout\n...'
  * ```
  */
-export function envExample(): string {
+export function envExample(options?: ResolvedProvisionOptions): string {
   const lines = [
     `# ${GENERATED_NOTICE}`,
     '# Copy to .env (never commit it) and fill in every empty value, e.g. with `openssl rand -hex 24`.',
   ];
-  for (const entry of COMPOSE_ENV) lines.push('', `# ${entry.help}${entry.secret ? ' (secret, required)' : ''}`, `${entry.name}=${entry.example}`);
+  const alerting = alertmanagerSecrets(options?.alerting).map((entry) => ({ name: entry.env, secret: true, example: '', help: entry.help }));
+  for (const entry of [...COMPOSE_ENV, ...alerting]) lines.push('', `# ${entry.help}${entry.secret ? ' (secret, required)' : ''}`, `${entry.name}=${entry.example}`);
   return `${lines.join('\n')}\n`;
 }

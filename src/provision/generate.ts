@@ -83,7 +83,7 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
     text('postgres/initdb/10-lookout-reader.sh', readerInitScript(options), 0o755),
     ...scalingFiles(options, text),
     text('compose.yaml', renderYaml(composeFile(options), 'Start: cp .env.example .env, fill it in, then docker compose up -d')),
-    text('.env.example', envExample()),
+    text('.env.example', envExample(options)),
     // The filled-in .env holds the secrets: never committed.
     text('README.md', deployReadme(options)),
     text('.gitignore', `# ${GENERATED_NOTICE}\n.env\n`),

@@ -87,6 +87,8 @@ export interface ProvisionOptions {
     readonly postgresImage?: string;
     readonly prometheusImage?: string;
     readonly grafanaImage?: string;
+    /** Started when `alerting` is configured (default `prom/alertmanager:v0.27.0`). */
+    readonly alertmanagerImage?: string;
     /** Images of the scaling overlays (`scaling/compose.*.yaml`). */
     readonly mimirImage?: string;
     readonly thanosImage?: string;
@@ -157,6 +159,7 @@ export interface ResolvedProvisionOptions {
     readonly postgresImage: string;
     readonly prometheusImage: string;
     readonly grafanaImage: string;
+    readonly alertmanagerImage: string;
     readonly mimirImage: string;
     readonly thanosImage: string;
     readonly victoriametricsImage: string;
@@ -250,6 +253,7 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
       postgresImage: image('compose.postgresImage', compose.postgresImage ?? 'postgres:16.4-bookworm'),
       prometheusImage: image('compose.prometheusImage', compose.prometheusImage ?? 'prom/prometheus:v2.54.1'),
       grafanaImage: image('compose.grafanaImage', compose.grafanaImage ?? 'grafana/grafana-oss:11.2.0'),
+      alertmanagerImage: image('compose.alertmanagerImage', compose.alertmanagerImage ?? 'prom/alertmanager:v0.27.0'),
       mimirImage: image('compose.mimirImage', compose.mimirImage ?? 'grafana/mimir:2.13.0'),
       thanosImage: image('compose.thanosImage', compose.thanosImage ?? 'quay.io/thanos/thanos:v0.36.1'),
       victoriametricsImage: image('compose.victoriametricsImage', compose.victoriametricsImage ?? 'victoriametrics/victoria-metrics:v1.102.1'),

@@ -3,6 +3,8 @@ import { resolveProvisionOptions } from './options.js';
 import { prometheusConfig } from './prometheus/config.js';
 import { operationsAlertGroup } from './prometheus/ops-rules.js';
 import { BURN_RATE_WINDOWS, burnRateAlertGroup, sliRecordingGroup } from './prometheus/slo-rules.js';
+import { modelQualityAlertGroup } from './prometheus/ml-rules.js';
+import { expandTemplate, showsLiveValue } from './prometheus/templates.js';
 import { leLabel, number } from './promql.js';
 
 const options = resolveProvisionOptions({ service: 'shop', scrapeInterval: '30s', bearerTokenFile: '/run/secrets/t' });
@@ -60,5 +62,36 @@ describe('SLO rules', () => {
       expect(rule.annotations?.['summary']).toBeTruthy();
       expect(rule.annotations?.['description']).toBeTruthy();
     }
+  });
+});
+
+describe('alert annotations', () => {
+  const alerts = [...burnRateAlertGroup(options).rules, ...operationsAlertGroup(options).rules, ...modelQualityAlertGroup(options).rules];
+
+  it('every generated alert describes itself with its live values ($value or $labels), in templates Prometheus and the tests expand alike', () => {
+    expect(alerts.length).toBeGreaterThanOrEqual(17);
+    const withoutLiveValue = alerts.filter((rule) => !showsLiveValue(rule.annotations?.['description'] ?? '')).map((rule) => rule.alert);
+    expect(withoutLiveValue).toEqual([]);
+    for (const rule of alerts) {
+      for (const template of Object.values(rule.annotations ?? {})) expect(expandTemplate(template, { job: 'shop', instance: 'a:1' }, 0.5)).not.toContain('{{');
+    }
+  });
+
+  it('formats a value to its unit: ratios as percentages, seconds as durations, bytes with binary prefixes', () => {
+    const description = (name: string) => alerts.find((rule) => rule.alert === name)!.annotations!['description']!;
+    expect(description('AvailabilityErrorBudgetBurn1h5m')).toContain('{{ $value | humanizePercentage }}');
+    expect(description('EventLoopBlocked')).toContain('{{ $value | humanizeDuration }}');
+    expect(description('KpiFlushStale')).toContain('{{ $value | humanizeDuration }}');
+    expect(description('MemoryGrowing')).toContain('{{ $value | humanize1024 }}B');
+    expect(description('ModelVersionWorse')).toContain('{{ $value | humanizePercentage }}');
+    expect(expandTemplate(description('AvailabilityErrorBudgetBurn1h5m'), { job: 'shop' }, 0.01584)).toMatch(/^1\.584% of requests failed with a 5xx status over the last 1h, above the 1\.44% this alert allows/);
+  });
+
+  it('refuses a template outside the supported subset, and $value without a value', () => {
+    expect(() => expandTemplate('{{ $value }}', {}, 1)).toThrow('LOOKOUT_E_PROVISION_TEMPLATE');
+    expect(() => expandTemplate('{{ $value | title }}', {}, 1)).toThrow('LOOKOUT_E_PROVISION_TEMPLATE');
+    expect(() => expandTemplate('{{ range $labels }}', {}, 1)).toThrow('LOOKOUT_E_PROVISION_TEMPLATE');
+    expect(() => expandTemplate('{{ $value | humanize }}', {})).toThrow("needs the alert's value");
+    expect(showsLiveValue('no value here')).toBe(false);
   });
 });

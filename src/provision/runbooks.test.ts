@@ -50,6 +50,8 @@ describe('runbooks and dashboard links of the committed alerts', async () => {
     const text = await readFile(join(DEPLOY, 'runbooks', `${alert}.md`), 'utf8');
     expect(text).toContain('## First three things to check\n\n1. ');
     expect(text).toContain('amtool silence add');
+    // Alert templates are read as text there: <instance>, <value>, never a raw {{ ... }}.
+    expect(text.replace(/```[\s\S]*?```/g, '')).not.toContain('{{');
     for (const [, title, board] of text.matchAll(/"([^"]+)" \((API overview|Runtime|Inference KPIs)\)/g)) {
       const uidOf = [...dashboards.keys()].find((key) => key.endsWith(TITLES[board!]!))!;
       expect(dashboards.get(uidOf)!.panels.some((candidate) => candidate.title === title), `${alert}: panel "${title}" on ${board}`).toBe(true);

@@ -315,9 +315,11 @@ Expire it when done: \`amtool silence query alertname=${alert}\`, then \`amtool 
 `;
 }
 
-// Templates read as text: the job is known, other labels are placeholders.
+// Templates read as text: the job is known, other labels and the alert's value are placeholders.
 function fillLabels(options: ResolvedProvisionOptions, template: string): string {
-  return template.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => (name === 'job' ? options.service : `<${name}>`));
+  return template
+    .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => (name === 'job' ? options.service : `<${name}>`))
+    .replace(/\{\{ \$value[^}]*\}\}/g, '<value>');
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { modelQualityAlertGroup } from './ml-rules.js';
-import { expectAlerts, type PromtoolTest } from './slo-rule-tests.js';
+import { expectAlerts, type ExpectedAlert, type PromtoolTest } from './slo-rule-tests.js';
 
 type AlertTest = PromtoolTest['alert_rule_test'][number];
 
@@ -15,7 +15,7 @@ type AlertTest = PromtoolTest['alert_rule_test'][number];
 export function modelQualityRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] {
   const job = options.service;
   const group = modelQualityAlertGroup(options);
-  const expect = (alertname: string, eval_time: string, labelSets: Record<string, string>[]): AlertTest => expectAlerts(group, alertname, eval_time, labelSets);
+  const expect = (alertname: string, eval_time: string, alerts: ExpectedAlert[]): AlertTest => expectAlerts(group, alertname, eval_time, alerts);
   const served = (version: string, instance = 'api-1:8000') => `job="${job}", instance="${instance}", model="spiral-mlp", model_version="${version}"`;
   return [
     {
@@ -30,7 +30,8 @@ export function modelQualityRuleTests(options: ResolvedProvisionOptions): Promto
       ],
       alert_rule_test: [
         expect('ModelDriftSustained', '6m', []),
-        expect('ModelDriftSustained', '9m', [{ job, instance: 'api-1:8000', model: 'spiral-mlp', model_version: '1' }]),
+        // The highest PSI of the instance's features: x at 0.35.
+        expect('ModelDriftSustained', '9m', [{ labels: { job, instance: 'api-1:8000', model: 'spiral-mlp', model_version: '1' }, value: 0.35 }]),
       ],
     },
     {
@@ -41,7 +42,7 @@ export function modelQualityRuleTests(options: ResolvedProvisionOptions): Promto
         { series: `model_prediction_drift{${served('2')}, output="confidence", method="psi"}`, values: '_x14 0.05x10' },
       ],
       alert_rule_test: [
-        expect('ModelDriftSustained', '8m', [{ job, instance: 'api-1:8000', model: 'spiral-mlp', model_version: '1' }]),
+        expect('ModelDriftSustained', '8m', [{ labels: { job, instance: 'api-1:8000', model: 'spiral-mlp', model_version: '1' }, value: 0.9 }]),
         expect('ModelDriftSustained', '20m', []),
       ],
     },
@@ -63,7 +64,8 @@ export function modelQualityRuleTests(options: ResolvedProvisionOptions): Promto
       ],
       alert_rule_test: [
         expect('ModelVersionWorse', '50m', []),
-        expect('ModelVersionWorse', '80m', [{ job, model: 'spiral-mlp', model_version: '2' }]),
+        // v2's accuracy over 30 minutes: 7 correct of 10 a minute.
+        expect('ModelVersionWorse', '80m', [{ labels: { job, model: 'spiral-mlp', model_version: '2' }, value: 0.7 }]),
       ],
     },
   ];

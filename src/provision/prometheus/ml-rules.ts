@@ -51,7 +51,7 @@ export function modelQualityAlertGroup(options: ResolvedProvisionOptions): RuleG
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.model }} v{{ $labels.model_version }} on {{ $labels.instance }}: inputs or predictions drifted from the reference',
-          description: `The population stability index of a feature or of the predictions (class mix, confidence) has stayed above ${DRIFT_ALERT_THRESHOLDS.psi} for ${MODEL_DRIFT_FOR} (Model quality dashboard): accuracy is likely to fall before the labelled feedback shows it; consider a retrain.`,
+          description: `The population stability index of a feature or of the predictions (class mix, confidence) is {{ $value | printf "%.2f" }}, above ${DRIFT_ALERT_THRESHOLDS.psi} for ${MODEL_DRIFT_FOR} (Model quality dashboard): accuracy is likely to fall before the labelled feedback shows it; consider a retrain.`,
         },
       },
       {
@@ -61,7 +61,7 @@ export function modelQualityAlertGroup(options: ResolvedProvisionOptions): RuleG
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.model }} v{{ $labels.model_version }} is less accurate than a recent version',
-          description: `Labelled accuracy of this version over 30 minutes is more than ${MODEL_WORSE_MARGIN * 100} points under the best version's over 6 hours (at least ${MIN_FEEDBACK} labelled predictions, some in the last 10 minutes): consider rolling back.`,
+          description: `Labelled accuracy of v{{ $labels.model_version }} over 30 minutes is {{ $value | humanizePercentage }}, more than ${MODEL_WORSE_MARGIN * 100} points under the best version's over 6 hours (at least ${MIN_FEEDBACK} labelled predictions, some in the last 10 minutes): consider rolling back.`,
         },
       },
     ],

@@ -1,6 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { operationsAlertGroup } from './ops-rules.js';
-import { expectAlerts, type PromtoolTest } from './slo-rule-tests.js';
+import { expectAlerts, type ExpectedAlert, type PromtoolTest } from './slo-rule-tests.js';
 
 type AlertTest = PromtoolTest['alert_rule_test'][number];
 
@@ -16,9 +16,11 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
   const job = options.service;
   const broken = `job="${job}", instance="api-1:8000"`;
   const healthy = `job="${job}", instance="api-2:8000"`;
+  const warming = `job="${job}", instance="api-3:8000"`;
   const group = operationsAlertGroup(options);
-  const expect = (alertname: string, eval_time: string, labelSets: Record<string, string>[]): AlertTest => expectAlerts(group, alertname, eval_time, labelSets);
-  const instance = (name: string, extra: Record<string, string> = {}) => ({ job, instance: name, ...extra });
+  const expect = (alertname: string, eval_time: string, alerts: ExpectedAlert[]): AlertTest => expectAlerts(group, alertname, eval_time, alerts);
+  /** An alert of instance `name`; `value` is what the alert's expression gives at the evaluation time. */
+  const instance = (name: string, extra: Record<string, string> = {}, value?: number): ExpectedAlert => ({ labels: { job, instance: name, ...extra }, ...(value !== undefined && { value }) });
   return [
     {
       name: 'TargetDown fires after 2 minutes of failed scrapes, only for the down instance',
@@ -39,7 +41,9 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
       ],
       alert_rule_test: [
         expect('KpiEventsDropped', '9m', []),
-        expect('KpiEventsDropped', '14m', [instance('api-1:8000', { reason: 'queue_full' }), instance('api-1:8000', { reason: 'store_error' })]),
+        // queue_full: 0 up to 11m, then +5 a minute: 15 more over [9m, 14m] (samples on both edges, no extrapolation).
+        // store_error: first seen at 12m already at 3, which the `unless ... offset` branch gives.
+        expect('KpiEventsDropped', '14m', [instance('api-1:8000', { reason: 'queue_full' }, 15), instance('api-1:8000', { reason: 'store_error' }, 3)]),
       ],
     },
     {
@@ -55,7 +59,8 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
         { series: `lookout_kpi_last_flush_timestamp_seconds{job="${job}", instance="api-3:8000"}`, values: '0x20' },
         { series: `lookout_kpi_queue_depth{job="${job}", instance="api-3:8000"}`, values: '0x20' },
       ],
-      alert_rule_test: [expect('KpiFlushStale', '8m', []), expect('KpiFlushStale', '12m', [instance('api-1:8000')])],
+      // Last flush at 0: at 12m it is 720 s old.
+      alert_rule_test: [expect('KpiFlushStale', '8m', []), expect('KpiFlushStale', '12m', [instance('api-1:8000', {}, 720)])],
     },
     {
       name: 'KpiStoreDown fires after 5 minutes without the store',
@@ -75,7 +80,8 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
       ],
       alert_rule_test: [
         expect('MetricSeriesOverflow', '4m', []),
-        expect('MetricSeriesOverflow', '8m', [instance('api-1:8000', { metric: 'http_requests_total' })]),
+        // First seen at 5m already at 1: the `unless ... offset` branch gives 1.
+        expect('MetricSeriesOverflow', '8m', [instance('api-1:8000', { metric: 'http_requests_total' }, 1)]),
         // One fold, never again: quiet once the series is older than the 15m window.
         expect('MetricSeriesOverflow', '35m', []),
       ],
@@ -87,17 +93,30 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
         { series: `nodejs_eventloop_lag_p99_seconds{${broken}}`, values: '0.01x3 0.8x15' },
         { series: `nodejs_eventloop_lag_p99_seconds{${healthy}}`, values: '0.3x18' },
       ],
-      alert_rule_test: [expect('EventLoopBlocked', '6m', []), expect('EventLoopBlocked', '12m', [instance('api-1:8000')])],
+      alert_rule_test: [expect('EventLoopBlocked', '6m', []), expect('EventLoopBlocked', '12m', [instance('api-1:8000', {}, 0.8)])],
     },
     {
-      name: 'MemoryGrowing fires when the resident memory is on course to double within the hour, not on a flat one',
+      name: 'MemoryGrowing fires when the resident memory is on course to double within the hour, not on a flat one nor on a warm-up after a start',
       interval: '1m',
       input_series: [
-        // +10 MB a minute from 100 MB: 600 MB more in an hour.
+        // +10 MB a minute from 100 MB, in a process up for an hour before the series start: 600 MB more in an hour.
         { series: `process_resident_memory_bytes{${broken}}`, values: '100000000+10000000x40' },
+        { series: `process_start_time_seconds{${broken}}`, values: '-3600x40' },
         { series: `process_resident_memory_bytes{${healthy}}`, values: '300000000x40' },
+        { series: `process_start_time_seconds{${healthy}}`, values: '-3600x40' },
+        // Started at 0: 60 MB climbing 9 MB a minute for 10 minutes (modules, JIT, pools), then
+        // level at 150 MB. Its trend window holds the climb until 40m, but it is younger than the
+        // window until 30m, and level after: no ticket for a restart.
+        { series: `process_resident_memory_bytes{${warming}}`, values: '60000000+9000000x10 150000000x30' },
+        { series: `process_start_time_seconds{${warming}}`, values: '0x40' },
       ],
-      alert_rule_test: [expect('MemoryGrowing', '5m', []), expect('MemoryGrowing', '20m', [instance('api-1:8000')])],
+      alert_rule_test: [
+        expect('MemoryGrowing', '5m', []),
+        expect('MemoryGrowing', '15m', [instance('api-1:8000', {}, 850_000_000)]),
+        // Its value: the resident memory predicted an hour on. At 20m 300 MB + 60 x 10 MB; at 35m 450 MB + 600 MB.
+        expect('MemoryGrowing', '20m', [instance('api-1:8000', {}, 900_000_000)]),
+        expect('MemoryGrowing', '35m', [instance('api-1:8000', {}, 1_050_000_000)]),
+      ],
     },
   ];
 }

@@ -54,7 +54,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
         labels: { severity: 'page' },
         annotations: {
           summary: '{{ $labels.job }} target {{ $labels.instance }} is down',
-          description: 'Prometheus could not scrape {{ $labels.instance }} for 2 minutes: the process is down, unreachable, or /metrics rejects the token.',
+          description: 'Prometheus could not scrape {{ $labels.instance }} (job {{ $labels.job }}) for 2 minutes: the process is down, unreachable, or /metrics rejects the token.',
         },
       },
       {
@@ -63,7 +63,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} dropped KPI events ({{ $labels.reason }})',
-          description: 'KPI events were dropped in the last 5 minutes with reason {{ $labels.reason }}; the events table and the KPI dashboards under-count.',
+          description: '{{ $value | humanize }} KPI events dropped on {{ $labels.instance }} in the last 5 minutes (or since the counter appeared) with reason {{ $labels.reason }}; the events table and the KPI dashboards under-count.',
         },
       },
       {
@@ -73,7 +73,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} has not flushed KPI events for over 5 minutes',
-          description: 'KPI events are waiting in the queue but no batch reached PostgreSQL for more than 5 minutes; check the store and lookout_kpi_flush_errors_total.',
+          description: 'KPI events are waiting in the queue of {{ $labels.instance }} but the last batch reached the store {{ $value | humanizeDuration }} ago (over 5 minutes); check the store and lookout_kpi_flush_errors_total.',
         },
       },
       {
@@ -83,7 +83,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }} cannot reach the KPI event store',
-          description: 'lookout_kpi_store_up has been 0 for 5 minutes; events are buffered and will be dropped once the buffer is full.',
+          description: 'lookout_kpi_store_up of {{ $labels.instance }} (job {{ $labels.job }}) has been 0 for 5 minutes; events are buffered and will be dropped once the buffer is full.',
         },
       },
       {
@@ -92,7 +92,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }}: metric {{ $labels.metric }} hit its series cap',
-          description: 'New label sets of {{ $labels.metric }} are being folded into its overflow series; a label carries unbounded values (raw URLs, ids).',
+          description: '{{ $value | humanize }} calls of {{ $labels.metric }} on {{ $labels.instance }} went to its overflow series in the last 15 minutes (or since the counter appeared): a label carries unbounded values (raw URLs, ids).',
         },
       },
       {
@@ -102,17 +102,20 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }}: event loop blocked',
-          description: `The 99th percentile of event-loop lag has stayed above ${EVENT_LOOP_LAG_SECONDS * 1000} ms for 5 minutes: synchronous work (CPU-bound code, sync I/O, huge JSON) holds every request of this process.`,
+          description: `The 99th percentile of event-loop lag on {{ $labels.instance }} is {{ $value | humanizeDuration }}, above ${EVENT_LOOP_LAG_SECONDS * 1000} ms for 5 minutes: synchronous work (CPU-bound code, sync I/O, huge JSON) holds every request of this process.`,
         },
       },
       {
         alert: 'MemoryGrowing',
-        expr: `predict_linear(process_resident_memory_bytes{${job}}[${scaled('30m')}], ${durationSeconds(scaled('1h'))})\n> 2 * process_resident_memory_bytes{${job}}`,
+        // Only over a process's own life: a window reaching back past a restart fits a line through
+        // two processes, and the first minutes after a start (module loading, JIT, pools and caches
+        // filling) climb like a leak and then level off.
+        expr: `predict_linear(process_resident_memory_bytes{${job}}[${scaled('30m')}], ${durationSeconds(scaled('1h'))})\n> 2 * process_resident_memory_bytes{${job}}\nand on (job, instance)\ntime() - process_start_time_seconds{${job}} > ${durationSeconds(scaled('30m'))}`,
         for: scaled('10m'),
         labels: { severity: 'ticket' },
         annotations: {
           summary: '{{ $labels.instance }}: resident memory on course to double within the hour',
-          description: 'At the trend of the last 30 minutes the resident memory more than doubles within the hour: a leak (buffers, caches, listeners kept) or a backlog growing; the process ends in an out-of-memory kill.',
+          description: 'At the trend of the last 30 minutes the resident memory of {{ $labels.instance }} reaches {{ $value | humanize1024 }}B within the hour, more than twice what it holds now: a leak (buffers, caches, listeners kept) or a backlog growing; the process ends in an out-of-memory kill.',
         },
       },
     ],

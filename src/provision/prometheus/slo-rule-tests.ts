@@ -1,6 +1,7 @@
 import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds, errorBudget, leLabel, number } from '../promql.js';
 import { BURN_RATE_WINDOWS, burnRateAlertGroup, burnRateAlertName, type PrometheusRule, type RuleGroup, type SloName } from './slo-rules.js';
+import { expandTemplate } from './templates.js';
 
 /**
  * One `promtool test rules` test case (a subset of promtool's format).
@@ -38,39 +39,53 @@ type Plan = (typeof SLO_TEST_PLANS)[keyof typeof SLO_TEST_PLANS];
 type Pair = (typeof BURN_RATE_WINDOWS)[number];
 
 /**
- * The expected annotations of an alert: `{{ $labels.x }}` filled from `labels`, as Prometheus does.
+ * The expected annotations of an alert: the templates filled from `labels` and `value` as
+ * Prometheus does (./templates.ts).
  *
  * @example
  * ```ts
  * expandAnnotations({ expr: 'up == 0', annotations: { summary: '{{ $labels.job }} down' } }, { job: 'api' }); // { summary: 'api down' }
  * ```
  */
-export function expandAnnotations(rule: PrometheusRule, labels: Readonly<Record<string, string>>): Record<string, string> {
+export function expandAnnotations(rule: PrometheusRule, labels: Readonly<Record<string, string>>, value?: number): Record<string, string> {
   const expanded: Record<string, string> = {};
-  for (const [key, template] of Object.entries(rule.annotations ?? {})) {
-    expanded[key] = template.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => labels[name] ?? '');
-  }
+  for (const [key, template] of Object.entries(rule.annotations ?? {})) expanded[key] = expandTemplate(template, labels, value);
   return expanded;
 }
 
 /**
- * A promtool alert test expecting `alertname` of `group` to fire at `eval_time` once for each
- * label set, with the rule's own labels added and its annotations expanded as Prometheus does.
+ * One alert a promtool test expects: its labels (the rule's own are added) and, when its
+ * annotations show `$value`, the value Prometheus computes for it.
  *
  * @example
  * ```ts
- * expectAlerts(operationsAlertGroup(options), 'TargetDown', '3m', [{ job: 'api', instance: 'api-1:8000' }]);
+ * const alert: ExpectedAlert = { labels: { job: 'api', instance: 'api-1:8000' }, value: 720 };
  * ```
  */
-export function expectAlerts(group: RuleGroup, alertname: string, eval_time: string, labelSets: readonly Record<string, string>[]): PromtoolTest['alert_rule_test'][number] {
+export interface ExpectedAlert {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value?: number;
+}
+
+/**
+ * A promtool alert test expecting `alertname` of `group` to fire at `eval_time` once for each
+ * expected alert, with the rule's own labels added and its annotations expanded with the alert's
+ * labels and value, as Prometheus does.
+ *
+ * @example
+ * ```ts
+ * expectAlerts(operationsAlertGroup(options), 'KpiFlushStale', '12m', [{ labels: { job: 'api', instance: 'api-1:8000' }, value: 720 }]);
+ * ```
+ */
+export function expectAlerts(group: RuleGroup, alertname: string, eval_time: string, alerts: readonly ExpectedAlert[]): PromtoolTest['alert_rule_test'][number] {
   const rule = group.rules.find((candidate) => candidate.alert === alertname);
   if (rule === undefined) throw new Error(`no alert ${alertname} in rule group ${group.name}`);
   return {
     eval_time,
     alertname,
-    exp_alerts: labelSets.map((labels) => {
+    exp_alerts: alerts.map(({ labels, value }) => {
       const exp_labels = { ...labels, ...rule.labels };
-      return { exp_labels, exp_annotations: expandAnnotations(rule, exp_labels) };
+      return { exp_labels, exp_annotations: expandAnnotations(rule, exp_labels, value) };
     }),
   };
 }
@@ -117,7 +132,7 @@ function constantBurnTest(options: ResolvedProvisionOptions, plan: Plan, pairs: 
     alert_rule_test: pairs.map((pair) => ({
       eval_time: `${plan.evalMinutes}m`,
       alertname: burnRateAlertName(slo, pair),
-      exp_alerts: burn > pair.factor ? [expectedAlert(options, slo, pair)] : [],
+      exp_alerts: burn > pair.factor ? [expectedAlert(options, slo, pair, badPerMinute / REQUESTS_PER_MINUTE)] : [],
     })),
   };
 }
@@ -144,16 +159,15 @@ function recoveryTest(options: ResolvedProvisionOptions, plan: Plan, slo: SloNam
       { minutes: quietAfter + step * 2, badPerMinute: 0 },
     ]),
     alert_rule_test: [
-      { eval_time: `${burnMinutes - step}m`, alertname: burnRateAlertName(slo, pair), exp_alerts: [expectedAlert(options, slo, pair)] },
+      { eval_time: `${burnMinutes - step}m`, alertname: burnRateAlertName(slo, pair), exp_alerts: [expectedAlert(options, slo, pair, badPerMinute / REQUESTS_PER_MINUTE)] },
       { eval_time: `${quietAt}m`, alertname: burnRateAlertName(slo, pair), exp_alerts: [] },
     ],
   };
 }
 
-function expectedAlert(options: ResolvedProvisionOptions, slo: SloName, pair: Pair) {
-  const rule = burnRateAlertGroup(options).rules.find((candidate) => candidate.alert === burnRateAlertName(slo, pair))!;
-  const exp_labels = { job: options.service, ...rule.labels };
-  return { exp_labels, exp_annotations: expandAnnotations(rule, exp_labels) };
+/** The alert of `pair` at a constant bad ratio: its value is the long window's error ratio. */
+function expectedAlert(options: ResolvedProvisionOptions, slo: SloName, pair: Pair, badRatio: number) {
+  return expectAlerts(burnRateAlertGroup(options), burnRateAlertName(slo, pair), '0m', [{ labels: { job: options.service }, value: badRatio }]).exp_alerts[0]!;
 }
 
 interface Phase {

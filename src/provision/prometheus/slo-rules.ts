@@ -174,8 +174,8 @@ function burnRateAlert(options: ResolvedProvisionOptions, slo: SloName, pair: (t
     annotations: {
       summary: `{{ $labels.job }}: ${slo} error budget burning ${number(pair.factor)}x too fast`,
       description:
-        `More than ${number(pair.factor * budget * 100)}% of ${badRequests} over both the last ${pair.long} and the last ${pair.short} ` +
-        `(objective ${number(objective * 100)}%). At this rate the ${options.slo.period} error budget is spent in ${exhaustedIn}.`,
+        `{{ $value | humanizePercentage }} of ${badRequests} over the last ${pair.long}, above the ${number(pair.factor * budget * 100)}% this alert allows, ` +
+        `and over the last ${pair.short} too (objective ${number(objective * 100)}%). At ${number(pair.factor)}x the ${options.slo.period} error budget is spent in ${exhaustedIn}.`,
     },
   };
 }
