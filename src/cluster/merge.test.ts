@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
 import type { HistogramSeries } from '../core/histogram.js';
+import { NativeBuckets } from '../core/native.js';
 import { SlidingQuantiles } from '../core/quantiles.js';
+import { seededRandom } from '../../test/support/random.js';
 import { Registry, type RegistryOptions } from '../core/registry.js';
 import type { StateSetSeries } from '../core/stateset.js';
 import type { SummarySeries } from '../core/summary.js';
@@ -182,5 +184,58 @@ describe('mergeSources', () => {
     const text = await (await merge([{ worker: '1', stale: false, families }])).metrics();
     expect(text).toContain('limit{kind="up"} +Inf\n');
     expect(text).toContain('limit2{kind="nan"} NaN\n');
+  });
+
+  describe('native histograms', () => {
+    /** Buckets brought to `schema` (which must not be finer than theirs), as sorted (index, count) pairs per sign. */
+    function at(buckets: NativeBuckets, schema: number): { zero: number; positive: number[]; negative: number[]; infinities: number[] } {
+      const copy = new NativeBuckets({ schema, zeroThreshold: buckets.zeroThreshold, maxBuckets: Number.MAX_SAFE_INTEGER });
+      copy.absorb(buckets.toNumbers(), 0);
+      expect(copy.schema).toBe(schema);
+      return { zero: copy.zeroCount, positive: copy.positive.pairs(), negative: copy.negative.pairs(), infinities: [copy.positiveInfinity, copy.negativeInfinity] };
+    }
+
+    it('adds the sparse buckets of workers at different resolutions exactly, at the coarser schema', async () => {
+      const random = seededRandom(17);
+      const native = { schema: 5, maxBuckets: 40, zeroThreshold: 1e-6 };
+      const registries = workers(3);
+      const reference = new NativeBuckets({ schema: 5, zeroThreshold: 1e-6, maxBuckets: Number.MAX_SAFE_INTEGER });
+      let count = 0;
+      let sum = 0;
+      registries.forEach((registry, worker) => {
+        const histogram = registry.histogram({ name: 'rpc_seconds', help: 'RPC time.', labelNames: ['route'], native });
+        // Worker 1 sees a narrow range (stays fine), worker 2 a wide one (its limit lowers its schema), worker 3 zeros, negatives and infinities too.
+        for (let index = 0; index < 2_000; index++) {
+          const value = worker === 0 ? 0.05 + random() * 0.01 : worker === 1 ? Math.exp(random() * 20 - 12) : [0, -random(), Infinity, -Infinity, random()][index % 5]!;
+          histogram.labels({ route: '/a' }).observe(value);
+          reference.observe(value);
+          count++;
+          sum += value;
+        }
+      });
+      const schemas = registries.map((registry) => (registry.get('rpc_seconds')!.labels({ route: '/a' }) as HistogramSeries).native!.schema);
+      expect(new Set(schemas).size).toBeGreaterThan(1);
+      const merged = await merge(await sourcesOf(registries));
+      const series = seriesOf<HistogramSeries>(merged, 'rpc_seconds', { route: '/a' });
+      expect(series.count).toBe(count);
+      expect(series.sum).toBeNaN(); // +Inf and -Inf observed: Prometheus's sum is NaN then, as here
+      expect(Number.isNaN(sum)).toBe(true);
+      const mergedNative = series.native!;
+      expect(mergedNative.schema).toBeLessThanOrEqual(Math.min(...schemas));
+      expect(mergedNative.positive.populated + mergedNative.negative.populated).toBeLessThanOrEqual(native.maxBuckets);
+      // The same as one histogram that saw every value, at the merged resolution.
+      expect(at(mergedNative, mergedNative.schema)).toEqual(at(reference, mergedNative.schema));
+      // And the protobuf exposition carries it: the merged registry renders as any other.
+      expect(await merged.metrics()).toContain('rpc_seconds_count{route="/a"} 6000');
+    });
+
+    it('leaves out a native family whose zero bucket differs between workers, and reports it', async () => {
+      const registries = workers(2);
+      registries.forEach((registry, worker) => registry.histogram({ name: 'rpc_seconds', help: 'RPC time.', native: { zeroThreshold: worker === 0 ? 1e-6 : 1e-3 } }).observe(0.5));
+      const conflicts: string[] = [];
+      const merged = await merge(await sourcesOf(registries), 'sum', conflicts);
+      expect(conflicts).toEqual(['rpc_seconds']);
+      expect(seriesOf<HistogramSeries>(merged, 'rpc_seconds').count).toBe(1);
+    });
   });
 });

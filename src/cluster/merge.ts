@@ -6,6 +6,7 @@ import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
 import type { HistogramSeries } from '../core/histogram.js';
 import type { LabelValues } from '../core/metric.js';
+import type { NativeConfig } from '../core/native.js';
 import { Registry } from '../core/registry.js';
 import type { StateSetSeries } from '../core/stateset.js';
 import type { SummarySeries } from '../core/summary.js';
@@ -158,9 +159,15 @@ function planFamilies(sources: readonly Source[], options: MergeOptions): Map<st
 
 function compatible(first: FamilyWire, other: FamilyWire): boolean {
   if (first === other) return true;
-  return first.type === other.type && first.unit === other.unit && sameList(first.buckets, other.buckets) && sameList(first.states, other.states)
+  return first.type === other.type && first.unit === other.unit && sameList(first.buckets, other.buckets) && sameNative(first.native, other.native) && sameList(first.states, other.states)
     && sameList(first.percentiles, other.percentiles)
     && (first.relativeError === undefined || other.relativeError === undefined || first.relativeError === other.relativeError);
+}
+
+/** Native declarations merge when both are native with the same zero bucket and bucket limit (schemas may differ: the merge takes the coarser). */
+function sameNative(a: NativeConfig | undefined, b: NativeConfig | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.zeroThreshold === b.zeroThreshold && a.maxBuckets === b.maxBuckets;
 }
 
 function sameList(a: readonly (number | string)[] | undefined, b: readonly (number | string)[] | undefined): boolean {
@@ -178,7 +185,7 @@ function createMetric(output: Registry, plan: Plan, workerLabel: string): any {
     switch (first.type) {
       case 'counter': return output.counter(common);
       case 'gauge': return output.gauge(common);
-      case 'histogram': return output.histogram({ ...common, ...(first.buckets !== undefined && { buckets: first.buckets }) });
+      case 'histogram': return output.histogram({ ...common, ...(first.buckets !== undefined && { buckets: first.buckets }), ...(first.native !== undefined && { native: first.native }) });
       // One age bucket that outlives the scrape: the merged window is what the workers had.
       case 'summary': return output.summary({ ...common, percentiles: first.percentiles ?? [], relativeError: plan.relativeError ?? 0.01, maxAgeSeconds: 1e9, ageBuckets: 1 });
       case 'info': return output.info(common);
@@ -214,7 +221,8 @@ function combine(plan: Plan, family: FamilyWire, values: Record<string, string>,
       for (let index = 0; index < counts.length; index++) counts[index] = counts[index]! + (numbers[cursor + index] as number);
       series.sum += fromWire(numbers[cursor + counts.length]);
       series.count += numbers[cursor + counts.length + 1] as number;
-      return cursor + counts.length + 2;
+      const end = cursor + counts.length + 2;
+      return series.native === undefined || family.native === undefined ? end : series.native.absorb(numbers as readonly number[], end);
     }
     case 'summary':
       return combineSummary(metric.labels(values) as SummarySeries, numbers, cursor, stale, plan.relativeError ?? 0.01);

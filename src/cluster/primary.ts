@@ -54,13 +54,20 @@ export function clusterPrimary(options: ClusterPrimaryOptions = {}): ClusterPrim
   if (active !== undefined) throw new LookoutError('LOOKOUT_E_CLUSTER_ALREADY_STARTED', 'cluster mode is already started in this process: close() the first one');
   const resolved = resolvePrimaryOptions(options);
   let merging: Promise<Registry> | undefined;
-  const view: ClusterRegistry = new ClusterRegistry({ defaultLabels: resolved.defaultLabels }, async function* (format: ExpositionFormat) {
-    // Concurrent scrapes share one gather and merge; each renders its own format.
-    merging ??= gatherAndMerge().finally(() => {
+  // Concurrent scrapes share one gather and merge; each renders its own format.
+  const merge = (): Promise<Registry> =>
+    (merging ??= gatherAndMerge().finally(() => {
       merging = undefined;
-    });
-    yield* (await merging).render(format);
-  });
+    }));
+  const view: ClusterRegistry = new ClusterRegistry(
+    { defaultLabels: resolved.defaultLabels },
+    async function* (format: ExpositionFormat) {
+      yield* (await merge()).render(format);
+    },
+    async function* () {
+      yield* (await merge()).renderProtobuf();
+    },
+  );
   const self = selfMetrics(view);
   const gatherer = new Gatherer(resolved, (name) => self.conflicts.labels({ metric: name }).inc());
 

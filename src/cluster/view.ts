@@ -15,10 +15,17 @@ import { Registry, type RegistryOptions } from '../core/registry.js';
  */
 export class ClusterRegistry extends Registry {
   readonly #answer: (format: ExpositionFormat) => AsyncGenerator<string, void, undefined>;
+  readonly #protobuf: (() => AsyncGenerator<Uint8Array, void, undefined>) | undefined;
 
-  constructor(options: RegistryOptions, answer: (format: ExpositionFormat) => AsyncGenerator<string, void, undefined>) {
+  /**
+   * `protobuf`, when given, answers protobuf scrapes (the primary, which holds
+   * the merge itself, native histograms included); without it scrapes
+   * negotiate text or OpenMetrics (a worker relays the primary's text).
+   */
+  constructor(options: RegistryOptions, answer: (format: ExpositionFormat) => AsyncGenerator<string, void, undefined>, protobuf?: () => AsyncGenerator<Uint8Array, void, undefined>) {
     super(options);
     this.#answer = answer;
+    this.#protobuf = protobuf;
   }
 
   /** Renders the cluster's merged answer (see {@link Registry.render}). */
@@ -26,8 +33,14 @@ export class ClusterRegistry extends Registry {
     return this.#answer(format);
   }
 
-  /** The merged answer is text (workers send text): scrapes negotiate text or OpenMetrics. */
+  /** True where the merge is at hand (the primary): Prometheus then scrapes native histograms over protobuf. */
   override get protobufCapable(): boolean {
-    return false;
+    return this.#protobuf !== undefined;
+  }
+
+  /** Renders the cluster's merged answer as protobuf (see {@link Registry.renderProtobuf}). */
+  override renderProtobuf(): AsyncGenerator<Uint8Array, void, undefined> {
+    if (this.#protobuf === undefined) throw new Error('this cluster view answers text only');
+    return this.#protobuf();
   }
 }

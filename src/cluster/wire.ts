@@ -7,6 +7,7 @@ import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
 import type { Histogram, HistogramSeries } from '../core/histogram.js';
 import type { MetricType } from '../core/metric.js';
+import type { NativeConfig } from '../core/native.js';
 import type { Registry } from '../core/registry.js';
 import type { StateSet, StateSetSeries } from '../core/stateset.js';
 import type { Summary, SummarySeries } from '../core/summary.js';
@@ -26,7 +27,8 @@ export type WireNumber = number | '+Inf' | '-Inf' | 'NaN';
  * One metric family, or one slice of its series, as plain data.
  *
  * Numbers per series, by type: counter and gauge `value`; histogram the
- * non-cumulative bucket counts (last is +Inf), `sum`, `count`; summary `sum`,
+ * non-cumulative bucket counts (last is +Inf), `sum`, `count`, and when it is
+ * native its sparse buckets (`NativeBuckets.toNumbers`); summary `sum`,
  * `count`, then its window: `zero`, `min`, `max`, `n`, n (index, count)
  * pairs of positive buckets, `m`, m pairs of negative buckets; stateset one
  * 0/1 per state; info none.
@@ -48,6 +50,8 @@ export interface FamilyWire {
   /** The registry's default label names first, then the metric's own. */
   readonly labelNames: readonly string[];
   readonly buckets?: readonly number[];
+  /** A native histogram's declaration (its series then also carry their sparse buckets). */
+  readonly native?: NativeConfig;
   readonly states?: readonly string[];
   readonly percentiles?: readonly number[];
   readonly relativeError?: number;
@@ -189,7 +193,10 @@ function declare(metric: AnyMetric, constNames: readonly string[]): Omit<FamilyW
   };
   switch (metric.type) {
     case 'histogram':
-      return { ...base, buckets: (metric as unknown as Histogram<string>).buckets };
+    {
+      const histogram = metric as unknown as Histogram<string>;
+      return { ...base, buckets: histogram.buckets, ...(histogram.native !== undefined && { native: histogram.native }) };
+    }
     case 'stateset':
       return { ...base, states: (metric as unknown as StateSet<string>).states };
     case 'summary': {
@@ -213,6 +220,7 @@ function encodeSeries(metric: AnyMetric, series: unknown, numbers: WireNumber[])
       const counts = histogram.counts;
       for (let index = 0; index < counts.length; index++) numbers.push(counts[index]!);
       numbers.push(toWire(histogram.sum), histogram.count);
+      if (histogram.native !== undefined) for (const value of histogram.native.toNumbers()) numbers.push(value);
       return;
     }
     case 'summary': {

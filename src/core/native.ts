@@ -209,6 +209,30 @@ export class BucketWindow {
     return true;
   }
 
+  /**
+   * Adds `count` to bucket `index` (merging another histogram's bucket); false
+   * when the window would need more than MAX_WINDOW slots.
+   */
+  addCount(index: number, count: number): boolean {
+    if (count === 0) return true;
+    let slot = index - this.offset;
+    if (slot < 0 || slot >= this.counts.length) {
+      if (!this.grow(index)) return false;
+      slot = index - this.offset;
+    }
+    if (this.counts[slot] === 0) this.populated++;
+    this.counts[slot]! += count;
+    return true;
+  }
+
+  /** The populated buckets as flat (index, count) pairs, lowest index first. */
+  pairs(): number[] {
+    const pairs: number[] = [];
+    const counts = this.counts;
+    for (let slot = 0; slot < counts.length; slot++) if (counts[slot] !== 0) pairs.push(this.offset + slot, counts[slot]!);
+    return pairs;
+  }
+
   /** Halves the resolution: bucket i becomes ceil(i / 2). */
   halve(): void {
     const counts = this.counts;
@@ -308,6 +332,60 @@ export class NativeBuckets {
       this.reduce();
     }
     while (this.positive.populated + this.negative.populated > this.maxBuckets && this.schema > MIN_SCHEMA) this.reduce();
+  }
+
+  /**
+   * The buckets as plain numbers, for sending to another process: schema, zero
+   * count, +Inf and -Inf counts, the number of positive buckets and their
+   * (index, count) pairs, then the same for the negative ones.
+   *
+   * @example
+   * ```ts
+   * const numbers = series.native!.toNumbers(); // [3, 0, 0, 0, 1, 8, 1, 0]
+   * ```
+   */
+  toNumbers(): number[] {
+    const positive = this.positive.pairs();
+    const negative = this.negative.pairs();
+    return [this.schema, this.zeroCount, this.positiveInfinity, this.negativeInfinity, positive.length / 2, ...positive, negative.length / 2, ...negative];
+  }
+
+  /**
+   * Adds buckets written by {@link toNumbers} (another process's histogram of
+   * the same declaration), starting at `numbers[start]`; returns the index
+   * after them. Exact: both sides are brought to the coarser of the two schemas
+   * first (a bucket of a finer schema lies wholly inside one of a coarser one),
+   * then counts add up, as Prometheus adds native histograms.
+   *
+   * @example
+   * ```ts
+   * merged.native!.absorb(worker.native!.toNumbers(), 0);
+   * ```
+   */
+  absorb(numbers: readonly number[], start: number): number {
+    const schema = numbers[start]!;
+    while (this.schema > schema && this.schema > MIN_SCHEMA) this.reduce();
+    this.zeroCount += numbers[start + 1]!;
+    this.positiveInfinity += numbers[start + 2]!;
+    this.negativeInfinity += numbers[start + 3]!;
+    let cursor = start + 4;
+    for (const window of [this.positive, this.negative]) {
+      const count = numbers[cursor]!;
+      const end = cursor + 1 + 2 * count;
+      for (let pair = cursor + 1; pair < end; pair += 2) {
+        // To this side's schema, which the loop below may have lowered since the last pair.
+        let index = numbers[pair]!;
+        for (let step = this.schema; step < schema; step++) index = (index + 1) >> 1;
+        while (!window.addCount(index, numbers[pair + 1]!)) {
+          if (this.schema === MIN_SCHEMA) break;
+          this.reduce();
+          index = (index + 1) >> 1;
+        }
+      }
+      cursor = end;
+    }
+    while (this.positive.populated + this.negative.populated > this.maxBuckets && this.schema > MIN_SCHEMA) this.reduce();
+    return cursor;
   }
 
   /** Halves the resolution of both signs (client_golang's doubleBucketWidth). */

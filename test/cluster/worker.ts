@@ -6,10 +6,13 @@
  *   crash   exit as soon as the primary asks for a snapshot.
  * Messages from the test: { fixture: 'kpi', event, times } records KPI-like
  * events; { fixture: 'own' } answers with this worker's own exposition.
+ * native_latency_seconds is a native histogram whose workers end at different
+ * schemas (see nativeValues).
  */
 import cluster from 'node:cluster';
 import { Registry, registerRuntimeMetrics, serveMetrics } from '../../src/index.js';
 import { clusterPrimary, clusterWorker } from '../../src/cluster/index.js';
+import { nativeValues } from './native-values.js';
 
 const id = cluster.worker!.id;
 const role = process.env['FIXTURE_ROLE'] ?? 'normal';
@@ -24,6 +27,9 @@ registry.gauge({ name: 'http_requests_in_flight', help: 'In flight.', labelNames
 const duration = registry.histogram({ name: 'http_request_duration_seconds', help: 'Duration.', unit: 'seconds', labelNames: ['route'], buckets: [0.1, 1] });
 for (let index = 0; index < id; index++) duration.labels({ route: '/a' }).observe(0.05);
 duration.labels({ route: '/a' }).observe(2);
+// Native: worker 1 sees a narrow range (keeps schema 5), the others a range wide enough that 24 buckets force a coarser schema.
+const nativeLatency = registry.histogram({ name: 'native_latency_seconds', help: 'Native latency.', unit: 'seconds', native: { schema: 5, maxBuckets: 24 } });
+for (const value of nativeValues(id)) nativeLatency.observe(value);
 const sizes = registry.summary({ name: 'payload_bytes', help: 'Payload sizes.', percentiles: [0.5, 0.99] });
 for (let index = 1; index <= 100; index++) sizes.observe(id * 1000 + index);
 registry.info({ name: 'build_info', help: 'Build.', labelNames: ['version'] }).set({ version: id === 1 ? '1.0.0' : '1.1.0' });
