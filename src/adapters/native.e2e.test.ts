@@ -8,6 +8,7 @@
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../core/registry.js';
+import { chartQueries } from '../dashboard/prometheus-source.js';
 import { hasCommand, probe } from '../../test/support/e2e.js';
 import { close, listen, waitFor } from '../../test/support/http.js';
 import { startPrometheus, type RunningPrometheus } from '../../test/support/prometheus.js';
@@ -94,5 +95,15 @@ describe.skipIf(!hasPrometheus)('native histograms scraped by a real Prometheus 
     expect(withinBucketOf(exact) || withinBucketOf(below) || withinBucketOf(above), `p99 ${estimate} vs exact ${exact} (neighbours ${below}, ${above})`).toBe(true);
     const [sizes] = await prometheus.query(`histogram_count(sum(http_response_size_bytes{job="${framework}"}))`);
     expect(Number(sizes!.value[1])).toBe(REQUESTS + 1);
+  });
+
+  it('the built-in page\'s Prometheus queries read the native series (no _bucket series exist for them)', async () => {
+    const queries = chartQueries('', 'job="node"', 60);
+    for (const { expr } of [...queries['latency']!, ...queries['latencyRoutes']!]) {
+      const result = await prometheus.query(expr);
+      expect(result.length, expr).toBeGreaterThan(0);
+      for (const sample of result) expect(Number(sample.value[1]), expr).toBeGreaterThan(0);
+    }
+    expect(await prometheus.query('count(http_request_duration_seconds_bucket{job="node"})')).toEqual([]);
   });
 });

@@ -7,9 +7,9 @@ import { MAX_POINTS } from './numbers.js';
 import { resolveDashboardOptions, type DashboardOptions } from './options.js';
 import { OTHER_ROUTES, Sampler } from './sampler.js';
 
-function setup(options: DashboardOptions = {}) {
+function setup(options: DashboardOptions = {}, http: Partial<Parameters<typeof resolveHttpOptions>[0]> = {}) {
   const registry = new Registry();
-  const recorder = new HttpRecorder(resolveHttpOptions({ registry }));
+  const recorder = new HttpRecorder(resolveHttpOptions({ registry, ...http }));
   const sampler = new Sampler(resolveDashboardOptions({ registry, ...options }));
   const request = (route: string, status = 200, seconds = 0.02, method = 'GET'): void =>
     recorder.recordDirect({ path: route, method: ['GET', 'HEAD', 'POST'].indexOf(method), route, status, elapsedSeconds: seconds, requestBytes: 0, responseBytes: 10, headers: {}, error: undefined });
@@ -45,6 +45,25 @@ describe('in-process samples', () => {
     expect(data.routes[0]!.p95).toBeGreaterThan(0.25);
     expect(data.stats.find((stat) => stat.id === 'errors')).toEqual({ id: 'errors', value: 0.1333, level: 'bad' });
     expect(data.stats.find((stat) => stat.id === 'rps')?.value).toBe(3);
+  });
+
+  it('reads percentiles from native-only histograms through a grid of powers of two', () => {
+    // Native only (no classic buckets besides +Inf): the page reads the sparse buckets themselves.
+    const { sampler, request } = setup({}, { nativeHistograms: { schema: 3 }, buckets: [] });
+    request('/a');
+    sampler.sample(T0);
+    // 90 requests around 30 ms, 10 around 3 s: p50 in (2^-6, 2^-5] = (15.6, 31.3] ms, p99 in (2, 4] s.
+    for (let index = 0; index < 100; index++) request('/a', 200, index < 90 ? 0.03 : 3);
+    sampler.sample(T0 + 5000);
+    const data = memoryData(sampler, 300, T0 + 5000);
+    const chart = (id: string) => Object.fromEntries(data.charts.find((c) => c.id === id)!.series.map((s) => [s.name, s.values]));
+    const p50 = chart('latency')['p50']![0]!;
+    const p99 = chart('latency')['p99']![0]!;
+    expect(p50).toBeGreaterThan(2 ** -6);
+    expect(p50).toBeLessThanOrEqual(2 ** -5);
+    expect(p99).toBeGreaterThan(2);
+    expect(p99).toBeLessThanOrEqual(4);
+    expect(chart('latencyRoutes')['/a']![0]).toBeGreaterThan(2);
   });
 
   it('asks for patience before the second sample', () => {

@@ -63,7 +63,9 @@ describe('Prometheus as the source', () => {
     expect(data.routesOmitted).toBe(2);
     for (const query of prometheus.queries) if (query.includes('{')) expect(query).toContain('job="api"');
     const ranged = Object.values(chartQueries('', 'job="api"', 60)).flat();
-    for (const { expr } of ranged) expect(expr).toMatch(/^(topk\(\d+, |sum|max|histogram_quantile\(0\.\d+, sum by \(le\))/);
+    for (const { expr } of ranged) expect(expr).toMatch(/^(topk\(\d+, |sum|max|histogram_quantile\(0\.\d+, sum )/);
+    // Quantiles: of the native histogram when Prometheus has one (protobuf scrapes), else of the classic buckets.
+    expect(chartQueries('', 'job="api"', 60)['latency']![0]!.expr).toBe('histogram_quantile(0.5, sum (rate(http_request_duration_seconds{job="api"}[60s]))) or histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[60s])))');
   });
 
   it('falls back to the in-process samples, and says why, when Prometheus is unreachable', async () => {

@@ -45,9 +45,11 @@ export function chartQueries(prefix: string, selector: string, window: number): 
   const m = (name: string, extra = ''): string => `${name}{${[selector, extra].filter((part) => part !== '').join(', ')}}`;
   const rate = (name: string, extra = ''): string => `rate(${m(name, extra)}[${window}s])`;
   const requests = `${prefix}http_requests_total`;
-  const buckets = `${prefix}http_request_duration_seconds_bucket`;
-  const quantiles = (metric: string, qs: readonly number[]): LineQuery[] =>
-    qs.map((q) => ({ expr: `histogram_quantile(${q}, sum by (le) (${rate(metric)}))`, name: `p${Math.round(q * 100)}` }));
+  const duration = `${prefix}http_request_duration_seconds`;
+  // A native histogram (scraped over protobuf) has no `_bucket` series: its quantile comes first, the classic one otherwise.
+  const quantileOf = (q: number, histogram: string, by: string): string =>
+    `histogram_quantile(${q}, sum${by === '' ? '' : ` by (${by})`} (${rate(histogram)})) or histogram_quantile(${q}, sum by (${by === '' ? 'le' : `${by}, le`}) (${rate(`${histogram}_bucket`)}))`;
+  const quantiles = (histogram: string, qs: readonly number[]): LineQuery[] => qs.map((q) => ({ expr: quantileOf(q, histogram, ''), name: `p${Math.round(q * 100)}` }));
   return {
     requests: [{ expr: `topk(6, sum by (route) (${rate(requests)}))`, name: '{route}' }],
     status: [{ expr: `topk(12, sum by (status) (${rate(requests)}))`, name: '{status}' }],
@@ -56,12 +58,12 @@ export function chartQueries(prefix: string, selector: string, window: number): 
       { expr: `topk(5, sum by (route) (${rate(requests, 'status=~"5.."')}) / sum by (route) (${rate(requests)}))`, name: '{route}' },
     ],
     inflight: [{ expr: `sum by (method) (${m(`${prefix}http_requests_in_flight`)})`, name: '{method}' }],
-    latency: quantiles(buckets, [0.5, 0.95, 0.99]),
-    latencyRoutes: [{ expr: `topk(6, histogram_quantile(0.95, sum by (route, le) (${rate(buckets)})))`, name: '{route}' }],
+    latency: quantiles(duration, [0.5, 0.95, 0.99]),
+    latencyRoutes: [{ expr: `topk(6, ${quantileOf(0.95, duration, 'route')})`, name: '{route}' }],
     exceptions: [{ expr: `topk(10, sum by (exception) (${rate(`${prefix}http_exceptions_total`)}))`, name: '{exception}' }],
     kpiEvents: [{ expr: `topk(10, sum by (event) (${rate('kpi_events_total')}))`, name: '{event}' }],
     active: [{ expr: `sum(${m('inference_active')})`, name: 'active' }],
-    processing: quantiles('inference_processing_duration_seconds_bucket', [0.5, 0.95]),
+    processing: quantiles('inference_processing_duration_seconds', [0.5, 0.95]),
     cpu: [
       { expr: `sum(${rate('process_cpu_user_seconds_total')})`, name: 'user' },
       { expr: `sum(${rate('process_cpu_system_seconds_total')})`, name: 'system' },

@@ -1,6 +1,6 @@
 import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
-import type { Histogram } from '../core/histogram.js';
+import type { Histogram, HistogramSeries } from '../core/histogram.js';
 import type { Metric, Series } from '../core/metric.js';
 import type { ResolvedDashboardOptions } from './options.js';
 
@@ -117,7 +117,8 @@ export function readRegistry(options: ResolvedDashboardOptions, writer: SampleWr
     for (const series of duration.series) {
       let keys = memo.get(series);
       if (keys === undefined) memo.set(series, (keys = [`h:${fold('route', labelAt(series, route, 'all routes'), maxRoutes)}`, 'hist']));
-      for (const key of keys) writer.addAll(key, series.counts);
+      const counts = countsOf(duration, series);
+      for (const key of keys) writer.addAll(key, counts);
     }
   }
 
@@ -140,7 +141,46 @@ export function readRegistry(options: ResolvedDashboardOptions, writer: SampleWr
   else sumByLabel(refreshed(metric(names.kpiQueue, 'gauge')), '', () => 'queue', writer);
 
   const processing = metric(names.processing, 'histogram') as Histogram<string> | undefined;
-  for (const series of processing?.series ?? []) writer.addAll('proc', series.counts);
+  for (const series of processing?.series ?? []) writer.addAll('proc', countsOf(processing!, series));
+}
+
+/**
+ * The page's bounds for a native histogram without classic buckets: a fixed
+ * grid of powers of two (schema 0) from 2^-14 (61 µs) to 2^8 (256 s), 23
+ * bounds, as fine as the default classic buckets (factors 2–2.5). A grid keeps
+ * every sample the same width while the histogram's own schema may change.
+ */
+const NATIVE_GRID_FIRST = -14;
+const NATIVE_GRID = Array.from({ length: 23 }, (_, index) => 2 ** (NATIVE_GRID_FIRST + index));
+
+/** True for a native histogram with no classic buckets (only `+Inf`): its counts are read through the grid. */
+function nativeOnly(histogram: Histogram<string>): boolean {
+  return histogram.native !== undefined && histogram.buckets.length === 0;
+}
+
+/**
+ * A series' per-bucket counts as the page samples them: the classic counts,
+ * or for a native-only histogram its sparse buckets projected onto
+ * {@link NATIVE_GRID}. A bucket of schema s ≥ 0 lies inside one grid bucket
+ * (exact); a coarser one (s < 0, after heavy resolution reduction) is counted
+ * in the grid bucket of its upper bound. Zero and negative observations go to
+ * the first grid bucket, ±Inf and values above 256 s to `+Inf`.
+ */
+function countsOf(histogram: Histogram<string>, series: HistogramSeries): ArrayLike<number> {
+  const native = series.native;
+  if (native === undefined || !nativeOnly(histogram)) return series.counts;
+  const counts = new Float64Array(NATIVE_GRID.length + 1);
+  const last = NATIVE_GRID.length;
+  counts[0] = native.zeroCount + native.negativeInfinity + native.negative.pairs().reduce((sum, value, index) => (index % 2 === 1 ? sum + value : sum), 0);
+  counts[last] = native.positiveInfinity;
+  const pairs = native.positive.pairs();
+  for (let pair = 0; pair < pairs.length; pair += 2) {
+    // Bucket i of schema s has upper bound 2^(i / 2^s): at schema 0 that is bucket ceil(i / 2^s).
+    const gridIndex = native.schema >= 0 ? Math.ceil(pairs[pair]! / 2 ** native.schema) : pairs[pair]! * 2 ** -native.schema;
+    const slot = gridIndex - NATIVE_GRID_FIRST;
+    counts[slot < 0 ? 0 : slot > last ? last : slot]! += pairs[pair + 1]!;
+  }
+  return counts;
 }
 
 /** Sums the series of a counter or gauge by one label (or all of them when `label` is ''). */
@@ -171,5 +211,7 @@ function refreshed(metric: AnyMetric | undefined): AnyMetric | undefined {
  */
 export function bucketBounds(options: ResolvedDashboardOptions, name: string): readonly number[] {
   const found = options.registry.get(name);
-  return found !== undefined && found.type === 'histogram' ? (found as Histogram<string>).buckets : [];
+  if (found === undefined || found.type !== 'histogram') return [];
+  const histogram = found as Histogram<string>;
+  return nativeOnly(histogram) ? NATIVE_GRID : histogram.buckets;
 }
