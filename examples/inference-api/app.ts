@@ -170,6 +170,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     onRequest: (req, res, seconds, info) => {
       const client = req.headers['x-client'];
       metrics.byClient.labels({ client: typeof client === 'string' ? client.slice(0, 64) : 'none' }).inc();
+      monitoring?.requested(info.route, info.status, seconds);
       extra.onRequest?.(req, res, seconds, info);
     },
   });
