@@ -3,7 +3,7 @@
  * `observe(input, output)` on the request path only increments preallocated bin counts (no
  * allocation, never throws: bad input is counted in `lookout_ml_rejected_total{reason}`); the
  * drift scores against the reference (PSI, KS, Jensen–Shannon) are computed over the sliding
- * window when the registry renders (and on `refresh()`), never per request.
+ * window when the registry renders (the drift gauge's `collect`) and on `refresh()`, never per request.
  *
  * @example
  * ```ts
@@ -206,6 +206,11 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
     help: 'Drift of an input feature over the sliding window against the reference (method: psi, ks, js).',
     labelNames: ['model', 'model_version', 'feature', 'method'],
     maxSeries: features.length * 3,
+    // Before every render (and when the built-in dashboard samples the registry): recompute all
+    // drift gauges, which render after this one.
+    collect: () => {
+      refresh();
+    },
   });
   const predictionDrift: Gauge<'model' | 'model_version' | 'output' | 'method'> = registry.gauge({
     name: 'model_prediction_drift',
@@ -344,10 +349,6 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
     }
     return { version, observations, features: featureScores, predictions: predictionScores };
   }
-
-  registry.addCollector(() => {
-    refresh();
-  });
 
   return {
     observe(input, output) {
