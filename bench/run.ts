@@ -61,7 +61,7 @@ if (only.has('ml')) {
     '## Model monitoring (`lookout/ml`): `observe` on the request path',
     '',
     `${machine}. Same process, interleaved, ${ROUNDS} rounds of 1,000,000 observes over 1,024 prepared inputs (refresh: ${ROUNDS * 20} calls); median and min–max spread; load average while it ran ${loadavg().map((value) => value.toFixed(1)).join(' / ')} (1 / 5 / 15 min: other work on the machine slows the hot loop). Target (issue 16): observe ≤ 300 ns.`,
-    'Reproduce: `flock /tmp/cpu.lock env BENCH_ONLY=ml npm run bench` (or `npx tsx bench/ml.ts`, `npx tsx bench/ml-api.ts`).',
+    `Reproduce: \`flock /tmp/cpu.lock env BENCH_ROUNDS=${ROUNDS}${process.env['BENCH_ML_SESSIONS'] === undefined ? '' : ` BENCH_ML_SESSIONS=${process.env['BENCH_ML_SESSIONS']}`} BENCH_ONLY=ml npm run bench\` (or \`npx tsx bench/ml.ts\`, \`npx tsx bench/ml-api.ts\`).`,
     '',
     ...ml.header,
     ...ml.rows,

@@ -94,6 +94,13 @@ describe('the reference inference API', () => {
     expect((await call(api, 'GET', '/model')).body).toMatchObject({ version: 2 });
     expect(await metric(api, /^model_info\{name="spiral-mlp",version="2",source="spirals"\} 1/)).toBe(1);
     expect(await metric(api, /^model_state\{model_state="serving"\}/)).toBe(1);
+    // The model monitor: the new version names the one it replaced (what ModelVersionWorse compares),
+    // and the inference routes' latency is counted by the version that answered.
+    expect(await metric(api, /^model_version_info\{model="spiral-mlp",model_version="2",previous_version="1"\} 1/)).toBe(1);
+    expect(await metric(api, /^model_request_duration_seconds_count\{model="spiral-mlp",model_version="1",outcome="ok"\}/)).toBeGreaterThanOrEqual(1);
+    expect(await metric(api, /^model_request_duration_seconds_count\{model="spiral-mlp",model_version="2",outcome="error"\}/)).toBe(0);
+    await call(api, 'GET', '/inference/status/after-retrain');
+    expect(await metric(api, /^model_request_duration_seconds_count\{model="spiral-mlp",model_version="2",outcome="ok"\}/)).toBe(1);
   });
 
   it('content routes are recorded by route template; /healthz is not recorded', async () => {

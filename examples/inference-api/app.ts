@@ -171,6 +171,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
       const client = req.headers['x-client'];
       const name = typeof client === 'string' ? client.slice(0, 64) : 'none';
       metrics.byClient.labels({ client: faults === undefined ? name : faults.labelValue(name, (value) => metrics.byClient.remove({ client: value })) }).inc();
+      monitoring?.requested(info.route, info.status, seconds);
       extra.onRequest?.(req, res, seconds, info);
     },
   });

@@ -45,6 +45,11 @@ export interface InferenceMonitoring {
   observe(points: readonly (readonly [number, number])[], predictions: readonly Prediction[]): void;
   /** Counts a user's verdict on a prediction of `model` (`spiral-mlp-v<version>`). */
   feedback(good: boolean, model: string): void;
+  /**
+   * Counts one finished HTTP request of the inference routes (`/inference/...`) for the version
+   * served: latency and errors (status ≥ 500) by model version. Other routes are not the model's.
+   */
+  requested(route: string, status: number, seconds: number): void;
   /** Publishes the service's current version with a reference fitted on its training data. */
   published(): void;
 }
@@ -93,6 +98,9 @@ export function inferenceMonitor(registry: Registry, service: ModelService, opti
     },
     feedback(good, model) {
       monitor.feedback(good, model.slice(model.lastIndexOf('-v') + 2));
+    },
+    requested(route, status, seconds) {
+      if (route.startsWith('/inference/')) monitor.request(seconds, status >= 500);
     },
     published() {
       monitor.setModel({ version: String(service.info.version), reference: referenceOf(service) });

@@ -26,6 +26,10 @@ const available = await probe(`chromium at ${CHROMIUM} (apt-get install -y chrom
 
 /** Charts the page must draw for an API with KPI events and runtime metrics. */
 const REQUIRED_CHARTS = ['requests', 'status', 'errors', 'inflight', 'latency', 'latencyRoutes', 'accuracy', 'eventsByType', 'kpiEvents', 'cpu', 'memory', 'eventloop', 'kpiQueue', 'kpiFlow'];
+/** And with a model monitor registered (lookout/ml, as the reference inference API has). */
+const MODEL_CHARTS = ['drift', 'predictionMix', 'accuracyByVersion'];
+/** Charts with a point only where something happened in the interval: the per-minute SQL panels, the labelled feedback. */
+const SPARSE_CHARTS = ['accuracy', 'eventsByType', 'accuracyByVersion'];
 
 describe.skipIf(!available)('the built-in dashboard in a real browser (Debian chromium)', () => {
   it('shows live data during traffic, every chart has points, the route totals match /metrics', async () => {
@@ -58,16 +62,19 @@ describe.skipIf(!available)('the built-in dashboard in a real browser (Debian ch
       const started = Date.now();
       const state = (): Promise<string> => page.evaluate(() => [...document.querySelectorAll('[data-chart]')]
         .map((card) => `${card.dataset['chart']}=${card.hidden ? 'hidden' : card.dataset['points']}`).join(' ') + ` notice=${document.getElementById('notice')!.textContent}`);
-      await page.waitForFunction((required) => {
+      const monitored = app.registry.get('model_feature_drift') !== undefined;
+      console.log(`model monitor registered: ${String(monitored)}${monitored ? ` (charts ${MODEL_CHARTS.join(', ')} required)` : ''}`);
+      const required = monitored ? [...REQUIRED_CHARTS, ...MODEL_CHARTS] : REQUIRED_CHARTS;
+      await page.waitForFunction(([required, sparse]) => {
         const cards = [...document.querySelectorAll('[data-chart]')].filter((card) => !card.hidden);
         const ids = cards.map((card) => card.dataset['chart']);
-        // The SQL panels have one point per minute; the others one per sample.
-        const enough = (card: PageNode): boolean => Number(card.dataset['points']) >= (card.dataset['chart'] === 'accuracy' || card.dataset['chart'] === 'eventsByType' ? 1 : 5);
+        // The SQL panels have one point per minute, the feedback one where some came; the others one per sample.
+        const enough = (card: PageNode): boolean => Number(card.dataset['points']) >= (sparse.includes(card.dataset['chart']!) ? 1 : 5);
         return required.every((id) => ids.includes(id)) && cards.every(enough);
-      }, REQUIRED_CHARTS, { timeout: 30_000, polling: 250 }).catch(async (error: unknown) => {
+      }, [required, SPARSE_CHARTS] as const, { timeout: 30_000, polling: 250 }).catch(async (error: unknown) => {
         throw new Error(`${String(error)}\npage: ${await state()}\nproblems: ${problems.join('; ')}`);
       });
-      console.log(`every chart drawn (5 points or more, 1 for the per-minute SQL panels) ${((Date.now() - started) / 1000).toFixed(1)} s after the page opened`);
+      console.log(`every chart drawn (5 points or more, 1 for the per-minute SQL panels and the feedback by version) ${((Date.now() - started) / 1000).toFixed(1)} s after the page opened`);
 
       const charts = await page.$$eval('[data-chart]:not([hidden])', (cards) => cards.map((card) => `${(card as PageNode).dataset['chart']}=${(card as PageNode).dataset['points']}`));
       console.log(`charts (id=points): ${charts.join(' ')}`);

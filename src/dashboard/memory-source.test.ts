@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Registry } from '../core/registry.js';
 import { resolveHttpOptions } from '../http/options.js';
+import { createModelMonitor } from '../ml/monitor.js';
+import { fitReference } from '../ml/reference.js';
 import { HttpRecorder } from '../http/recorder.js';
 import { memoryData } from './memory-source.js';
 import { MAX_POINTS } from './numbers.js';
@@ -64,6 +66,40 @@ describe('in-process samples', () => {
     expect(p99).toBeGreaterThan(2);
     expect(p99).toBeLessThanOrEqual(4);
     expect(chart('latencyRoutes')['/a']![0]).toBeGreaterThan(2);
+  });
+
+  it('with a model monitor: drift per feature (a gap, not 0, below minSamples), prediction mix and accuracy by version', () => {
+    const { registry, sampler } = setup();
+    const features = [{ name: 'x', kind: 'numeric' }, { name: 'colour', kind: 'categorical' }] as const;
+    const classes = ['a', 'b'];
+    const rows = (shift: number) => Array.from({ length: 400 }, (_, index) => ({ input: { x: (index % 100) + shift, colour: index % 2 === 0 ? 'red' : 'blue' }, output: { label: index % 4 === 0 ? 'b' : 'a', confidence: 0.9 } }));
+    const reference = fitReference({ features, classes }, rows(0));
+    let clock = T0;
+    const monitor = createModelMonitor({ registry, model: { name: 'm', version: '1' }, features, predictions: { classes }, reference, minSamples: 100, now: () => clock });
+    sampler.sample(T0);
+    for (const row of rows(0)) monitor.observe(row.input, row.output);
+    for (let index = 0; index < 10; index++) monitor.feedback(index < 9);
+    clock = T0 + 5000;
+    sampler.sample(clock);
+    // Shifted inputs: the drift of x rises, colour stays.
+    for (const row of rows(60)) monitor.observe(row.input, row.output);
+    clock = T0 + 7500;
+    sampler.sample(clock);
+    monitor.setModel({ version: '2' });
+    for (let index = 0; index < 10; index++) monitor.feedback(index < 6);
+    clock = T0 + 10_000;
+    sampler.sample(clock);
+    const data = memoryData(sampler, 300, clock);
+    const chart = (id: string) => Object.fromEntries(data.charts.find((c) => c.id === id)!.series.map((s) => [s.name, s.values]));
+    const drift = chart('drift');
+    expect(Object.keys(drift)).toEqual(['colour', 'x', 'prediction class', 'prediction confidence']);
+    expect(drift['x']![0]).toBeLessThan(0.05);
+    expect(drift['x']![1]).toBeGreaterThan(0.2); // half the window shifted: above the alert's line
+    expect(drift['colour']!.slice(0, 2).every((value) => value! < 0.05)).toBe(true);
+    // Version 2's window is empty (setModel): no drift yet, drawn as a gap.
+    expect(drift['x']![2]).toBeNull();
+    expect(chart('predictionMix')).toEqual({ a: [0.75, 0.75, null], b: [0.25, 0.25, null] });
+    expect(chart('accuracyByVersion')).toEqual({ v1: [0.9, null, null], v2: [null, null, 0.6] });
   });
 
   it('asks for patience before the second sample', () => {

@@ -150,6 +150,16 @@ function charts(sampler: Sampler, window: Window): ChartData[] {
     ...chart('kpiEvents', family('k:', (key) => window.rate(key))),
     ...chart('active', ifKey(window, 'active', () => [{ name: 'active', values: window.gauge('active') }])),
     ...chart('processing', ifKey(window, 'proc', () => [0.5, 0.95].map((q) => ({ name: `p${Math.round(q * 100)}`, values: window.quantile('proc', q, processing) })))),
+    ...chart('drift', ifKey(window, 'driftOn', () => {
+      const present = window.gauge('driftOn');
+      const drift = (key: string) => window.gauge(key).map((value, index) => (present[index] === 1 ? value : null));
+      return [
+        ...window.keys('fd:').sort().map((key) => ({ name: key.slice(3), values: drift(key) })),
+        ...window.keys('pd:').sort().map((key) => ({ name: `prediction ${key.slice(3)}`, values: drift(key) })),
+      ];
+    })),
+    ...chart('predictionMix', family('pc:', (key) => window.ratio(key, 'predictions'))),
+    ...chart('accuracyByVersion', window.keys('fa:').sort().map((key) => ({ name: `v${key.slice(3)}`, values: window.ratio(`fc:${key.slice(3)}`, key) }))),
     ...chart('cpu', [{ name: 'user', values: window.rate('cpuUser') }, { name: 'system', values: window.rate('cpuSystem') }]),
     ...chart('memory', [['rss', 'rss'], ['heap used', 'heapUsed'], ['heap total', 'heapTotal'], ['external', 'external']].map(([name, key]) => ({ name: name!, values: window.gauge(key!) }))),
     ...chart('eventloop', ifKey(window, 'lag', () => [{ name: 'mean', values: window.gauge('lag') }, { name: 'p99', values: window.gauge('lag99') }])),

@@ -64,6 +64,12 @@ export function chartQueries(prefix: string, selector: string, window: number): 
     kpiEvents: [{ expr: `topk(10, sum by (event) (${rate('kpi_events_total')}))`, name: '{event}' }],
     active: [{ expr: `sum(${m('inference_active')})`, name: 'active' }],
     processing: quantiles('inference_processing_duration_seconds', [0.5, 0.95]),
+    drift: [
+      { expr: `topk(10, max by (feature) (${m('model_feature_drift', 'method="psi"')}))`, name: '{feature}' },
+      { expr: `max by (output) (${m('model_prediction_drift', 'method="psi"')})`, name: 'prediction {output}' },
+    ],
+    predictionMix: [{ expr: `topk(12, sum by (class) (${rate('model_predictions_total')}) / ignoring (class) group_left () sum(${rate('model_predictions_total')}))`, name: '{class}' }],
+    accuracyByVersion: [{ expr: `topk(6, sum by (model_version) (${rate('model_feedback_total', 'outcome="correct"')}) / sum by (model_version) (${rate('model_feedback_total')}))`, name: 'v{model_version}' }],
     cpu: [
       { expr: `sum(${rate('process_cpu_user_seconds_total')})`, name: 'user' },
       { expr: `sum(${rate('process_cpu_system_seconds_total')})`, name: 'system' },

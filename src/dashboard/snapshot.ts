@@ -65,6 +65,10 @@ export function metricNames(prefix: string) {
     kpiLastFlush: 'lookout_kpi_last_flush_timestamp_seconds',
     active: 'inference_active',
     processing: 'inference_processing_duration_seconds',
+    featureDrift: 'model_feature_drift',
+    predictionDrift: 'model_prediction_drift',
+    predictions: 'model_predictions',
+    feedback: 'model_feedback',
   } as const;
 }
 
@@ -142,6 +146,24 @@ export function readRegistry(options: ResolvedDashboardOptions, writer: SampleWr
 
   const processing = metric(names.processing, 'histogram') as Histogram<string> | undefined;
   for (const series of processing?.series ?? []) writer.addAll('proc', countsOf(processing!, series));
+
+  // The model monitor (lookout/ml): its drift gauge's collect recomputes the drift of both gauges.
+  const featureDrift = refreshed(metric(names.featureDrift, 'gauge'));
+  const drifts = psiBy(featureDrift, 'feature', (value) => fold('feature', value, FAMILY_CAP) === value, 'fd:', writer) + psiBy(metric(names.predictionDrift, 'gauge'), 'output', () => true, 'pd:', writer);
+  // Drift gauges vanish below the monitor's minSamples (after a new version): a gap, not a 0.
+  if (featureDrift !== undefined) writer.add('driftOn', drifts > 0 ? 1 : 0);
+  sumByLabel(metric(names.predictions, 'counter'), 'class', (value) => `pc:${fold('class', value, FAMILY_CAP)}`, writer);
+  sumByLabel(metric(names.predictions, 'counter'), '', () => 'predictions', writer);
+  const feedback = metric(names.feedback, 'counter');
+  if (feedback !== undefined) {
+    const version = feedback.labelNames.indexOf('model_version');
+    const outcome = feedback.labelNames.indexOf('outcome');
+    for (const series of feedback.series as CounterSeries[]) {
+      const name = fold('model_version', labelAt(series, version, ''), FAMILY_CAP);
+      writer.add(`fa:${name}`, series.value);
+      if (labelAt(series, outcome, '') === 'correct') writer.add(`fc:${name}`, series.value);
+    }
+  }
 }
 
 /**
@@ -181,6 +203,22 @@ function countsOf(histogram: Histogram<string>, series: HistogramSeries): ArrayL
     counts[slot < 0 ? 0 : slot > last ? last : slot]! += pairs[pair + 1]!;
   }
   return counts;
+}
+
+/** Writes the `psi` series of a drift gauge by `label` under `prefix` (values beyond the family's cap are left out: a sum of PSIs means nothing); returns how many. */
+function psiBy(metric: AnyMetric | undefined, label: string, kept: (value: string) => boolean, prefix: string, writer: SampleWriter): number {
+  if (metric === undefined) return 0;
+  const method = metric.labelNames.indexOf('method');
+  const index = metric.labelNames.indexOf(label);
+  let written = 0;
+  for (const series of metric.series as GaugeSeries[]) {
+    if (labelAt(series, method, '') !== 'psi') continue;
+    const value = labelAt(series, index, '');
+    if (!kept(value)) continue;
+    writer.add(`${prefix}${value}`, series.value);
+    written++;
+  }
+  return written;
 }
 
 /** Sums the series of a counter or gauge by one label (or all of them when `label` is ''). */

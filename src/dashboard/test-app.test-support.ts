@@ -64,6 +64,8 @@ export async function startTrafficApp(dashboard: Omit<DashboardOptions, 'kpi'>, 
       port: 0,
       token,
       store: pgliteStore({ dataDir: 'memory://' }),
+      // The model monitor reports drift from 50 observations (not 200): the page shows it sooner.
+      modelMonitor: { minSamples: 50 },
       adapter: ({ kpi }: { kpi: DashboardKpi }) => ({ dashboard: { ...dashboard, kpi } }),
     });
     return {

@@ -25,3 +25,4 @@ export {
   type ReferenceRow,
 } from './reference.js';
 export { binIndex, histogramCounts, jensenShannonDistance, ksFromCounts, ksTwoSample, psi, PSI_EPSILON, quantileEdges } from './stats.js';
+export { accuracyByVersion, accuracyByVersionSql, type AccuracyByVersionOptions, type VersionAccuracy } from './feedback.js';

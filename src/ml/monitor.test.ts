@@ -180,6 +180,29 @@ describe('versions and references', () => {
     monitor.close();
   });
 
+  it('request latency and errors by version, and model_version_info names the version each one replaced', async () => {
+    const { registry, monitor } = setup();
+    const info = async () => (await registry.metrics()).split('\n').filter((line) => line.startsWith('model_version_info'));
+    expect(await info()).toEqual(['model_version_info{model="fraud",model_version="1",previous_version=""} 1']);
+    monitor.request(0.02, false);
+    monitor.request(0.3, true);
+    monitor.setModel({ version: '2' });
+    expect(await info()).toEqual(['model_version_info{model="fraud",model_version="2",previous_version="1"} 1']);
+    monitor.request(0.004, false);
+    monitor.request(0.006, false);
+    // A response of the old version (a job that started before the retrain) keeps its label.
+    monitor.request(0.5, true, '1');
+    monitor.request(Number.NaN, false);
+    monitor.request(-1, false);
+    const text = await registry.metrics();
+    const count = (version: string, outcome: string) => Number(new RegExp(`^model_request_duration_seconds_count\\{model="fraud",model_version="${version}",outcome="${outcome}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect([count('1', 'ok'), count('1', 'error'), count('2', 'ok'), count('2', 'error')]).toEqual([1, 2, 2, 0]);
+    expect(text).toMatch(/^model_request_duration_seconds_sum\{model="fraud",model_version="2",outcome="ok"\} 0\.01$/m);
+    expect(sample(registry, 'lookout_ml_rejected', { reason: 'non_finite' })).toBe(2);
+    monitor.setModel({ version: '2' });
+    expect(await info()).toEqual(['model_version_info{model="fraud",model_version="2",previous_version="1"} 1']);
+  });
+
   it('memory per feature is fixed by bins and intervals, whatever the traffic', () => {
     const { monitor } = setup();
     const before = monitor.memoryBytes();

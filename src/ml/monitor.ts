@@ -3,7 +3,7 @@
  * `observe(input, output)` on the request path only increments preallocated bin counts (no
  * allocation, never throws: bad input is counted in `lookout_ml_rejected_total{reason}`); the
  * drift scores against the reference (PSI, KS, Jensen–Shannon) are computed over the sliding
- * window when the registry renders (and on `refresh()`), never per request.
+ * window when the registry renders (the drift gauge's `collect`) and on `refresh()`, never per request.
  *
  * @example
  * ```ts
@@ -19,7 +19,8 @@
 import type { Counter, CounterSeries } from '../core/counter.js';
 import { LookoutError } from '../core/errors.js';
 import type { Gauge } from '../core/gauge.js';
-import type { Histogram, HistogramSeries } from '../core/histogram.js';
+import { DEFAULT_BUCKETS, type Histogram, type HistogramSeries } from '../core/histogram.js';
+import type { Info } from '../core/info.js';
 import type { Registry } from '../core/registry.js';
 import { assertFeatures, assertReference, REFERENCE_FORMAT, type CategoricalReference, type FeatureSpec, type ModelReference, type NumericReference } from './reference.js';
 import { binIndex, jensenShannonDistance, ksFromCounts, psi } from './stats.js';
@@ -48,6 +49,8 @@ export interface ModelMonitorOptions {
   readonly minSamples?: number;
   /** Model versions kept as labels before folding into the overflow series (default 10). */
   readonly maxVersions?: number;
+  /** Buckets (seconds) of `model_request_duration_seconds` (default: the core's `DEFAULT_BUCKETS`). */
+  readonly requestBuckets?: readonly number[];
   /**
    * Clock in ms (default `Date.now`, with a timer moving the window on at each interval). With
    * another clock (tests, simulations) there is no timer: `refresh()` moves the window on.
@@ -87,6 +90,11 @@ export interface ModelMonitor {
   observe(input: unknown, output: unknown): void;
   /** Counts labelled feedback for a version (default: the one served): `model_feedback_total{outcome}`. */
   feedback(correct: boolean, version?: string): void;
+  /**
+   * Counts one HTTP request answered with a version (default: the one served): its latency in
+   * `model_request_duration_seconds{outcome}` (`ok`, or `error` when `failed`). Never throws.
+   */
+  request(seconds: number, failed: boolean, version?: string): void;
   /** Serves a new version: drift is compared with `reference` (default: the current one) from an empty window. */
   setModel(model: { readonly version: string; readonly reference?: ModelReference }): void;
   /** Recomputes the drift gauges now and returns the scores. */
@@ -165,7 +173,9 @@ function assertVersion(version: unknown): asserts version is string {
  * Metrics: `model_feature_drift{model,model_version,feature,method}`,
  * `model_prediction_drift{model,model_version,output,method}`, `model_predictions_total{class}`,
  * `model_prediction_confidence` (histogram), `model_feedback_total{outcome}`,
- * `model_window_observations`, `lookout_ml_rejected_total{reason}`.
+ * `model_window_observations`, `model_request_duration_seconds{outcome}` (see `request`),
+ * `model_version_info{previous_version}` (the served version and the one it replaced, which the
+ * `ModelVersionWorse` alert compares), `lookout_ml_rejected_total{reason}`.
  *
  * @example
  * ```ts
@@ -196,6 +206,11 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
     help: 'Drift of an input feature over the sliding window against the reference (method: psi, ks, js).',
     labelNames: ['model', 'model_version', 'feature', 'method'],
     maxSeries: features.length * 3,
+    // Before every render (and when the built-in dashboard samples the registry): recompute all
+    // drift gauges, which render after this one.
+    collect: () => {
+      refresh();
+    },
   });
   const predictionDrift: Gauge<'model' | 'model_version' | 'output' | 'method'> = registry.gauge({
     name: 'model_prediction_drift',
@@ -207,6 +222,19 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
   const predictionsTotal: Counter<'model' | 'model_version' | 'class'> = registry.counter({ name: 'model_predictions_total', help: 'Predictions by class and model version.', labelNames: ['model', 'model_version', 'class'], maxSeries: maxVersions * classes.length });
   const confidence: Histogram<'model' | 'model_version'> = registry.histogram({ name: 'model_prediction_confidence', help: 'Confidence (probability of the predicted class) by model version.', labelNames: ['model', 'model_version'], buckets: CONFIDENCE_BUCKETS, maxSeries: maxVersions });
   const feedbackTotal: Counter<'model' | 'model_version' | 'outcome'> = registry.counter({ name: 'model_feedback_total', help: 'Labelled feedback by model version (outcome: correct, wrong).', labelNames: ['model', 'model_version', 'outcome'], maxSeries: maxVersions * 2 });
+  const requestDuration: Histogram<'model' | 'model_version' | 'outcome'> = registry.histogram({
+    name: 'model_request_duration_seconds',
+    help: 'HTTP latency of the requests a model version answered (outcome: ok, error).',
+    unit: 'seconds',
+    labelNames: ['model', 'model_version', 'outcome'],
+    buckets: options.requestBuckets ?? DEFAULT_BUCKETS,
+    maxSeries: maxVersions * 2,
+  });
+  const versionInfo: Info<'model' | 'model_version' | 'previous_version'> = registry.info({
+    name: 'model_version',
+    help: 'The model version served and the one it replaced (empty for the first).',
+    labelNames: ['model', 'model_version', 'previous_version'],
+  });
   const rejectedTotal: Counter<'reason'> = registry.counter({ name: 'lookout_ml_rejected_total', help: 'Model monitor observations not counted, by reason (bad input never throws into the handler).', labelNames: ['reason'], maxSeries: REJECT_REASONS.length });
   const rejected: CounterSeries[] = REJECT_REASONS.map((reason) => rejectedTotal.labels({ reason }));
 
@@ -216,6 +244,8 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
   let window = new SlidingWindow({ width: layout.width, intervals, intervalMs, now });
   let classSeries: CounterSeries[] = [];
   let confidenceSeries: HistogramSeries;
+  let requestOk: HistogramSeries;
+  let requestError: HistogramSeries;
   let classIndex = new Map<string, number>();
   const featureCount = features.length;
   const scratch = new Int32Array(featureCount);
@@ -225,8 +255,12 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
     classSeries = classes.map((name) => predictionsTotal.labels({ ...labels, class: name }));
     classIndex = new Map(classes.map((name, index) => [name, index]));
     confidenceSeries = confidence.labels(labels);
+    // Both outcomes exported from the start: an error ratio of 0 is data, not a missing series.
+    requestOk = requestDuration.labels({ ...labels, outcome: 'ok' });
+    requestError = requestDuration.labels({ ...labels, outcome: 'error' });
   };
   bind();
+  versionInfo.set({ ...perVersion, model_version: version, previous_version: '' });
 
   const reject = (reason: number): void => {
     rejected[reason]!.inc();
@@ -316,10 +350,6 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
     return { version, observations, features: featureScores, predictions: predictionScores };
   }
 
-  registry.addCollector(() => {
-    refresh();
-  });
-
   return {
     observe(input, output) {
       try {
@@ -338,6 +368,15 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
         reject(INTERNAL);
       }
     },
+    request(seconds, failed, forVersion) {
+      try {
+        if (!(seconds >= 0 && seconds < Infinity)) return reject(NON_FINITE);
+        if (forVersion === undefined || forVersion === version) (failed ? requestError : requestOk).observe(seconds);
+        else requestDuration.labels({ ...perVersion, model_version: String(forVersion).slice(0, 64), outcome: failed ? 'error' : 'ok' }).observe(seconds);
+      } catch {
+        reject(INTERNAL);
+      }
+    },
     setModel(model) {
       assertVersion(model?.version);
       const nextReference = model.reference ?? reference;
@@ -346,6 +385,7 @@ export function createModelMonitor(options: ModelMonitorOptions): ModelMonitor {
       for (const feature of features) for (const method of NUMERIC_METHODS) featureDrift.remove({ ...previous, feature: feature.name, method });
       for (const output of ['class', 'confidence']) for (const method of NUMERIC_METHODS) predictionDrift.remove({ ...previous, output, method });
       windowObservations.remove(previous);
+      if (model.version !== version) versionInfo.set({ ...perVersion, model_version: model.version, previous_version: version });
       version = model.version;
       reference = nextReference;
       layout = layoutOf(features, reference);

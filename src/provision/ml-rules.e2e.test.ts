@@ -38,4 +38,17 @@ describe.skipIf(!available)('promtool on the model quality rules', () => {
     expect(result.output).toContain('ModelDriftSustained');
     expect(result.output).toContain('ModelVersionWorse');
   });
+
+  it('ModelVersionWorse needs feedback of the previous version: without its minimum the "waits for feedback" test fails', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-promtool-ml-'));
+    temporary.push(dir);
+    await cp(PROMETHEUS_DIR, dir, { recursive: true });
+    const rules = await readFile(join(dir, 'rules/model-quality.yml'), 'utf8');
+    expect(rules).toContain('[6h])) >= 20');
+    await writeFile(join(dir, 'rules/model-quality.yml'), rules.replace('[6h])) >= 20', '[6h])) >= 1'));
+    const result = await promtool(['test', 'rules', 'tests/model-quality.test.yml'], dir);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('waits for feedback');
+    expect(result.output).not.toContain('compares with the version replaced');
+  });
 });

@@ -160,11 +160,11 @@ const OPERATIONS_RUNBOOKS: Readonly<Record<string, RunbookSpec>> = {
   ModelVersionWorse: {
     dashboard: 'modelQuality',
     panel: 'Labelled accuracy by version (5 min)',
-    meaning: 'A model version has been less accurate on labelled feedback over 30 minutes than the best version over 6 hours, by more than the margin: the new version is worse, or the traffic changed under it.',
+    meaning: 'The served model version has been less accurate on labelled feedback over 30 minutes than the version it replaced (model_version_info{previous_version}) over 6 hours, by more than the margin: the new version is worse, or the traffic changed under it.',
     checks: [
       'Panel "Labelled accuracy by version (5 min)" (Model quality): did the fall begin when this version was published? Then roll back to the previous version.',
       'Panel "Feature drift (PSI) by feature" (Model quality): drift at the same time points at the traffic, not the version.',
-      'Panel "Accuracy per minute by model version (events)" (Model quality, PostgreSQL): the same from the KPI feedback rows, per minute.',
+      'Panel "Accuracy by model version (events)" (Model quality, PostgreSQL): the same from the KPI feedback rows, per version over the range.',
     ],
   },
   MetricSeriesOverflow: {

@@ -103,7 +103,7 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
     );
     expect(report.failures).toEqual([]);
     expect(dashboards).toHaveLength(4);
-    expect(byDatasource('grafana-postgresql-datasource')).toBe(5);
+    expect(byDatasource('grafana-postgresql-datasource')).toBe(6);
     expect(report.targets.length).toBeGreaterThanOrEqual(50);
     for (const target of report.targets.filter((item) => ['Model accuracy per minute', 'Request rate by route'].includes(item.panel))) console.log(`  ${target.panel}: ${target.queries.join(' | ')}`);
   });
@@ -131,7 +131,7 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
     const readerUrl = connectionString({ user: role, password });
     const result = await cli(['check', '--prometheus-url', prometheus!.url, '--database-url', readerUrl, '--search-path', schema]);
     expect(result.code, result.err).toBe(0);
-    expect(result.out).toMatch(/^67 targets checked, 0 failed \(9 variable queries\)$/m);
+    expect(result.out).toMatch(/^71 targets checked, 0 failed \(9 variable queries\)$/m);
     const writer = await cli(['check', '--prometheus-url', prometheus!.url, '--database-url', PG_URL, '--search-path', schema]);
     expect(writer.code).toBe(1);
     expect(writer.err).toContain('can write');
@@ -142,6 +142,6 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
     const result = await cli(['check', '--target', api!.target, '--bearer-token-file', join(dir, 'token'), '--database-url', readerUrl, '--search-path', schema, '--wait', '12s']);
     expect(result.code, `${result.err}\n${result.out.slice(-2000)}`).toBe(0);
     expect(result.out).toMatch(/prometheus at http:\/\/127\.0\.0\.1:\d+ scraping job inference-api/);
-    expect(result.out).toMatch(/^67 targets checked, 0 failed/m);
+    expect(result.out).toMatch(/^71 targets checked, 0 failed/m);
   }, 60_000);
 });

@@ -1,9 +1,11 @@
 import { RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { accuracyByVersionSql } from '../../ml/feedback.js';
 import { DRIFT_ALERT_THRESHOLDS } from '../../ml/reference.js';
-import { BY_JOB, baseDashboard, promTarget, sqlTarget, thresholds, timeseries, type DashboardContext } from './common.js';
+import { BY_JOB, baseDashboard, promTarget, sqlTarget, table, thresholds, timeseries, type DashboardContext } from './common.js';
 
 // Panels of the lookout/ml model monitor (src/ml): drift per feature and of the predictions,
-// the prediction mix, confidence, feedback accuracy by version; then the PostgreSQL feedback.
+// the prediction mix, confidence, feedback accuracy, latency and errors by version; then the
+// PostgreSQL feedback.
 
 function featureDrift(context: DashboardContext, id: number) {
   return timeseries(context, {
@@ -129,9 +131,49 @@ function accuracyPerMinuteByModel(context: DashboardContext, id: number) {
   });
 }
 
+function latencyByVersion(context: DashboardContext, id: number) {
+  const quantile = (q: number) => `histogram_quantile(${q}, sum by (le, model_version) (rate(model_request_duration_seconds_bucket{${BY_JOB}}[$__rate_interval])))`;
+  return timeseries(context, {
+    id,
+    title: 'Latency p50 / p95 by version',
+    description: 'HTTP latency of the model\'s requests (the inference routes) by the version that answered (model_request_duration_seconds): a new version that is slower shows here before the SLO burns.',
+    unit: 's',
+    min: 0,
+    thresholds: thresholds('green', [0.5, 'orange'], [1, 'red']),
+    targets: [promTarget(context, 'A', quantile(0.5), 'p50 v{{model_version}}'), promTarget(context, 'B', quantile(0.95), 'p95 v{{model_version}}')],
+  });
+}
+
+function errorsByVersion(context: DashboardContext, id: number) {
+  const rate = (outcome: string) => `sum by (model_version) (rate(model_request_duration_seconds_count{${BY_JOB}${outcome}}[$__rate_interval]))`;
+  return timeseries(context, {
+    id,
+    title: 'Error ratio by version',
+    description: 'Share of the model\'s requests answered with a 5xx, by the version that answered (model_request_duration_seconds_count, outcome="error"; both outcomes are exported from the first request, so 0 is a value). Orange above 1%, red above 5%.',
+    unit: 'percentunit',
+    min: 0,
+    thresholds: thresholds('green', [0.01, 'orange'], [0.05, 'red']),
+    targets: [promTarget(context, 'A', `${rate(', outcome="error"')}\n/\n${rate('')}`, 'v{{model_version}}')],
+  });
+}
+
+function accuracyByVersionTable(context: DashboardContext, id: number) {
+  const sql = accuracyByVersionSql({ table: 'events', where: '$__timeFilter(creation_time)', good: "'good_inference'", bad: "'bad_inference'" });
+  return table(context, {
+    id,
+    title: 'Accuracy by model version (events)',
+    description: 'Confirmed and labelled predictions and their accuracy per model version over the time range, from the events table: the same query as accuracyByVersion() in lookout/ml.',
+    unit: 'short',
+    datasource: context.postgres,
+    thresholds: thresholds('green'),
+    targets: [sqlTarget(context, 'A', sql, 'table')],
+  }).overrideByName('accuracy', [{ id: 'unit', value: 'percentunit' }]);
+}
+
 /**
  * The Model quality dashboard: drift per feature and of the predictions, prediction mix,
- * confidence and accuracy by model version (lookout/ml), with the PostgreSQL feedback panel.
+ * confidence, accuracy, latency and errors by model version (lookout/ml), with the PostgreSQL
+ * feedback panels.
  *
  * @example
  * ```ts
@@ -142,7 +184,7 @@ export function modelQualityDashboard(context: DashboardContext): Dashboard {
   return baseDashboard(context, {
     uid: 'model-quality',
     title: 'Model quality',
-    description: 'Data and prediction drift against the served version\'s reference, prediction mix, confidence and accuracy by model version (lookout/ml); feedback accuracy from PostgreSQL.',
+    description: 'Data and prediction drift against the served version\'s reference, prediction mix, confidence, accuracy, latency and errors by model version (lookout/ml); feedback accuracy from PostgreSQL.',
     variableMetric: 'model_predictions_total',
     route: false,
   })
@@ -155,6 +197,10 @@ export function modelQualityDashboard(context: DashboardContext): Dashboard {
     .withPanel(predictionMix(context, 5))
     .withPanel(confidence(context, 6))
     .withPanel(feedbackAccuracy(context, 7))
+    .withPanel(latencyByVersion(context, 9))
+    .withPanel(errorsByVersion(context, 10))
+    .withRow(new RowBuilder('Feedback by version (PostgreSQL events)').id(102))
     .withPanel(accuracyPerMinuteByModel(context, 8))
+    .withPanel(accuracyByVersionTable(context, 11))
     .build();
 }

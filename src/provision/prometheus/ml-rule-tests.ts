@@ -9,7 +9,7 @@ type AlertTest = PromtoolTest['alert_rule_test'][number];
  *
  * @example
  * ```ts
- * modelQualityRuleTests(resolveProvisionOptions()).length; // 3
+ * modelQualityRuleTests(resolveProvisionOptions()).length; // 5
  * ```
  */
 export function modelQualityRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] {
@@ -17,6 +17,7 @@ export function modelQualityRuleTests(options: ResolvedProvisionOptions): Promto
   const group = modelQualityAlertGroup(options);
   const expect = (alertname: string, eval_time: string, alerts: ExpectedAlert[]): AlertTest => expectAlerts(group, alertname, eval_time, alerts);
   const served = (version: string, instance = 'api-1:8000') => `job="${job}", instance="${instance}", model="spiral-mlp", model_version="${version}"`;
+  const other = (version: string) => `job="${job}", instance="api-1:8000", model="other", model_version="${version}"`;
   return [
     {
       name: 'ModelDriftSustained fires when a feature\'s PSI stays above 0.2, not on a one-minute spike nor on KS/JS',
@@ -50,23 +51,59 @@ export function modelQualityRuleTests(options: ResolvedProvisionOptions): Promto
       name: 'ModelVersionWorse fires when a new version answers worse than the previous, not when it answers better',
       interval: '1m',
       input_series: [
-        // v1: 90% correct, 10 labelled a minute for 60 minutes, then v2 takes over.
+        // v1: 90% correct, 10 labelled a minute for 60 minutes, then v2 (70% correct) replaces it.
+        { series: `model_version_info{${served('1')}}`, values: '1x60' },
+        { series: `model_version_info{${served('2')}, previous_version="1"}`, values: '_x60 1x60' },
         { series: `model_feedback_total{${served('1')}, outcome="correct"}`, values: '0+9x60 540x60' },
         { series: `model_feedback_total{${served('1')}, outcome="wrong"}`, values: '0+1x60 60x60' },
-        // v2: 70% correct.
         { series: `model_feedback_total{${served('2')}, outcome="correct"}`, values: '_x60 0+7x60' },
         { series: `model_feedback_total{${served('2')}, outcome="wrong"}`, values: '_x60 0+3x60' },
         // Another model whose new version is better (80% -> 95%): no alert.
-        { series: `model_feedback_total{job="${job}", instance="api-1:8000", model="other", model_version="1", outcome="correct"}`, values: '0+8x60 480x60' },
-        { series: `model_feedback_total{job="${job}", instance="api-1:8000", model="other", model_version="1", outcome="wrong"}`, values: '0+2x60 120x60' },
-        { series: `model_feedback_total{job="${job}", instance="api-1:8000", model="other", model_version="2", outcome="correct"}`, values: '_x60 0+19x60' },
-        { series: `model_feedback_total{job="${job}", instance="api-1:8000", model="other", model_version="2", outcome="wrong"}`, values: '_x60 0+1x60' },
+        { series: `model_version_info{${other('1')}}`, values: '1x60' },
+        { series: `model_version_info{${other('2')}, previous_version="1"}`, values: '_x60 1x60' },
+        { series: `model_feedback_total{${other('1')}, outcome="correct"}`, values: '0+8x60 480x60' },
+        { series: `model_feedback_total{${other('1')}, outcome="wrong"}`, values: '0+2x60 120x60' },
+        { series: `model_feedback_total{${other('2')}, outcome="correct"}`, values: '_x60 0+19x60' },
+        { series: `model_feedback_total{${other('2')}, outcome="wrong"}`, values: '_x60 0+1x60' },
       ],
       alert_rule_test: [
         expect('ModelVersionWorse', '50m', []),
         // v2's accuracy over 30 minutes: 7 correct of 10 a minute.
         expect('ModelVersionWorse', '80m', [{ labels: { job, model: 'spiral-mlp', model_version: '2' }, value: 0.7 }]),
       ],
+    },
+    {
+      name: 'ModelVersionWorse compares with the version replaced, not the best ever: v1 95%, v2 85% fires; v3 as good as v2 does not',
+      interval: '1m',
+      input_series: [
+        { series: `model_version_info{${served('1')}}`, values: '1x40' },
+        { series: `model_version_info{${served('2')}, previous_version="1"}`, values: '_x40 1x40' },
+        { series: `model_version_info{${served('3')}, previous_version="2"}`, values: '_x81 1x40' },
+        { series: `model_feedback_total{${served('1')}, outcome="correct"}`, values: '0+19x40 760x80' },
+        { series: `model_feedback_total{${served('1')}, outcome="wrong"}`, values: '0+1x40 40x80' },
+        { series: `model_feedback_total{${served('2')}, outcome="correct"}`, values: '_x40 0+17x40 680x40' },
+        { series: `model_feedback_total{${served('2')}, outcome="wrong"}`, values: '_x40 0+3x40 120x40' },
+        { series: `model_feedback_total{${served('3')}, outcome="correct"}`, values: '_x81 0+17x40' },
+        { series: `model_feedback_total{${served('3')}, outcome="wrong"}`, values: '_x81 0+3x40' },
+      ],
+      alert_rule_test: [
+        expect('ModelVersionWorse', '75m', [{ labels: { job, model: 'spiral-mlp', model_version: '2' }, value: 0.85 }]),
+        // v3 (85%) is 10 points under v1 but equal to v2, the version it replaced; v2 is no longer served.
+        expect('ModelVersionWorse', '115m', []),
+      ],
+    },
+    {
+      name: 'ModelVersionWorse waits for feedback: a previous version with under 20 labelled predictions is not compared',
+      interval: '1m',
+      input_series: [
+        { series: `model_version_info{${served('1')}}`, values: '1x30' },
+        { series: `model_version_info{${served('2')}, previous_version="1"}`, values: '_x30 1x60' },
+        // v1: 15 labelled, all correct; v2: 50% correct.
+        { series: `model_feedback_total{${served('1')}, outcome="correct"}`, values: '0+1x15 15x75' },
+        { series: `model_feedback_total{${served('2')}, outcome="correct"}`, values: '_x30 0+5x60' },
+        { series: `model_feedback_total{${served('2')}, outcome="wrong"}`, values: '_x30 0+5x60' },
+      ],
+      alert_rule_test: [expect('ModelVersionWorse', '80m', [])],
     },
   ];
 }

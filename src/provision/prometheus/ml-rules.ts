@@ -14,7 +14,7 @@ import type { RuleGroup } from './slo-rules.js';
 export const MODEL_DRIFT_FOR = '2m';
 
 /**
- * Accuracy points under the best recent version at which `ModelVersionWorse` fires.
+ * Accuracy points under the version it replaced at which `ModelVersionWorse` fires.
  *
  * @example
  * ```ts
@@ -23,12 +23,12 @@ export const MODEL_DRIFT_FOR = '2m';
  */
 export const MODEL_WORSE_MARGIN = 0.05;
 
-/** Labelled predictions a version needs in the last 30 minutes before it is judged (and it must still get some: a version replaced by a better one is not). */
+/** Labelled predictions each version needs before they are compared: the new one's in the last 30 minutes, the previous one's in 6 hours. */
 const MIN_FEEDBACK = 20;
 
 /**
- * The model monitor's alerts (lookout/ml): sustained drift, and a version worse than the best
- * recent one.
+ * The model monitor's alerts (lookout/ml): sustained drift, and a served version worse than the
+ * one it replaced (`model_version_info{previous_version}`, set by the monitor's `setModel`).
  *
  * @example
  * ```ts
@@ -39,8 +39,20 @@ const MIN_FEEDBACK = 20;
 export function modelQualityAlertGroup(options: ResolvedProvisionOptions): RuleGroup {
   const job = `job="${options.service}"`;
   const by = 'job, instance, model, model_version';
-  const accuracy = (window: string) =>
-    `sum by (job, model, model_version) (increase(model_feedback_total{${job}, outcome="correct"}[${window}]))\n/\nsum by (job, model, model_version) (increase(model_feedback_total{${job}}[${window}]))`;
+  const labelled = (window: string) => `sum by (job, model, model_version) (increase(model_feedback_total{${job}}[${window}]))`;
+  const accuracy = (window: string) => `sum by (job, model, model_version) (increase(model_feedback_total{${job}, outcome="correct"}[${window}]))\n/\n${labelled(window)}`;
+  // The previous version's 6-hour accuracy, put on the version that replaced it: its model_version
+  // is copied into previous_version and matched with the served version's info series.
+  const previous = [
+    '  max by (job, model, model_version) (',
+    `    max by (job, model, model_version, previous_version) (model_version_info{${job}})`,
+    '    * on (job, model, previous_version) group_left ()',
+    '    label_replace(',
+    `      (\n${accuracy('6h')}\n      )\n      and ${labelled('6h')} >= ${MIN_FEEDBACK},`,
+    '      "previous_version", "$1", "model_version", "(.*)"',
+    '    )',
+    `  ) - ${MODEL_WORSE_MARGIN}`,
+  ].join('\n');
   return withAlertLinks(options, {
     name: `${options.service}-model-quality`,
     rules: [
@@ -56,12 +68,12 @@ export function modelQualityAlertGroup(options: ResolvedProvisionOptions): RuleG
       },
       {
         alert: 'ModelVersionWorse',
-        expr: `(\n${accuracy('30m')}\n)\n< on (job, model) group_left ()\n(\n  max by (job, model) (\n${accuracy('6h')}\n  ) - ${MODEL_WORSE_MARGIN}\n)\nand on (job, model, model_version)\nsum by (job, model, model_version) (increase(model_feedback_total{${job}}[30m])) >= ${MIN_FEEDBACK}\nand on (job, model, model_version)\nsum by (job, model, model_version) (increase(model_feedback_total{${job}}[10m])) > 0`,
+        expr: `(\n${accuracy('30m')}\n)\n< on (job, model, model_version)\n(\n${previous}\n)\nand on (job, model, model_version)\n${labelled('30m')} >= ${MIN_FEEDBACK}`,
         for: '10m',
         labels: { severity: 'ticket' },
         annotations: {
-          summary: '{{ $labels.model }} v{{ $labels.model_version }} is less accurate than a recent version',
-          description: `Labelled accuracy of v{{ $labels.model_version }} over 30 minutes is {{ $value | humanizePercentage }}, more than ${MODEL_WORSE_MARGIN * 100} points under the best version's over 6 hours (at least ${MIN_FEEDBACK} labelled predictions, some in the last 10 minutes): consider rolling back.`,
+          summary: '{{ $labels.model }} v{{ $labels.model_version }} is less accurate than the version it replaced',
+          description: `Labelled accuracy of v{{ $labels.model_version }} over 30 minutes is {{ $value | humanizePercentage }}, more than ${MODEL_WORSE_MARGIN * 100} points under the previous version's over 6 hours (model_version_info{previous_version}; at least ${MIN_FEEDBACK} labelled predictions of each): consider rolling back.`,
         },
       },
     ],
