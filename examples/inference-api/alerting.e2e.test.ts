@@ -77,7 +77,9 @@ const PHASES: readonly Phase[] = [
   // meets it from ~35 s of leak on (a process up to ~200 MB), and holds it until the leak's 512 MiB
   // cap (102 s), well past the bound. Last: the memory it leaves is the process's own business.
   // Above ~250 MB (simulated with the rule's regression: fires at 62 s) the cap comes first.
-  { fault: 'memory-leak:5mb', expect: ['MemoryGrowing'], family: /^MemoryGrowing$/, delayS: 0, recoveryS: 0, maxRssBytes: 250e6 },
+  // The limit alerts (6 h trend, 12 min here) share the cause but need a process older than their
+  // window, which this run's are not.
+  { fault: 'memory-leak:5mb', expect: ['MemoryGrowing'], family: /^(MemoryGrowing|HeapLimitApproaching|MemoryLimitApproaching)$/, delayS: 0, recoveryS: 0, maxRssBytes: 250e6 },
 ];
 
 interface Notification {

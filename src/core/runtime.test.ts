@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from './registry.js';
@@ -63,6 +63,7 @@ describe('registerRuntimeMetrics', () => {
       process_resident_memory_bytes: 'gauge',
       nodejs_heap_size_used_bytes: 'gauge',
       nodejs_heap_size_total_bytes: 'gauge',
+      nodejs_heap_size_limit_bytes: 'gauge',
       nodejs_external_memory_bytes: 'gauge',
       nodejs_heap_space_size_used_bytes: 'gauge',
       nodejs_eventloop_lag_seconds: 'gauge',
@@ -98,6 +99,8 @@ describe('registerRuntimeMetrics', () => {
     const used = sample(text, 'nodejs_heap_size_used_bytes');
     expect(used).toBeGreaterThan(0);
     expect(used).toBeLessThanOrEqual(sample(text, 'nodejs_heap_size_total_bytes'));
+    expect(sample(text, 'nodejs_heap_size_limit_bytes')).toBe(getHeapStatistics().heap_size_limit);
+    expect(sample(text, 'nodejs_heap_size_limit_bytes')).toBeGreaterThan(sample(text, 'nodejs_heap_size_total_bytes'));
     expect(sample(text, 'nodejs_external_memory_bytes')).toBeGreaterThan(0);
     expect(sample(text, 'nodejs_heap_space_size_used_bytes{space="old"}')).toBeGreaterThan(0);
     expect(text).not.toContain('space="old_space"');
@@ -131,6 +134,47 @@ describe('registerRuntimeMetrics', () => {
     expect(text).not.toContain('process_open_fds');
     expect(text).not.toContain('process_max_fds');
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it.runIf(linux)('reads the lowest cgroup memory limit along the path once, and none when unlimited or unreadable', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lookout-cgroup-'));
+    const write = (path: string, text: string): void => {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    try {
+      // cgroup v2: the process's own cgroup unlimited, its parent (the container) at 512 MiB.
+      write('proc-v2/cgroup', '0::/kubepods/pod1/app\n');
+      write('fs-v2/kubepods/pod1/app/memory.max', 'max\n');
+      write('fs-v2/kubepods/pod1/memory.max', `${512 * 1024 * 1024}\n`);
+      write('fs-v2/kubepods/memory.max', `${2 * 1024 * 1024 * 1024}\n`);
+      const registry = setup({ procDirectory: join(root, 'proc-v2'), cgroupDirectory: join(root, 'fs-v2') });
+      expect(sample(await registry.metrics(), 'process_memory_limit_bytes')).toBe(512 * 1024 * 1024);
+      // Read once: a later change is not followed (a limit changes only with a new container).
+      write('fs-v2/kubepods/pod1/memory.max', 'max\n');
+      expect(sample(await registry.metrics(), 'process_memory_limit_bytes')).toBe(512 * 1024 * 1024);
+      runtime!.stop();
+
+      // cgroup v1: the memory controller's line, 256 MiB at the leaf.
+      write('proc-v1/cgroup', '5:cpu,cpuacct:/x\n4:memory:/docker/abc\n0::/\n');
+      write('fs-v1/memory/docker/abc/memory.limit_in_bytes', `${256 * 1024 * 1024}\n`);
+      write('fs-v1/memory/memory.limit_in_bytes', '9223372036854771712\n');
+      expect(sample(await setup({ procDirectory: join(root, 'proc-v1'), cgroupDirectory: join(root, 'fs-v1') }).metrics(), 'process_memory_limit_bytes')).toBe(256 * 1024 * 1024);
+      runtime!.stop();
+
+      // v1 "unlimited" everywhere, a limit above the machine's memory, nothing readable: absent, no error.
+      write('proc-unlimited/cgroup', '4:memory:/docker/abc\n');
+      write('fs-unlimited/memory/docker/abc/memory.limit_in_bytes', '9223372036854771712\n');
+      write('fs-unlimited/memory/memory.limit_in_bytes', `${totalmem() * 2}\n`);
+      for (const [proc, fs] of [['proc-unlimited', 'fs-unlimited'], ['proc-v2', 'nonexistent'], ['nonexistent', 'nonexistent']] as const) {
+        const text = await setup({ procDirectory: join(root, proc), cgroupDirectory: join(root, fs) }).metrics();
+        expect(text, `${proc} ${fs}`).not.toContain('process_memory_limit_bytes');
+        expect(text).toContain('nodejs_heap_size_limit_bytes');
+        runtime!.stop();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('parses a command name with spaces and parentheses in stat', async () => {

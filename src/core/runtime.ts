@@ -4,8 +4,9 @@
  * sampling, GC observer) runs in between, and neither keeps the process alive.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { PerformanceObserver, constants, monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { LookoutError } from './errors.js';
 import type { GaugeSeries } from './gauge.js';
 import type { HistogramSeries } from './histogram.js';
@@ -26,6 +27,11 @@ export interface RuntimeMetricsOptions {
   readonly gcBuckets?: readonly number[];
   /** Directory read for the Linux-only metrics (default `/proc/self`); they are skipped when it cannot be read. */
   readonly procDirectory?: string;
+  /**
+   * Mount point of the cgroup file system (default `/sys/fs/cgroup`), read once at registration for
+   * `process_memory_limit_bytes` (Linux only).
+   */
+  readonly cgroupDirectory?: string;
 }
 
 /**
@@ -54,6 +60,17 @@ const GC_KINDS: ReadonlyMap<number, string> = new Map([
  * Registers the process and Node.js runtime metrics on `registry`.
  * Throws `LOOKOUT_E_DUPLICATE_METRIC` when they are already registered there.
  *
+ * Besides prom-client's names (`process_resident_memory_bytes`, `nodejs_heap_size_used_bytes`, ...)
+ * two limits let an alert compare memory with where the process dies, not only with itself:
+ * - `nodejs_heap_size_limit_bytes`: V8's heap limit (`v8.getHeapStatistics().heap_size_limit`, set by
+ *   `--max-old-space-size` or derived from the machine's or container's memory); the heap used
+ *   reaching it ends the process with "JavaScript heap out of memory".
+ * - `process_memory_limit_bytes` (Linux): the memory limit of the process's cgroup (a container's
+ *   limit: cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`, the lowest along the cgroup path),
+ *   read once at registration; the cgroup's memory reaching it ends the process with an
+ *   out-of-memory kill. Absent when there is no limit (or one above the machine's memory) or it
+ *   cannot be read.
+ *
  * Event-loop lag is what `monitorEventLoopDelay` records minus its sampling
  * interval (the histogram records the whole time between two samples), over
  * the time since the previous scrape.
@@ -76,6 +93,12 @@ export function registerRuntimeMetrics(registry: Registry, options: RuntimeMetri
   }
   const refreshProcess = registerProcessMetrics(registry, options.procDirectory ?? '/proc/self');
   const refreshMemory = registerMemoryMetrics(registry);
+  const memoryLimit = process.platform === 'linux' ? cgroupMemoryLimit(options.procDirectory ?? '/proc/self', options.cgroupDirectory ?? '/sys/fs/cgroup') : undefined;
+  if (memoryLimit !== undefined) {
+    registry
+      .gauge({ name: 'process_memory_limit_bytes', help: 'Memory limit of the cgroup (container) of the process, in bytes; absent when unlimited.', unit: 'bytes' })
+      .set(memoryLimit);
+  }
   const eventLoop = registerEventLoopMetrics(registry, resolutionMs);
   const gc = registerGcMetrics(registry, options.gcBuckets ?? GC_BUCKETS);
   const refreshResources = registerResourceMetrics(registry);
@@ -136,6 +159,7 @@ function registerProcessMetrics(registry: Registry, procDirectory: string): () =
 function registerMemoryMetrics(registry: Registry): () => void {
   const heapUsed = registry.gauge({ name: 'nodejs_heap_size_used_bytes', help: 'V8 heap in use, in bytes.', unit: 'bytes' });
   const heapTotal = registry.gauge({ name: 'nodejs_heap_size_total_bytes', help: 'V8 heap allocated, in bytes.', unit: 'bytes' });
+  const heapLimit = registry.gauge({ name: 'nodejs_heap_size_limit_bytes', help: 'V8 heap limit (heap_size_limit), in bytes: the heap used reaching it ends the process.', unit: 'bytes' });
   const external = registry.gauge({ name: 'nodejs_external_memory_bytes', help: 'Memory of C++ objects bound to JavaScript objects, in bytes.', unit: 'bytes' });
   const spaceUsed = registry.gauge({
     name: 'nodejs_heap_space_size_used_bytes',
@@ -149,6 +173,7 @@ function registerMemoryMetrics(registry: Registry): () => void {
     const memory = process.memoryUsage();
     heapUsed.set(memory.heapUsed);
     heapTotal.set(memory.heapTotal);
+    heapLimit.set(getHeapStatistics().heap_size_limit);
     external.set(memory.external);
     for (const space of getHeapSpaceStatistics()) {
       let series = bySpace.get(space.space_name);
@@ -270,4 +295,46 @@ function countOpenFds(procDirectory: string): number | undefined {
 function readMaxFds(procDirectory: string): number | undefined {
   const match = /^Max open files\s+(\d+)/m.exec(readProc(procDirectory, 'limits') ?? '');
   return match === null ? undefined : Number(match[1]);
+}
+
+/** cgroup v1 writes "no limit" as the largest page-aligned 63-bit number; anything this large is none. */
+const UNLIMITED_BYTES = 2 ** 62;
+
+/**
+ * The lowest memory limit along the process's cgroup path (its own and its ancestors'), from
+ * `<proc>/cgroup` and the cgroup v2 (`memory.max`) or v1 (`memory/memory.limit_in_bytes`) files;
+ * undefined when none is set, when it exceeds the machine's memory, or when nothing can be read.
+ */
+function cgroupMemoryLimit(procDirectory: string, cgroupDirectory: string): number | undefined {
+  const membership = readProc(procDirectory, 'cgroup') ?? '';
+  const candidates: string[] = [];
+  for (const line of membership.split('\n')) {
+    const match = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
+    if (match === null) continue;
+    const [, id, controllers, path] = match as unknown as [string, string, string, string];
+    const ancestors = cgroupAncestors(path);
+    if (id === '0' && controllers === '') candidates.push(...ancestors.map((prefix) => `${cgroupDirectory}${prefix}/memory.max`));
+    else if (controllers.split(',').includes('memory')) candidates.push(...ancestors.map((prefix) => `${cgroupDirectory}/memory${prefix}/memory.limit_in_bytes`));
+  }
+  // No /proc/self/cgroup: a container's own cgroup is usually mounted at the root.
+  if (candidates.length === 0) candidates.push(`${cgroupDirectory}/memory.max`, `${cgroupDirectory}/memory/memory.limit_in_bytes`);
+  let lowest: number | undefined;
+  for (const file of candidates) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const bytes = Number(text);
+    if (text === '' || !Number.isFinite(bytes) || bytes <= 0 || bytes >= UNLIMITED_BYTES) continue;
+    if (lowest === undefined || bytes < lowest) lowest = bytes;
+  }
+  return lowest !== undefined && lowest < totalmem() ? lowest : undefined;
+}
+
+/** `/a/b` -> `['/a/b', '/a', '']`; `/` -> `['']`. */
+function cgroupAncestors(path: string): string[] {
+  const parts = path.split('/').filter((part) => part !== '');
+  return Array.from({ length: parts.length + 1 }, (_, index) => (index === parts.length ? '' : `/${parts.slice(0, parts.length - index).join('/')}`));
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveProvisionOptions } from './options.js';
 import { prometheusConfig } from './prometheus/config.js';
 import { operationsAlertGroup } from './prometheus/ops-rules.js';
-import { BURN_RATE_WINDOWS, burnRateAlertGroup, sliRecordingGroup } from './prometheus/slo-rules.js';
+import { BURN_RATE_WINDOWS, burnRateAlertGroup, sliRecordingGroup, type RuleTiming } from './prometheus/slo-rules.js';
 import { modelQualityAlertGroup } from './prometheus/ml-rules.js';
 import { expandTemplate, showsLiveValue } from './prometheus/templates.js';
 import { leLabel, number } from './promql.js';
@@ -55,13 +55,29 @@ describe('SLO rules', () => {
 
   it('has the operational alerts, none depending on the __unmatched__ route', () => {
     const group = operationsAlertGroup(options);
-    expect(group.rules.map((rule) => rule.alert)).toEqual(['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow', 'EventLoopBlocked', 'MemoryGrowing']);
+    expect(group.rules.map((rule) => rule.alert)).toEqual(['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow', 'EventLoopBlocked', 'MemoryGrowing', 'HeapLimitApproaching', 'MemoryLimitApproaching']);
     for (const rule of [...group.rules, ...burnRateAlertGroup(options).rules]) {
       expect(rule.expr).not.toContain('__unmatched__');
       expect(rule.labels?.['severity']).toMatch(/^(page|ticket)$/);
       expect(rule.annotations?.['summary']).toBeTruthy();
       expect(rule.annotations?.['description']).toBeTruthy();
     }
+  });
+});
+
+describe('memory limit alerts', () => {
+  it('compare the 6-hour trend projected a day on with the limit, in processes older than the window, and scale with the timing', () => {
+    const rule = (timing: RuleTiming, name: string) => operationsAlertGroup(options, timing).rules.find((candidate) => candidate.alert === name)!;
+    const heap = rule({}, 'HeapLimitApproaching');
+    expect(heap.expr).toBe(
+      'predict_linear(nodejs_heap_size_used_bytes{job="shop"}[6h], 86400)\n> on (job, instance)\nnodejs_heap_size_limit_bytes{job="shop"}\nand on (job, instance)\ntime() - process_start_time_seconds{job="shop"} > 21600',
+    );
+    expect(heap).toMatchObject({ for: '1h', labels: { severity: 'ticket' } });
+    const scaled = rule({ scale: 1 / 30 }, 'MemoryLimitApproaching');
+    expect(scaled.expr).toContain('predict_linear(process_resident_memory_bytes{job="shop"}[720s], 2880)');
+    expect(scaled.expr).toContain('process_memory_limit_bytes{job="shop"}');
+    expect(scaled.expr).toMatch(/> 720$/);
+    expect(scaled.for).toBe('120s');
   });
 });
 
@@ -83,6 +99,8 @@ describe('alert annotations', () => {
     expect(description('EventLoopBlocked')).toContain('{{ $value | humanizeDuration }}');
     expect(description('KpiFlushStale')).toContain('{{ $value | humanizeDuration }}');
     expect(description('MemoryGrowing')).toContain('{{ $value | humanize1024 }}B');
+    expect(description('HeapLimitApproaching')).toContain('{{ $value | humanize1024 }}B');
+    expect(description('MemoryLimitApproaching')).toContain('{{ $value | humanize1024 }}B');
     expect(description('ModelVersionWorse')).toContain('{{ $value | humanizePercentage }}');
     expect(expandTemplate(description('AvailabilityErrorBudgetBurn1h5m'), { job: 'shop' }, 0.01584)).toMatch(/^1\.584% of requests failed with a 5xx status over the last 1h, above the 1\.44% this alert allows/);
   });

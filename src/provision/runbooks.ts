@@ -140,11 +140,34 @@ const OPERATIONS_RUNBOOKS: Readonly<Record<string, RunbookSpec>> = {
   MemoryGrowing: {
     dashboard: 'runtime',
     panel: 'Memory',
-    meaning: 'At its trend of the last 30 minutes the resident memory more than doubles within the hour: a leak (buffers, caches or listeners kept), or a backlog growing (queued jobs, buffered KPI events).',
+    meaning:
+      'At its trend of the last 30 minutes the resident memory more than doubles within the hour: a fast leak (buffers, caches or listeners kept), or a backlog growing (queued jobs, buffered KPI events). It measures growth against the memory itself, so a slow leak never raises it and a steady one stops raising it once the memory is large: HeapLimitApproaching and MemoryLimitApproaching compare the trend with the limits instead.',
     checks: [
       'Panel "Memory" (Runtime): heap used growing means JavaScript objects are kept; RSS growing with a flat heap means buffers or native memory.',
       'Panel "KPI queue depth" (Runtime): KPI events buffered while the store is down also grow the memory.',
       'A heap snapshot of the instance (node --heapsnapshot-signal=SIGUSR2), two of them minutes apart, compared in Chrome DevTools.',
+    ],
+  },
+  HeapLimitApproaching: {
+    dashboard: 'runtime',
+    panel: 'Memory used of its limit',
+    meaning:
+      'At its trend of the last 6 hours the V8 heap used reaches the heap limit (nodejs_heap_size_limit_bytes, set by --max-old-space-size or derived from the memory of the machine or container) within 24 hours: JavaScript objects are kept and never collected. Past the limit the process ends with "JavaScript heap out of memory", however slow the leak.',
+    checks: [
+      'Panel "Memory used of its limit" (Runtime): a heap line climbing steadily since the start, on every instance (code) or on one (its traffic, a tenant, a stuck job); a step after a deploy dates the leak.',
+      'Panel "Memory" (Runtime): heap used rising while heap total keeps pace means live objects, not fragmentation; `nodejs_heap_space_size_used_bytes{space="old"}` holds what survives.',
+      'Two heap snapshots of the instance hours apart (node --heapsnapshot-signal=SIGUSR2, then kill -USR2 <pid>), compared in Chrome DevTools (Comparison view): the constructor whose count keeps growing is the leak; a restart buys time, not a fix.',
+    ],
+  },
+  MemoryLimitApproaching: {
+    dashboard: 'runtime',
+    panel: 'Memory used of its limit',
+    meaning:
+      "At its trend of the last 6 hours the resident memory reaches the memory limit of the process's container (cgroup, process_memory_limit_bytes) within 24 hours. Past the limit the kernel kills the process (OOMKilled in Kubernetes), however slow the leak. The cgroup also counts page cache and any other process of the container, so the kill may come earlier.",
+    checks: [
+      'Panel "Memory used of its limit" (Runtime): the resident line climbing while the heap line stays flat means memory outside the V8 heap (Buffers, native addons, the allocator holding freed pages).',
+      'Panel "Memory" (Runtime): "external" growing means Buffers or ArrayBuffers kept (sockets, streams not consumed, response bodies cached); heap growing as well means JavaScript objects (see HeapLimitApproaching).',
+      'Panel "KPI queue depth" (Runtime): KPI events buffered while the store is down also grow the memory; otherwise heap snapshots hours apart (node --heapsnapshot-signal=SIGUSR2), and for native memory a larger limit only as a stop-gap.',
     ],
   },
   ModelDriftSustained: {

@@ -37,6 +37,22 @@ function memory(context: DashboardContext, id: number) {
   });
 }
 
+function memoryOfLimit(context: DashboardContext, id: number) {
+  return timeseries(context, {
+    id,
+    title: 'Memory used of its limit',
+    description:
+      'V8 heap used as a share of the heap limit (nodejs_heap_size_limit_bytes: past it the process ends with "JavaScript heap out of memory"), and resident memory as a share of the container memory limit (process_memory_limit_bytes, shown only when the cgroup has one: past it the kernel kills the process). A line climbing steadily is a leak, however slow; orange above 80%, red above 90%.',
+    unit: 'percentunit',
+    min: 0,
+    thresholds: thresholds('green', [0.8, 'orange'], [0.9, 'red']),
+    targets: [
+      promTarget(context, 'A', `nodejs_heap_size_used_bytes{${BY_JOB}}\n/ on (job, instance)\nnodejs_heap_size_limit_bytes{${BY_JOB}}`, '{{instance}} heap of heap limit'),
+      promTarget(context, 'B', `process_resident_memory_bytes{${BY_JOB}}\n/ on (job, instance)\nprocess_memory_limit_bytes{${BY_JOB}}`, '{{instance}} rss of container limit'),
+    ],
+  });
+}
+
 function eventLoopLag(context: DashboardContext, id: number) {
   return timeseries(context, {
     id,
@@ -237,6 +253,7 @@ export function runtimeDashboard(context: DashboardContext): Dashboard {
     .withPanel(versions(context, 2))
     .withPanel(cpu(context, 3))
     .withPanel(memory(context, 4))
+    .withPanel(memoryOfLimit(context, 17))
     .withPanel(eventLoopLag(context, 5))
     .withPanel(eventLoopUtilization(context, 6))
     .withPanel(garbageCollection(context, 7))

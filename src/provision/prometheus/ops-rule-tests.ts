@@ -1,5 +1,6 @@
 import type { ResolvedProvisionOptions } from '../options.js';
-import { operationsAlertGroup } from './ops-rules.js';
+import { MEMORY_LIMIT_TREND, operationsAlertGroup } from './ops-rules.js';
+import { durationSeconds } from '../promql.js';
 import { expectAlerts, type ExpectedAlert, type PromtoolTest } from './slo-rule-tests.js';
 
 type AlertTest = PromtoolTest['alert_rule_test'][number];
@@ -9,7 +10,7 @@ type AlertTest = PromtoolTest['alert_rule_test'][number];
  *
  * @example
  * ```ts
- * opsRuleTests(resolveProvisionOptions()).length; // 7
+ * opsRuleTests(resolveProvisionOptions()).length; // 9
  * ```
  */
 export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] {
@@ -21,6 +22,65 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
   const expect = (alertname: string, eval_time: string, alerts: ExpectedAlert[]): AlertTest => expectAlerts(group, alertname, eval_time, alerts);
   /** An alert of instance `name`; `value` is what the alert's expression gives at the evaluation time. */
   const instance = (name: string, extra: Record<string, string> = {}, value?: number): ExpectedAlert => ({ labels: { job, instance: name, ...extra }, ...(value !== undefined && { value }) });
+  /**
+   * Two days of one-minute samples against a limit of 540 MB. api-1 leaks 6 MB an hour from 250 MB
+   * (a pace `MemoryGrowing` never sees) and would reach the limit at 48h20m; at 40h it is freed.
+   * api-2 holds 400 MB, flat. api-3 is a new instance started at 30h: 50 MB climbing 9 MB a
+   * minute for 10 minutes (modules, JIT, pools), then level at 140 MB.
+   */
+  const limitTest = (alertname: string, used: string, limit: string): PromtoolTest => {
+    const minutes = 48 * 60 + 20;
+    const window = durationSeconds(MEMORY_LIMIT_TREND.window) / 60;
+    const horizon = durationSeconds(MEMORY_LIMIT_TREND.horizon) / 60;
+    const restart = 30 * 60;
+    const freed = 40 * 60;
+    // Predicted at minute m: 250 MB + 0.1 MB x (m + horizon) > 540 MB from m = 1461 (24h21m), firing an hour later.
+    const predicted = (minute: number): number => 250e6 + 100_000 * (minute + horizon);
+    const firing = 25 * 60 + 30;
+    const series = (selector: string, values: string) => ({ series: selector, values });
+    const input_series = [
+      series(`${used}{${broken}}`, `250000000+100000x${freed - 1} 250000000x${minutes - freed}`),
+      series(`${limit}{${broken}}`, `540000000x${minutes}`),
+      { series: `process_start_time_seconds{${broken}}`, values: `-86400x${minutes}` },
+      series(`${used}{${healthy}}`, `400000000x${minutes}`),
+      series(`${limit}{${healthy}}`, `540000000x${minutes}`),
+      { series: `process_start_time_seconds{${healthy}}`, values: `-86400x${minutes}` },
+      series(`${used}{${warming}}`, `_x${restart} 50000000+9000000x10 140000000x${minutes - restart - 11}`),
+      series(`${limit}{${warming}}`, `_x${restart} 540000000x${minutes - restart}`),
+      { series: `process_start_time_seconds{${warming}}`, values: `_x${restart} ${restart * 60}x${minutes - restart}` },
+    ];
+    const at = (minute: number): string => `${Math.floor(minute / 60)}h${minute % 60}m`;
+    const alert_rule_test = [
+      expect(alertname, at(24 * 60), []),
+      // Pending from 24h21m: not yet an hour.
+      expect(alertname, at(25 * 60), []),
+      expect(alertname, at(firing), [instance('api-1:8000', {}, predicted(firing))]),
+      // api-3's climb projected a day on passes the limit from 30h2m to 31h39m, longer than the
+      // `for:`: only the guard (younger than the window until 36h) keeps it silent.
+      expect(alertname, at(restart + 90), [instance('api-1:8000', {}, predicted(restart + 90))]),
+      // Still firing 10 hours on; api-3, level since, raises nothing once old enough either.
+      expect(alertname, at(restart + window - 10), [instance('api-1:8000', {}, predicted(restart + window - 10))]),
+      // Freed at 40h: the trend turns down at once.
+      expect(alertname, at(restart + window + 30), [instance('api-1:8000', {}, predicted(restart + window + 30))]),
+      expect(alertname, at(freed + 30), []),
+      expect(alertname, at(minutes - 10), []),
+    ];
+    if (used === 'process_resident_memory_bytes') {
+      // The slow leak never doubles within the hour: the relative alert stays silent throughout.
+      alert_rule_test.push(expect('MemoryGrowing', at(firing), []), expect('MemoryGrowing', at(freed - 10), []));
+      // A process without a container limit: the leak has no limit to reach here.
+      input_series.push(
+        series(`${used}{job="${job}", instance="api-4:8000"}`, `250000000+100000x${minutes - 1}`),
+        { series: `process_start_time_seconds{job="${job}", instance="api-4:8000"}`, values: `-86400x${minutes}` },
+      );
+    }
+    return {
+      name: `${alertname} fires about a day before a slow leak (6 MB/h) reaches ${limit}, resolves once the memory is freed, not on a flat process nor on a start-up climb`,
+      interval: '1m',
+      input_series,
+      alert_rule_test,
+    };
+  };
   return [
     {
       name: 'TargetDown fires after 2 minutes of failed scrapes, only for the down instance',
@@ -118,5 +178,7 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
         expect('MemoryGrowing', '35m', [instance('api-1:8000', {}, 1_050_000_000)]),
       ],
     },
+    limitTest('HeapLimitApproaching', 'nodejs_heap_size_used_bytes', 'nodejs_heap_size_limit_bytes'),
+    limitTest('MemoryLimitApproaching', 'process_resident_memory_bytes', 'process_memory_limit_bytes'),
   ];
 }

@@ -3,7 +3,7 @@ import { durationSeconds } from '../promql.js';
 import { withAlertLinks } from '../runbooks.js';
 import { KPI_FLUSH_STALE_SECONDS } from './names.js';
 export { KPI_FLUSH_STALE_SECONDS } from './names.js';
-import { scaledDuration, type RuleGroup, type RuleTiming } from './slo-rules.js';
+import { scaledDuration, type PrometheusRule, type RuleGroup, type RuleTiming } from './slo-rules.js';
 
 /**
  * Event-loop lag (p99 between two scrapes) above which `EventLoopBlocked` fires, after 5 minutes.
@@ -14,6 +14,45 @@ import { scaledDuration, type RuleGroup, type RuleTiming } from './slo-rules.js'
  * ```
  */
 export const EVENT_LOOP_LAG_SECONDS = 0.5;
+
+/**
+ * Trend window, horizon and `for:` of `HeapLimitApproaching` and `MemoryLimitApproaching`: the
+ * trend of the last 6 hours (longer than a start-up climb, and the process must be older than it)
+ * projected 24 hours on, held for an hour. A leak is reported about a day before the limit,
+ * whatever its pace; a leak that reaches the limit within ~7 hours of a start is not (then
+ * `MemoryGrowing`, over 30 minutes, sees it; and the restart it ends in shows as `TargetDown` or
+ * error-budget burn).
+ *
+ * @example
+ * ```ts
+ * durationSeconds(MEMORY_LIMIT_TREND.horizon); // 86400
+ * ```
+ */
+export const MEMORY_LIMIT_TREND = { window: '6h', horizon: '24h', for: '1h' } as const;
+
+interface LimitAlertSpec {
+  readonly alert: string;
+  /** The gauge that grows (bytes). */
+  readonly used: string;
+  /** The gauge it must stay under (bytes); an instance without it is not evaluated. */
+  readonly limit: string;
+  readonly summary: string;
+  readonly description: string;
+}
+
+/** "`used` at its trend reaches `limit` within the horizon", over the process's own life only. */
+function limitApproaching(job: string, scaled: (duration: string) => string, spec: LimitAlertSpec): PrometheusRule {
+  const window = scaled(MEMORY_LIMIT_TREND.window);
+  return {
+    alert: spec.alert,
+    // Only once the window holds this process alone: a window reaching back past a restart fits a
+    // line through two processes, and a start-up climb projected a day on passes any limit.
+    expr: `predict_linear(${spec.used}{${job}}[${window}], ${durationSeconds(scaled(MEMORY_LIMIT_TREND.horizon))})\n> on (job, instance)\n${spec.limit}{${job}}\nand on (job, instance)\ntime() - process_start_time_seconds{${job}} > ${durationSeconds(window)}`,
+    for: scaled(MEMORY_LIMIT_TREND.for),
+    labels: { severity: 'ticket' },
+    annotations: { summary: spec.summary, description: spec.description },
+  };
+}
 
 /**
  * "This counter went up in the last `window`", including a series that first appeared inside the
@@ -31,12 +70,13 @@ export function counterIncreased(series: string, window: string): string {
 
 /**
  * Operational alerts: target down, KPI events dropped, KPI flush stale, KPI store down, series
- * overflow, event loop blocked, memory growing.
+ * overflow, event loop blocked, memory growing fast, and memory (V8 heap, resident) on course to
+ * reach its limit within a day.
  *
  * @example
  * ```ts
  * operationsAlertGroup(resolveProvisionOptions()).rules.map((rule) => rule.alert);
- * // ['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow', 'EventLoopBlocked', 'MemoryGrowing']
+ * // ['TargetDown', 'KpiEventsDropped', 'KpiFlushStale', 'KpiStoreDown', 'MetricSeriesOverflow', 'EventLoopBlocked', 'MemoryGrowing', 'HeapLimitApproaching', 'MemoryLimitApproaching']
  * ```
  */
 export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup {
@@ -118,6 +158,24 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
           description: 'At the trend of the last 30 minutes the resident memory of {{ $labels.instance }} reaches {{ $value | humanize1024 }}B within the hour, more than twice what it holds now: a leak (buffers, caches, listeners kept) or a backlog growing; the process ends in an out-of-memory kill.',
         },
       },
+      // A slow leak (MB an hour) never doubles within an hour, and a steady one stops doubling once
+      // the memory is large: these two compare the trend with where the process dies instead.
+      limitApproaching(job, scaled, {
+        alert: 'HeapLimitApproaching',
+        used: 'nodejs_heap_size_used_bytes',
+        limit: 'nodejs_heap_size_limit_bytes',
+        summary: '{{ $labels.instance }}: V8 heap on course to reach its limit within a day',
+        description:
+          'At the trend of the last 6 hours the V8 heap used by {{ $labels.instance }} reaches {{ $value | humanize1024 }}B within 24 hours, past its heap limit (nodejs_heap_size_limit_bytes): JavaScript objects are kept (a cache without bound, listeners, closures); the process ends with "JavaScript heap out of memory".',
+      }),
+      limitApproaching(job, scaled, {
+        alert: 'MemoryLimitApproaching',
+        used: 'process_resident_memory_bytes',
+        limit: 'process_memory_limit_bytes',
+        summary: '{{ $labels.instance }}: resident memory on course to reach the container limit within a day',
+        description:
+          'At the trend of the last 6 hours the resident memory of {{ $labels.instance }} reaches {{ $value | humanize1024 }}B within 24 hours, past the memory limit of its container (process_memory_limit_bytes): a leak (buffers, native memory, heap) or a backlog growing; the kernel ends the process with an out-of-memory kill.',
+      }),
     ],
   });
 }
