@@ -65,11 +65,11 @@ const GC_KINDS: ReadonlyMap<number, string> = new Map([
  * - `nodejs_heap_size_limit_bytes`: V8's heap limit (`v8.getHeapStatistics().heap_size_limit`, set by
  *   `--max-old-space-size` or derived from the machine's or container's memory); the heap used
  *   reaching it ends the process with "JavaScript heap out of memory".
- * - `process_memory_limit_bytes` (Linux): the memory limit of the process's cgroup (a container's
- *   limit: cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`, the lowest along the cgroup path),
- *   read once at registration; the cgroup's memory reaching it ends the process with an
- *   out-of-memory kill. Absent when there is no limit (or one above the machine's memory) or it
- *   cannot be read.
+ * - `process_memory_limit_bytes`: the most memory the process can have, read once at registration:
+ *   on Linux its cgroup's limit (a container's: cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`,
+ *   the lowest along the cgroup path) when one is set below the machine's memory, else the
+ *   machine's memory (`os.totalmem()`). Reaching it ends the process with an out-of-memory kill.
+ *   Always present, so a panel or alert dividing by it works on every host.
  *
  * Event-loop lag is what `monitorEventLoopDelay` records minus its sampling
  * interval (the histogram records the whole time between two samples), over
@@ -93,12 +93,10 @@ export function registerRuntimeMetrics(registry: Registry, options: RuntimeMetri
   }
   const refreshProcess = registerProcessMetrics(registry, options.procDirectory ?? '/proc/self');
   const refreshMemory = registerMemoryMetrics(registry);
-  const memoryLimit = process.platform === 'linux' ? cgroupMemoryLimit(options.procDirectory ?? '/proc/self', options.cgroupDirectory ?? '/sys/fs/cgroup') : undefined;
-  if (memoryLimit !== undefined) {
-    registry
-      .gauge({ name: 'process_memory_limit_bytes', help: 'Memory limit of the cgroup (container) of the process, in bytes; absent when unlimited.', unit: 'bytes' })
-      .set(memoryLimit);
-  }
+  const cgroupLimit = process.platform === 'linux' ? cgroupMemoryLimit(options.procDirectory ?? '/proc/self', options.cgroupDirectory ?? '/sys/fs/cgroup') : undefined;
+  registry
+    .gauge({ name: 'process_memory_limit_bytes', help: 'Most memory the process can have, in bytes: its cgroup (container) limit, or the machine\'s memory when none is lower.', unit: 'bytes' })
+    .set(cgroupLimit ?? totalmem());
   const eventLoop = registerEventLoopMetrics(registry, resolutionMs);
   const gc = registerGcMetrics(registry, options.gcBuckets ?? GC_BUCKETS);
   const refreshResources = registerResourceMetrics(registry);

@@ -163,7 +163,7 @@ const OPERATIONS_RUNBOOKS: Readonly<Record<string, RunbookSpec>> = {
     dashboard: 'runtime',
     panel: 'Memory used of its limit',
     meaning:
-      "At its trend of the last 6 hours the resident memory reaches the memory limit of the process's container (cgroup, process_memory_limit_bytes) within 24 hours. Past the limit the kernel kills the process (OOMKilled in Kubernetes), however slow the leak. The cgroup also counts page cache and any other process of the container, so the kill may come earlier.",
+      "At its trend of the last 6 hours the resident memory reaches the memory limit of the process (process_memory_limit_bytes: its container's cgroup limit, or the machine's memory without one) within 24 hours. Past the limit the kernel kills the process (OOMKilled in Kubernetes), however slow the leak. The cgroup also counts page cache and any other process of the container, so the kill may come earlier.",
     checks: [
       'Panel "Memory used of its limit" (Runtime): the resident line climbing while the heap line stays flat means memory outside the V8 heap (Buffers, native addons, the allocator holding freed pages).',
       'Panel "Memory" (Runtime): "external" growing means Buffers or ArrayBuffers kept (sockets, streams not consumed, response bodies cached); heap growing as well means JavaScript objects (see HeapLimitApproaching).',

@@ -42,13 +42,13 @@ function memoryOfLimit(context: DashboardContext, id: number) {
     id,
     title: 'Memory used of its limit',
     description:
-      'V8 heap used as a share of the heap limit (nodejs_heap_size_limit_bytes: past it the process ends with "JavaScript heap out of memory"), and resident memory as a share of the container memory limit (process_memory_limit_bytes, shown only when the cgroup has one: past it the kernel kills the process). A line climbing steadily is a leak, however slow; orange above 80%, red above 90%.',
+      'V8 heap used as a share of the heap limit (nodejs_heap_size_limit_bytes: past it the process ends with "JavaScript heap out of memory"), and resident memory as a share of the memory the process can have (process_memory_limit_bytes: its container\'s limit, or the machine\'s memory without one; past it the kernel kills the process). A line climbing steadily is a leak, however slow; orange above 80%, red above 90%.',
     unit: 'percentunit',
     min: 0,
     thresholds: thresholds('green', [0.8, 'orange'], [0.9, 'red']),
     targets: [
       promTarget(context, 'A', `nodejs_heap_size_used_bytes{${BY_JOB}}\n/ on (job, instance)\nnodejs_heap_size_limit_bytes{${BY_JOB}}`, '{{instance}} heap of heap limit'),
-      promTarget(context, 'B', `process_resident_memory_bytes{${BY_JOB}}\n/ on (job, instance)\nprocess_memory_limit_bytes{${BY_JOB}}`, '{{instance}} rss of container limit'),
+      promTarget(context, 'B', `process_resident_memory_bytes{${BY_JOB}}\n/ on (job, instance)\nprocess_memory_limit_bytes{${BY_JOB}}`, '{{instance}} rss of memory limit'),
     ],
   });
 }

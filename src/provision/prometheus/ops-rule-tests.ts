@@ -68,7 +68,7 @@ export function opsRuleTests(options: ResolvedProvisionOptions): PromtoolTest[] 
     if (used === 'process_resident_memory_bytes') {
       // The slow leak never doubles within the hour: the relative alert stays silent throughout.
       alert_rule_test.push(expect('MemoryGrowing', at(firing), []), expect('MemoryGrowing', at(freed - 10), []));
-      // A process without a container limit: the leak has no limit to reach here.
+      // A target without process_memory_limit_bytes (another client library, an older lookout): nothing to compare with, no alert.
       input_series.push(
         series(`${used}{job="${job}", instance="api-4:8000"}`, `250000000+100000x${minutes - 1}`),
         { series: `process_start_time_seconds{job="${job}", instance="api-4:8000"}`, values: `-86400x${minutes}` },

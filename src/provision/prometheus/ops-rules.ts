@@ -174,7 +174,7 @@ export function operationsAlertGroup(options: ResolvedProvisionOptions, timing: 
         limit: 'process_memory_limit_bytes',
         summary: '{{ $labels.instance }}: resident memory on course to reach the container limit within a day',
         description:
-          'At the trend of the last 6 hours the resident memory of {{ $labels.instance }} reaches {{ $value | humanize1024 }}B within 24 hours, past the memory limit of its container (process_memory_limit_bytes): a leak (buffers, native memory, heap) or a backlog growing; the kernel ends the process with an out-of-memory kill.',
+          'At the trend of the last 6 hours the resident memory of {{ $labels.instance }} reaches {{ $value | humanize1024 }}B within 24 hours, past the memory it can have (process_memory_limit_bytes: its container\'s limit, or the machine\'s memory): a leak (buffers, native memory, heap) or a backlog growing; the kernel ends the process with an out-of-memory kill.',
       }),
     ],
   });
