@@ -76,3 +76,21 @@ export function sliceBatch(batch: KpiBatch, start: number, end: number): KpiBatc
     values: batch.values.slice(start, end),
   };
 }
+
+/**
+ * The seven parameters of `insertRowsSql` for a batch.
+ *
+ * @example
+ * ```ts
+ * await pool.query(insertRowsSql(events), insertRowsParams(batch));
+ * ```
+ */
+export function insertRowsParams(batch: KpiBatch): unknown[] {
+  return [batchIds(batch), Array.from(batch.times), batch.events, batch.users.map(stripNul), batch.models.map(stripNul), batch.args, batch.values];
+}
+
+// PostgreSQL text cannot hold NUL: removed, as the COPY encoder does. (JSON
+// args never hold a raw NUL, and an escaped one is refused at record time.)
+function stripNul(value: string | null): string | null {
+  return value !== null && value.includes('\0') ? value.replace(/\0/g, '') : value;
+}
