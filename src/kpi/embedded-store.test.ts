@@ -144,4 +144,25 @@ describe('embeddedStore (a store process per data folder)', () => {
     expect(readStoreAddress(dataDir)).toBeUndefined();
     await expect.poll(() => { try { return readFileSync(join(dataDir, STORE_LOCK_FILE), 'utf8'); } catch { return 'gone'; } }, { timeout: 10_000 }).toBe('gone');
   });
+
+  it('an API idle long enough for the store to stop starts it again on its next write, without a failure', { timeout: 120_000 }, async () => {
+    const dataDir = join(folder, 'basic');
+    const failures: string[] = [];
+    const kpi = createKpi({ registry: new Registry(), events: ['good_inference'], store: embeddedStore({ dataDir, idleTimeoutMs: 300 }), onError: (error) => failures.push(error.message) });
+    kpi.record('good_inference');
+    expect(await kpi.flush({ deadlineMs: 60_000 })).toBe(true);
+    const before = await count(readStoreAddress(dataDir)!.connectionString, 'SELECT count(*)::int AS n FROM events');
+    const first = readStoreAddress(dataDir)!.pid;
+    // Stop it as the idle timeout does (the pool's connections stay open, so it would not go idle here).
+    process.kill(first, 'SIGTERM');
+    await expect.poll(() => readStoreAddress(dataDir), { timeout: 20_000 }).toBeUndefined();
+    kpi.record('good_inference');
+    expect(await kpi.flush({ deadlineMs: 60_000 })).toBe(true);
+    const second = readStoreAddress(dataDir)!;
+    started.add(second.pid);
+    expect(second.pid).not.toBe(first);
+    expect(failures).toEqual([]);
+    expect(await kpi.close()).toBe(true);
+    expect(await count(second.connectionString, 'SELECT count(*)::int AS n FROM events')).toEqual({ n: before['n']! + 1 });
+  });
 });

@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolveOptional } from '../core/optional.js';
 import type { KpiBatch } from './batch.js';
 import { integerOption } from './errors.js';
 import { PgStore } from './pg-store.js';
 import type { EventsLocation } from './schema.js';
-import type { StoreAddress } from './store-host.js';
+import { readStoreAddress, STORE_PORT_FILE, type StoreAddress } from './store-host.js';
 import { joinStore } from './store-process.js';
 import { isConnectionError, type KpiStore } from './store.js';
 
@@ -107,8 +109,17 @@ export class EmbeddedStore implements KpiStore {
     try {
       await this.inner!.write(batch, retry);
     } catch (error) {
-      if (isConnectionError(error)) this.rejoin = true;
-      throw error;
+      if (!isConnectionError(error)) throw error;
+      this.rejoin = true;
+      // Stopped cleanly (idle: no port file) or replaced by another live one: not a failure
+      // worth a report and a backoff; join or start the store now and write again (the
+      // INSERT skips rows already there). A crash (a port file whose process is gone) is
+      // reported, and the next attempt starts a new store.
+      const current = readStoreAddress(this.dataDir);
+      const stoppedCleanly = !existsSync(join(this.dataDir, STORE_PORT_FILE));
+      if (!stoppedCleanly && (current === undefined || current.connectionString === this.address?.connectionString)) throw error;
+      await this.open();
+      await this.inner!.write(batch, true);
     }
   }
 
