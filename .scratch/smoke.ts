@@ -1,0 +1,15 @@
+import { Registry } from '../src/core/registry.js';
+import { createKpi } from '../src/kpi/kpi.js';
+import { embeddedStore } from '../src/kpi/embedded-store.js';
+import { rmSync } from 'node:fs';
+const dir = '/tmp/st/smoke'; rmSync(dir, { recursive: true, force: true });
+let t = performance.now();
+const store = embeddedStore({ dataDir: dir, idleTimeoutMs: 3000 });
+const kpi = createKpi({ registry: new Registry(), events: ['a'], store, onError: (e) => console.log('err', e.message) });
+console.log('ready', await kpi.ready(), performance.now() - t, store.connectionString, store.writeMethod);
+t = performance.now();
+for (let i = 0; i < 20000; i++) kpi.record('a', { user: 'u' + i, args: { i } });
+console.log('flush', await kpi.flush(), performance.now() - t);
+console.log(await store.query('select count(*)::int n from {events}'));
+console.log(kpi.stats(), process.memoryUsage().rss / 1e6);
+await kpi.close();
