@@ -179,6 +179,8 @@ export async function runKpiEmbeddedBench(): Promise<void> {
       `| start to listening, ms | ${spread(listen('none'))} | ${spread(listen('embedded'))} | ${spread(listenDeltas)} |`,
       `| start to \`kpi.ready()\`, ms | – | ${spread(rows['embedded']!.map((report) => report.readyMs!))} | |`,
       '',
+      `Event-loop delay (\`monitorEventLoopDelay\`, 1 ms resolution) over ${SECONDS} s of recording at a steady rate, then flushed; compare each \`embedded\` row with the \`none\` row at the same rate (the same timer loop, recording nothing): the difference is what the store costs the API's loop, and a \`none\` row above the bounds means the machine's load, not lookout, set them.`,
+      '',
       '| Event-loop delay while recording | rate, events/s | p99, ms | max, ms | written | dropped |',
       '|---|---|---|---|---|---|',
       ...loops.map((report) => `| ${report.variant === 'pglite' ? 'pglite (in the API\'s process, the old default)' : report.variant} | ${report.loop!.rate.toLocaleString('en-US')} | ${report.loop!.p99Ms.toFixed(1)} | ${report.loop!.maxMs.toFixed(1)} | ${report.loop!.written} | ${report.loop!.dropped} |`),
@@ -189,6 +191,7 @@ export async function runKpiEmbeddedBench(): Promise<void> {
       `| start-up, fresh folder (initdb) / existing folder, ms | ${storeReadyMs.join(', ')} / ${reopenMs} |`,
       `| API start to \`kpi.ready()\` when the API starts the store: fresh folder / existing folder, ms | ${Math.round(fresh.readyMs!)} / ${Math.round(cold.readyMs!)} |`,
       `| store process RSS: after the start-up rounds / after the loads and ingest, MiB | ${storeRss.toFixed(0)} / ${storeRssAfter.toFixed(0)} |`,
+      `| for comparison, the API's own RSS with PGlite in its process (\`pgliteStore\`, the old default), MiB | ${loops.at(-1)!.rssMiB.toFixed(0)} |`,
     ].join('\n'));
   } finally {
     rmSync(folder, { recursive: true, force: true });
