@@ -9,6 +9,8 @@ import { serveWire, type PgliteWireLike, type WireServer } from './store-server.
 export const STORE_LOCK_FILE = 'lookout-store.pid';
 /** Where the store process says how to reach it (`StoreAddress` as JSON), once it listens. */
 export const STORE_PORT_FILE = 'lookout-store.json';
+const FIRST_CLIENT_GRACE_MS = 10_000;
+
 /** The store process's own output (start-up errors included). */
 export const STORE_LOG_FILE = 'lookout-store.log';
 
@@ -128,9 +130,12 @@ export async function hostStore(options: HostStoreOptions): Promise<HostedStore>
     server = await serveWire(db, { host: options.host ?? '127.0.0.1', port: options.port ?? 0, onFatal: () => void stop('fatal') });
     const idleTimeoutMs = options.idleTimeoutMs ?? 0;
     let idle: NodeJS.Timeout | undefined;
+    // The client that started it probes the port, then connects: on a loaded machine that takes
+    // longer than a short idle timeout, so it never stops in its first 10 s.
+    const graceUntil = performance.now() + FIRST_CLIENT_GRACE_MS;
     const watch = (count: number): void => {
       clearTimeout(idle);
-      if (count === 0 && idleTimeoutMs > 0) idle = setTimeout(() => void stop('idle'), idleTimeoutMs);
+      if (count === 0 && idleTimeoutMs > 0) idle = setTimeout(() => void stop('idle'), Math.max(idleTimeoutMs, graceUntil - performance.now()));
     };
     server.onConnections = watch;
     watch(0);
