@@ -50,9 +50,20 @@ describe('embeddedStore (a store process per data folder)', () => {
     expect(store.writeMethod).toBe('insert');
     expect(readStoreAddress(dataDir)!.pid).not.toBe(process.pid);
     for (let index = 0; index < 5000; index++) kpi.record('good_inference', { user: `u-${index}`, args: { index }, value: index });
+    // Every kind of value through the array literals of the INSERT.
+    kpi.record('good_inference', { user: 'quote " back\\slash, {brace}', model: 'ünï 😀', args: { label: 'a"b\\c', nested: [1, null] }, value: Number.POSITIVE_INFINITY });
+    kpi.record('good_inference', { user: 'nul\0gone', model: 'NULL', value: -0.125 });
     expect(await kpi.close({ deadlineMs: 60_000 })).toBe(true);
-    const { stdout } = await run('psql', [store.connectionString!, '-At', '-c', 'SELECT count(*), sum(value)::bigint FROM events']);
+    const { stdout } = await run('psql', [store.connectionString!, '-At', '-c', 'SELECT count(*), sum(value)::bigint FROM events WHERE "user" LIKE \'u-%\'']);
     expect(stdout.trim()).toBe(`5000|${(4999 * 5000) / 2}`);
+    const client = new pg.Client({ connectionString: store.connectionString! });
+    await client.connect();
+    const odd = await client.query('SELECT "user", model, args, value FROM events WHERE "user" NOT LIKE \'u-%\' ORDER BY value DESC');
+    await client.end();
+    expect(odd.rows).toEqual([
+      { user: 'quote " back\\slash, {brace}', model: 'ünï 😀', args: { label: 'a"b\\c', nested: [1, null] }, value: Number.POSITIVE_INFINITY },
+      { user: 'nulgone', model: 'NULL', args: null, value: -0.125 },
+    ]);
   });
 
   it('loses nothing and duplicates nothing when the store process is SIGKILLed under load', { timeout: 180_000 }, async () => {

@@ -3,7 +3,7 @@ import type copyStreams from 'pg-copy-streams';
 import { LookoutError } from '../core/errors.js';
 import { requireOptional } from '../core/optional.js';
 import type { Registry } from '../core/registry.js';
-import { insertRowsParams, type KpiBatch } from './batch.js';
+import { insertRowsText, type KpiBatch } from './batch.js';
 import { trackPool, type PoolStatsLike } from './connections.js';
 import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, CopyBinaryEncoder } from './copy-binary.js';
 import { KPI_ERRORS, integerOption, kpiError } from './errors.js';
@@ -189,7 +189,7 @@ export class PgStore implements KpiStore {
       destroyConnection(client);
     }, this.writeTimeoutMs);
     try {
-      if (this.method !== 'copy') await client.query(this.insertSql, insertRowsParams(batch));
+      if (this.method !== 'copy') await client.query(this.insertSql, await insertRowsText(batch));
       else if (retry || this.dedupe === 'always') await this.writeStaged(client, batch);
       else await this.copyIn(client, `COPY ${this.names.events} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, batch);
       client.release();
