@@ -151,11 +151,16 @@ export async function runKpiEmbeddedBench(): Promise<void> {
       for (const variant of ['none', 'embedded'] as const) rows[variant]!.push(await runChild(variant, dataDir, 'none'));
     }
     const storeRss = vmRssMiB(readStoreAddress(dataDir)!.pid);
-    const loops: ChildReport[] = [];
+    // Rounds interleaved (none, embedded, none, ...) so that the machine's load moves both alike.
+    const loops: ChildReport[][] = [];
     for (const rate of RATES) {
-      for (const variant of ['none', 'embedded'] as const) loops.push(await runChild(variant, dataDir, `rate:${rate}`));
+      const reports: Record<string, ChildReport[]> = { none: [], embedded: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const variant of ['none', 'embedded'] as const) reports[variant]!.push(await runChild(variant, dataDir, `rate:${rate}`));
+      }
+      loops.push(reports['none']!, reports['embedded']!);
     }
-    loops.push(await runChild('pglite', join(folder, 'inprocess'), 'rate:2000'));
+    loops.push([await runChild('pglite', join(folder, 'inprocess'), 'rate:2000')]);
     const ingest: ChildReport[] = [];
     for (let round = 0; round < ROUNDS; round++) ingest.push(await runChild('embedded', dataDir, 'ingest'));
     const storeRssAfter = vmRssMiB(readStoreAddress(dataDir)!.pid);
@@ -179,11 +184,15 @@ export async function runKpiEmbeddedBench(): Promise<void> {
       `| start to listening, ms | ${spread(listen('none'))} | ${spread(listen('embedded'))} | ${spread(listenDeltas)} |`,
       `| start to \`kpi.ready()\`, ms | – | ${spread(rows['embedded']!.map((report) => report.readyMs!))} | |`,
       '',
-      `Event-loop delay (\`monitorEventLoopDelay\`, 1 ms resolution) over ${SECONDS} s of recording at a steady rate, then flushed; compare each \`embedded\` row with the \`none\` row at the same rate (the same timer loop, recording nothing): the difference is what the store costs the API's loop, and a \`none\` row above the bounds means the machine's load, not lookout, set them.`,
+      `Event-loop delay (\`monitorEventLoopDelay\`, 1 ms resolution) over ${SECONDS} s of recording at a steady rate, then flushed, ${ROUNDS} rounds interleaved with \`none\`, median (min–max); compare each \`embedded\` row with the \`none\` row at the same rate (the same timer loop, recording nothing): the difference is what the store costs the API's loop, and a \`none\` row above the bounds means the machine's load, not lookout, set them.`,
       '',
       '| Event-loop delay while recording | rate, events/s | p99, ms | max, ms | written | dropped |',
       '|---|---|---|---|---|---|',
-      ...loops.map((report) => `| ${report.variant === 'pglite' ? 'pglite (in the API\'s process, the old default)' : report.variant} | ${report.loop!.rate.toLocaleString('en-US')} | ${report.loop!.p99Ms.toFixed(1)} | ${report.loop!.maxMs.toFixed(1)} | ${report.loop!.written} | ${report.loop!.dropped} |`),
+      ...loops.map((reports) => {
+        const first = reports[0]!;
+        const of = (pick: (loop: NonNullable<ChildReport['loop']>) => number) => reports.map((report) => pick(report.loop!));
+        return `| ${first.variant === 'pglite' ? 'pglite (in the API\'s process, the old default; 1 round)' : first.variant} | ${first.loop!.rate.toLocaleString('en-US')} | ${spread(of((loop) => loop.p99Ms), 1)} | ${spread(of((loop) => loop.maxMs), 1)} | ${of((loop) => loop.written).join(', ')} | ${of((loop) => loop.dropped).join(', ')} |`;
+      }),
       '',
       '| Store process | figure |',
       '|---|---|',
@@ -191,7 +200,7 @@ export async function runKpiEmbeddedBench(): Promise<void> {
       `| start-up, fresh folder (initdb) / existing folder, ms | ${storeReadyMs.join(', ')} / ${reopenMs} |`,
       `| API start to \`kpi.ready()\` when the API starts the store: fresh folder / existing folder, ms | ${Math.round(fresh.readyMs!)} / ${Math.round(cold.readyMs!)} |`,
       `| store process RSS: after the start-up rounds / after the loads and ingest, MiB | ${storeRss.toFixed(0)} / ${storeRssAfter.toFixed(0)} |`,
-      `| for comparison, the API's own RSS with PGlite in its process (\`pgliteStore\`, the old default), MiB | ${loops.at(-1)!.rssMiB.toFixed(0)} |`,
+      `| for comparison, the API's own RSS with PGlite in its process (\`pgliteStore\`, the old default), MiB | ${loops.at(-1)![0]!.rssMiB.toFixed(0)} |`,
     ].join('\n'));
   } finally {
     rmSync(folder, { recursive: true, force: true });
