@@ -4,12 +4,13 @@
  *
  *   npm run bench                          full run (5 rounds × 4 s per variant)
  *   BENCH_ROUNDS=3 BENCH_SECONDS=2 npm run bench   quicker, noisier
- *   BENCH_ONLY=micro,http npm run bench    a subset (micro, native, http, cluster, kpi, ml; also lines: bench/lines.ts)
+ *   BENCH_ONLY=micro,http npm run bench    a subset (micro, native, http, cluster, kpi, ml; also lines: bench/lines.ts, kpi-embedded: bench/kpi-embedded.ts)
  *   npm run bench -- --node <path>         on another node binary (or BENCH_NODE=<path>)
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { EXTRA_VARIANTS_EVERYWHERE as EXTRA_VARIANTS, FIXED_YOUNG_FLAGS, FLAG_SETS, HTTP_TABLE_HEADER, MODE, NODE_FLAGS, runHttpBench } from './http.js';
+import { runKpiEmbeddedBench } from './kpi-embedded.js';
 import { runLinesBench } from './lines.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
 import { runMlApiBench } from './ml-api.js';
@@ -72,6 +73,8 @@ if (only.has('ml')) {
 if (only.has('cluster')) await writeClusterSection(await runClusterBench());
 
 if (only.has('lines')) await runLinesBench(); // not in the default set: BENCH_ONLY=lines
+
+if (only.has('kpi-embedded')) await runKpiEmbeddedBench(); // not in the default set: BENCH_ONLY=kpi-embedded
 
 if (only.has('kpi') && existsSync('bench/kpi.ts')) {
   const kpiModule = './kpi.js'; // resolved at run time: the KPI bench is optional

@@ -35,8 +35,9 @@ describe('npm run demo --once', () => {
     expect(stdout).toMatch(/http_requests_total\{method="POST",route="\/inference\/start",status="202"[^}]*\} \d+/);
     expect(stdout).toMatch(/http_requests_total\{method="GET",route="\/inference\/results\/:id",status="200"[^}]*\} \d+/);
     expect(stdout).toMatch(/route="__unmatched__",status="404"/);
-    expect(stdout).toContain(`KPI events: pglite (${join(dataDir, 'pglite')})`);
-    const stopped = /^stopped: (\d+) KPI events written to pglite .*, 0 unwritten, 0 dropped$/m.exec(stdout);
+    expect(stdout).toContain(`KPI events: embedded store (${join(dataDir, 'pglite')})`);
+    expect(stdout).toMatch(/processes: {2}api pid \d+ RSS \d+ MB listening after [\d.]+ s; KPI store pid \d+ RSS \d+ MB ready after [\d.]+ s \(psql postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres\)/);
+    const stopped = /^stopped: (\d+) KPI events written to embedded store .*, 0 unwritten, 0 dropped$/m.exec(stdout);
     expect(stopped, stdout).not.toBeNull();
     expect(Number(stopped![1])).toBeGreaterThan(50);
     if (prometheus) {

@@ -10,6 +10,7 @@
  * npm run demo -- --port 8080 --rate 50 --duration 10m
  * ```
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadProvisionConfig } from '../src/provision/config-file.js';
@@ -19,6 +20,7 @@ import { burnRateAlertGroup } from '../src/provision/prometheus/slo-rules.js';
 import { generateRunbooks } from '../src/provision/runbooks.js';
 import { durationFlag, parseFlags, usageError } from '../src/cli/command.js';
 import { LookoutError } from '../src/core/errors.js';
+import { readStoreAddress } from '../src/kpi/store-host.js';
 import { ALERTMANAGER_HINT, startDemoAlertmanager } from './demo-alertmanager.js';
 import { graphLink, PROMETHEUS_HINT, startDemoPrometheus } from './demo-prometheus.js';
 import { parseFault, type Fault } from './inference-api/faults.js';
@@ -64,6 +66,24 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** Each process's RSS and ready time: the API's, and the embedded store process's when there is one. */
+function describeProcesses(dataDir: string, apiReadyMs: number, storeReadyMs: number | undefined): string {
+  const api = `api pid ${process.pid} RSS ${mib(process.memoryUsage().rss)} listening after ${(apiReadyMs / 1000).toFixed(1)} s`;
+  const store = readStoreAddress(dataDir);
+  if (store === undefined) return api;
+  let rss = 'RSS ?';
+  try {
+    rss = `RSS ${mib(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${store.pid}/status`, 'utf8'))?.[1]) * 1024)}`;
+  } catch {
+    // no /proc (macOS): the pid is still worth printing
+  }
+  return `${api}; KPI store pid ${store.pid} ${rss}${storeReadyMs === undefined ? '' : ` ready after ${(storeReadyMs / 1000).toFixed(1)} s`} (psql ${store.connectionString})`;
+}
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20)} MB`;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseFlags(argv, FLAGS, usage);
   if (values.help === true) {
@@ -103,6 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await alertmanager?.stop();
     throw error;
   }
+  const apiReadyMs = performance.now() - startedAt;
   if (fault !== undefined) api.faults!.inject(fault);
   const stop = new AbortController();
   let firstSignalAt: number | undefined;
@@ -121,6 +142,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const storeReady = await api.kpi.ready({ deadlineMs: 45_000 });
+  const storeReadyMs = performance.now() - startedAt;
   const traffic = runTraffic({
     url: api.url,
     durationMs,
@@ -144,6 +166,7 @@ async function main(argv: readonly string[]): Promise<number> {
   else if (withPrometheus && values['no-alertmanager'] !== true) console.log(`  ${ALERTMANAGER_HINT}`);
   if (fault !== undefined) console.log(`  fault:      ${fault.spec} injected (list, add or clear at ${api.url}/faults; the alerts' runbooks: ${api.url}/lookout/runbooks)`);
   console.log(`  KPI events: ${api.storeDescription}${storeReady ? '' : ' (not open yet; events wait in memory)'}`);
+  console.log(`  processes:  ${describeProcesses(dataDir, apiReadyMs, storeReady ? storeReadyMs : undefined)}`);
   console.log(`  traffic:    ${rate} requests/s, inputs drifting so accuracy falls until a retrain; stops after ${durationMs / 1000}s`);
   if (!once) console.log('Ctrl-C stops everything and flushes the KPI events.');
 

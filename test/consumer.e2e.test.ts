@@ -59,7 +59,7 @@ describe.skipIf(!registry || otherLine !== undefined)('the packed package in fre
       'fastify-metrics': ['fastify', 'fastify-metrics'],
       'metrics': [...lookout, 'fastify'],
       'kpi-pg': [...lookout, 'fastify', ...peers(INSTALL_LINES.pgStore)],
-      'kpi-pglite': [...lookout, 'fastify', ...peers(INSTALL_LINES.pgliteStore)],
+      'kpi-pglite': [...lookout, 'fastify', ...peers(INSTALL_LINES.embeddedStore)],
       'cli': [...lookout, ...peers(INSTALL_LINES.cli)],
       'full': [
         ...lookout, 'fastify', 'express', 'hono', '@hono/node-server', '@types/node@20', '@types/express', 'typescript@5.9',
@@ -94,7 +94,7 @@ describe.skipIf(!registry || otherLine !== undefined)('the packed package in fre
       'fastify-metrics': 'Fastify + fastify-metrics',
       'metrics': 'Fastify + lookout (HTTP metrics)',
       'kpi-pg': '+ KPI on PostgreSQL (pg)',
-      'kpi-pglite': '+ embedded KPI store (PGlite)',
+      'kpi-pglite': '+ embedded KPI store (PGlite, pg)',
       'cli': 'the CLI (lookout + its line, no framework)',
     };
     const rows = Object.entries(uses).map(([name, use]) => {
@@ -130,7 +130,7 @@ console.log(JSON.stringify(results));
       if (results[subpath] !== 'ok') expect(peers.some((peer) => results[subpath]!.startsWith(`ERR_MODULE_NOT_FOUND Cannot find package '${peer}'`)), `${subpath}: ${results[subpath]}`).toBe(true);
     }
     expect(results['pgStore']).toContain(`LOOKOUT_E_MISSING_DEPENDENCY: the PostgreSQL KPI store (pgStore) needs the package "pg", which is not installed: ${INSTALL_LINES.pgStore}`);
-    expect(results['defaultStore']).toContain(`which is not installed: ${INSTALL_LINES.pgliteStore}`);
+    expect(results['defaultStore']).toContain(`which is not installed: ${INSTALL_LINES.embeddedStore}`);
     expect(results['dashboard']).toContain(`which is not installed: ${INSTALL_LINES.dashboard}`);
     const help = await run('npx', ['--no-install', 'lookout', '--help'], { cwd: dir });
     expect(help.code).toBe(1);
@@ -230,5 +230,8 @@ app.get('/users/:id', async (request) => ({ id: (request.params as { id: string 
     const pglite = projects['kpi-pglite']!.dir;
     writeFileSync(join(pglite, 'store.mjs'), `import { pgliteStore } from 'lookout/kpi';\nconst store = pgliteStore({ dataDir: 'memory://' });\nawait store.open();\nconsole.log(JSON.stringify(await store.query('SELECT count(*)::int AS n FROM {events}')));\nawait store.close();\n`);
     expect(ok(await run(process.execPath, ['store.mjs'], { cwd: pglite }), 'pglite store').stdout.trim()).toBe('[{"n":0}]');
+    // The default store starts its store process from the installed dist/kpi/store-main.js.
+    writeFileSync(join(pglite, 'embedded.mjs'), `import { embeddedStore } from 'lookout/kpi';\nconst store = embeddedStore({ dataDir: 'kpi-data', idleTimeoutMs: 1000 });\nawait store.open();\nconsole.log(store.writeMethod, JSON.stringify(await store.query('SELECT count(*)::int AS n FROM {events}')));\nawait store.close();\n`);
+    expect(ok(await run(process.execPath, ['embedded.mjs'], { cwd: pglite }), 'embedded store').stdout.trim()).toBe('insert [{"n":0}]');
   });
 });

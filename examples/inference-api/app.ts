@@ -15,9 +15,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import lookout, { type LookoutFastifyOptions } from '../../src/adapters/fastify.js';
 import { registerRuntimeMetrics, Registry } from '../../src/index.js';
-import { createKpi, pgliteStore, pgStore, trackConnections, type Kpi, type KpiStore } from '../../src/kpi/index.js';
+import { createKpi, embeddedStore, pgliteStore, pgStore, trackConnections, type Kpi, type KpiStore } from '../../src/kpi/index.js';
 import { LookoutError } from '../../src/core/errors.js';
-import { claimDataDir } from './data-dir-lock.js';
 import { FaultInjector, isLoopback } from './faults.js';
 import { inferenceMetrics } from './metrics.js';
 import { inferenceMonitor, type InferenceMonitoring, type InferenceMonitorOptions } from './monitoring.js';
@@ -49,7 +48,7 @@ export interface InferenceApiOptions {
   readonly port?: number;
   /** Address to bind (default 127.0.0.1). */
   readonly host?: string;
-  /** KPI store; default: PostgreSQL at `databaseUrl`, else embedded PGlite in `dataDir`. */
+  /** KPI store; default: PostgreSQL at `databaseUrl`, else the embedded store (a store process serving PGlite) in `dataDir`. */
   readonly store?: KpiStore;
   /** PostgreSQL for the KPI events (default: `DATABASE_URL` from the environment). */
   readonly databaseUrl?: string;
@@ -108,7 +107,7 @@ export interface InferenceApi {
   readonly service: ModelService;
   /** The model monitor (undefined with `modelMonitor: false`). */
   readonly monitoring: InferenceMonitoring | undefined;
-  /** Where KPI rows go: `pglite (<dir>)` or `postgres`. */
+  /** Where KPI rows go: `embedded store (<dir>)`, `pglite (memory://)` or `postgres`. */
   readonly storeDescription: string;
   /** The fault injector when faults are enabled. */
   readonly faults: FaultInjector | undefined;
@@ -132,11 +131,10 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
   const faults = faultsEnabled ? new FaultInjector() : undefined;
   const databaseUrl = options.databaseUrl ?? nonEmpty(process.env['DATABASE_URL']);
   const dataDir = options.dataDir ?? '.lookout/pglite';
-  const releaseDataDir = options.store === undefined && databaseUrl === undefined && !dataDir.includes('://') ? claimDataDir(dataDir) : () => {};
   const registry = options.registry ?? new Registry();
   const runtime = registerRuntimeMetrics(registry);
   // pgStore tracks its own pool (db_pool_connections) when createKpi instruments it.
-  const baseStore = options.store ?? (databaseUrl !== undefined ? pgStore({ connectionString: databaseUrl, ...(options.schema !== undefined && { schema: options.schema }) }) : pgliteStore({ dataDir, ...(options.schema !== undefined && { schema: options.schema }) }));
+  const baseStore = options.store ?? (databaseUrl !== undefined ? pgStore({ connectionString: databaseUrl, ...(options.schema !== undefined && { schema: options.schema }) }) : embedded(dataDir, options.schema));
   const store = faults === undefined ? baseStore : faults.wrapStore(baseStore);
   const kpi = createKpi({ registry, store, events: INFERENCE_EVENTS, flushIntervalMs: options.flushIntervalMs ?? 1000 });
   const service = await ModelService.create({ seed: options.seed ?? 1 });
@@ -185,7 +183,6 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     await kpi.close({ deadlineMs: 1000 });
     monitoring?.monitor.close();
     runtime.stop();
-    releaseDataDir();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
@@ -200,7 +197,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     service,
     monitoring,
     faults,
-    storeDescription: options.store !== undefined ? store.kind : databaseUrl !== undefined ? 'postgres' : `pglite (${dataDir})`,
+    storeDescription: options.store !== undefined ? store.kind : databaseUrl !== undefined ? 'postgres' : `${dataDir.includes('://') ? 'pglite' : 'embedded store'} (${dataDir})`,
     close() {
       closing ??= (async () => {
         faults?.clear();
@@ -213,11 +210,19 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
         await kpi.close({ deadlineMs: 5000 });
         monitoring?.monitor.close();
         runtime.stop();
-        releaseDataDir();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * A folder: the embedded store (its store process is shared by every API on the folder, and
+ * locks it); `memory://`: PGlite in this process (nothing to share).
+ */
+function embedded(dataDir: string, schema: string | undefined): KpiStore {
+  const location = schema === undefined ? {} : { schema };
+  return dataDir.includes('://') ? pgliteStore({ dataDir, ...location }) : embeddedStore({ dataDir, ...location });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

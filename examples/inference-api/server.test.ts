@@ -42,7 +42,7 @@ describe('server.ts (what compose starts)', () => {
       step('listening');
       url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
       expect(url, report()).toBeDefined();
-      expect(output).toContain('KPI events: pglite (.lookout/pglite); /metrics needs the bearer token');
+      expect(output).toContain('KPI events: embedded store (.lookout/pglite); /metrics needs the bearer token');
       expect(await (await call('/healthz')).json()).toEqual({ ok: true });
       expect((await call('/inference/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"points":[[0.1,0.2]]}' })).status, report()).toBe(202);
       expect((await call('/metrics')).status).toBe(401);

@@ -15,6 +15,7 @@ import { LookoutError } from './errors.js';
 export const INSTALL_LINES = {
   pgStore: 'npm install pg pg-copy-streams',
   pgliteStore: 'npm install @electric-sql/pglite',
+  embeddedStore: 'npm install @electric-sql/pglite pg',
   dashboard: 'npm install uplot',
   cli: 'npm install @grafana/grafana-foundation-sdk yaml',
   provision: 'npm install @grafana/grafana-foundation-sdk yaml',
@@ -26,7 +27,8 @@ export type OptionalPart = keyof typeof INSTALL_LINES;
 
 const FEATURES: Record<OptionalPart, string> = {
   pgStore: 'the PostgreSQL KPI store (pgStore)',
-  pgliteStore: 'the embedded KPI store (pgliteStore, the default without DATABASE_URL)',
+  pgliteStore: 'the in-process PGlite KPI store (pgliteStore)',
+  embeddedStore: 'the embedded KPI store (embeddedStore, the default without DATABASE_URL)',
   dashboard: 'the built-in dashboard page',
   cli: 'the `lookout` command',
   provision: 'provisioning (lookout/provision)',

@@ -28,6 +28,8 @@ export const KPI_ERRORS = {
   closeTimeout: 'LOOKOUT_E_KPI_CLOSE_TIMEOUT',
   /** A flush (or the store's migration) failed; the batch is retried with backoff. */
   store: 'LOOKOUT_E_KPI_STORE',
+  /** The embedded store process could not start (a data folder that is not one, a version PGlite cannot open, a start-up timeout). */
+  storeStart: 'LOOKOUT_E_KPI_STORE_START',
   /** PostgreSQL rejected one row even after the batch was split; that row is dropped as `invalid`. */
   rowRejected: 'LOOKOUT_E_KPI_ROW_REJECTED',
 } as const;

@@ -25,7 +25,7 @@ export interface KpiOptions<E extends string> {
   readonly registry: Registry;
   /** The event names `record` accepts; others are dropped (`unknown_event`). */
   readonly events: readonly E[];
-  /** Default: `pgStore()` when `DATABASE_URL` is set, else `pgliteStore()` in `.lookout/pglite`. */
+  /** Default: `pgStore()` when `DATABASE_URL` is set, else `embeddedStore()` in `.lookout/pglite`. */
   readonly store?: KpiStore;
   /** Events held in memory at most, the batch being written included (default 100,000). */
   readonly bufferSize?: number;

@@ -23,12 +23,12 @@ describe('resolvePgConfig: explicit > DATABASE_URL > PG* > default', () => {
 });
 
 describe('defaultStore', () => {
-  it('is PostgreSQL with DATABASE_URL, embedded PGlite without', async () => {
+  it('is PostgreSQL with DATABASE_URL, the embedded store without', async () => {
     const postgres = defaultStore({ DATABASE_URL: 'postgres://u@127.0.0.1:1/none' });
     expect(postgres.kind).toBe('postgres');
     await postgres.close();
     const embedded = defaultStore({});
-    expect(embedded.kind).toBe('pglite');
+    expect(embedded.kind).toBe('embedded');
     expect((embedded as unknown as { dataDir: string }).dataDir).toBe('.lookout/pglite');
     await embedded.close();
   });

@@ -1,14 +1,15 @@
 import type pg from 'pg';
 import type copyStreams from 'pg-copy-streams';
+import { LookoutError } from '../core/errors.js';
 import { requireOptional } from '../core/optional.js';
 import type { Registry } from '../core/registry.js';
-import type { KpiBatch } from './batch.js';
+import { insertRowsText, type KpiBatch } from './batch.js';
 import { trackPool, type PoolStatsLike } from './connections.js';
 import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, CopyBinaryEncoder } from './copy-binary.js';
 import { KPI_ERRORS, integerOption, kpiError } from './errors.js';
 import { describeTarget, resolvePgConfig, type PgConnectionOptions } from './pg-config.js';
 import { EncodedBatch } from './row-buffer.js';
-import { migrate, qualifiedNames, type EventsLocation } from './schema.js';
+import { insertRowsSql, migrate, qualifiedNames, type EventsLocation } from './schema.js';
 import type { KpiStore } from './store.js';
 
 /**
@@ -44,6 +45,14 @@ export interface PgStoreOptions extends PgConnectionOptions, EventsLocation {
   readonly dedupe?: 'on-retry' | 'always';
   /** Run the migrations on open (default true). */
   readonly migrate?: boolean;
+  /**
+   * `copy` (default): binary COPY, as above. `insert`: one multi-row `INSERT ... SELECT FROM
+   * UNNEST(...) ON CONFLICT DO NOTHING` per batch (a server without COPY FROM STDIN). `probe`:
+   * on open, a zero-row COPY in a transaction that is rolled back tells which of the two the
+   * server takes (the embedded store's wire server refuses COPY); without `pg-copy-streams`
+   * installed, `probe` means `insert`.
+   */
+  readonly writeMethod?: 'copy' | 'insert' | 'probe';
 }
 
 const STAGING = 'pg_temp.lookout_kpi_staging';
@@ -68,8 +77,15 @@ export interface PgPoolLike extends PoolStatsLike {
 }
 
 /** pg and pg-copy-streams, loaded when the first PostgreSQL store or migration is created. */
-function pgModules(): { pg: typeof pg; copyStreams: typeof copyStreams } {
-  return { pg: requireOptional<typeof pg>('pgStore', 'pg'), copyStreams: requireOptional<typeof copyStreams>('pgStore', 'pg-copy-streams') };
+function pgModules(copy: 'required' | 'optional' | 'no' = 'required'): { pg: typeof pg; copyStreams: typeof copyStreams | undefined } {
+  const pgModule = requireOptional<typeof pg>('pgStore', 'pg');
+  if (copy === 'no') return { pg: pgModule, copyStreams: undefined };
+  try {
+    return { pg: pgModule, copyStreams: requireOptional<typeof copyStreams>('pgStore', 'pg-copy-streams') };
+  } catch (error) {
+    if (copy === 'optional' && error instanceof LookoutError && error.code === 'LOOKOUT_E_MISSING_DEPENDENCY') return { pg: pgModule, copyStreams: undefined };
+    throw error;
+  }
 }
 
 /**
@@ -83,13 +99,15 @@ function pgModules(): { pg: typeof pg; copyStreams: typeof copyStreams } {
  */
 export class PgStore implements KpiStore {
   readonly kind = 'postgres';
-  readonly preferredBatchSize = 20_000;
-  /** Events are encoded at record time; batches arrive as COPY bytes (see `KpiStore.rowEncoding`). */
-  readonly rowEncoding = 'pg-copy-binary';
+  readonly preferredBatchSize: number;
+  /** With COPY, events are encoded at record time; batches arrive as COPY bytes (see `KpiStore.rowEncoding`). */
+  readonly rowEncoding?: 'pg-copy-binary';
   /** The pool rows are written through. */
   readonly pool: PgPoolLike;
   private readonly pgPool: pg.Pool;
-  private readonly copyFrom: typeof copyStreams.from;
+  private readonly copyFrom: typeof copyStreams.from | undefined;
+  /** How batches are written: decided by `writeMethod`, or by the probe on open. */
+  private method: 'copy' | 'insert' | 'probe';
   /** `host:port/database`, without credentials. */
   readonly target: string;
   private readonly ownsPool: boolean;
@@ -98,6 +116,7 @@ export class PgStore implements KpiStore {
   private readonly writeTimeoutMs: number;
   private readonly dedupe: 'on-retry' | 'always';
   private readonly runMigrations: boolean;
+  private readonly insertSql: string;
   private readonly encoded = new WeakMap<KpiBatch, Buffer[]>();
   private readonly staged = new WeakSet<pg.PoolClient>();
   private active: pg.PoolClient | undefined;
@@ -105,11 +124,19 @@ export class PgStore implements KpiStore {
   constructor(options: PgStoreOptions = {}) {
     this.location = { ...(options.schema !== undefined && { schema: options.schema }), ...(options.table !== undefined && { table: options.table }) };
     this.names = qualifiedNames(this.location);
+    this.insertSql = insertRowsSql(this.names.events);
     this.writeTimeoutMs = integerOption('writeTimeoutMs', options.writeTimeoutMs, 30_000, 1);
     this.dedupe = options.dedupe ?? 'on-retry';
     this.runMigrations = options.migrate ?? true;
-    const modules = pgModules();
-    this.copyFrom = modules.copyStreams.from;
+    const writeMethod = options.writeMethod ?? 'copy';
+    if (writeMethod !== 'copy' && writeMethod !== 'insert' && writeMethod !== 'probe') {
+      throw new LookoutError(KPI_ERRORS.option, `writeMethod must be 'copy', 'insert' or 'probe', got ${String(writeMethod)}`);
+    }
+    const modules = pgModules(writeMethod === 'copy' ? 'required' : writeMethod === 'probe' ? 'optional' : 'no');
+    this.copyFrom = modules.copyStreams?.from;
+    this.method = this.copyFrom === undefined ? 'insert' : writeMethod;
+    if (this.method === 'copy') this.rowEncoding = 'pg-copy-binary';
+    this.preferredBatchSize = this.method === 'copy' ? 20_000 : 2000;
     if (options.pool !== undefined) {
       this.pgPool = options.pool as pg.Pool;
       this.ownsPool = false;
@@ -145,6 +172,12 @@ export class PgStore implements KpiStore {
 
   async open(): Promise<void> {
     if (this.runMigrations) await migrate(this.pgPool, this.location);
+    if (this.method === 'probe') this.method = (await this.copyWorks()) ? 'copy' : 'insert';
+  }
+
+  /** How batches are written now (`probe` until the first open). @example store.writeMethod; // 'insert' */
+  get writeMethod(): 'copy' | 'insert' | 'probe' {
+    return this.method;
   }
 
   async write(batch: KpiBatch, retry: boolean): Promise<void> {
@@ -156,7 +189,8 @@ export class PgStore implements KpiStore {
       destroyConnection(client);
     }, this.writeTimeoutMs);
     try {
-      if (retry || this.dedupe === 'always') await this.writeStaged(client, batch);
+      if (this.method !== 'copy') await client.query(this.insertSql, await insertRowsText(batch));
+      else if (retry || this.dedupe === 'always') await this.writeStaged(client, batch);
       else await this.copyIn(client, `COPY ${this.names.events} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, batch);
       client.release();
     } catch (error) {
@@ -202,6 +236,27 @@ export class PgStore implements KpiStore {
     trackPool(this.pool, registry);
   }
 
+  /** A zero-row binary COPY in a transaction that is rolled back; its connection is then dropped whatever happened. */
+  private async copyWorks(): Promise<boolean> {
+    const client = await this.pgPool.connect();
+    try {
+      await client.query('BEGIN');
+      const stream = client.query(this.copyFrom!(`COPY ${this.names.events} (${COPY_COLUMNS}) FROM STDIN (FORMAT binary)`));
+      await new Promise<void>((resolve, reject) => {
+        stream.on('finish', resolve);
+        stream.on('error', reject);
+        stream.write(COPY_HEADER);
+        stream.end(COPY_TRAILER);
+      });
+      await client.query('ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      client.release(true);
+    }
+  }
+
   // The rows may already be in the table (the commit of an earlier attempt can
   // succeed while its reply is lost): stage them, insert only the new ids.
   private async writeStaged(client: pg.PoolClient, batch: KpiBatch): Promise<void> {
@@ -223,7 +278,7 @@ export class PgStore implements KpiStore {
    * chunks are kept for a retry.
    */
   private async copyIn(client: pg.PoolClient, sql: string, batch: KpiBatch): Promise<void> {
-    const stream = client.query(this.copyFrom(sql));
+    const stream = client.query(this.copyFrom!(sql));
     let failure: unknown;
     const finished = new Promise<void>((resolve, reject) => {
       stream.on('finish', resolve);
@@ -286,7 +341,7 @@ export function pgStore(options: PgStoreOptions = {}): PgStore {
  * ```
  */
 export async function migrateDatabase(options: PgConnectionOptions & EventsLocation = {}): Promise<number[]> {
-  const pool = new (pgModules().pg.Pool)({ ...resolvePgConfig(options).config, max: 1, application_name: 'lookout-migrate' });
+  const pool = new (pgModules('no').pg.Pool)({ ...resolvePgConfig(options).config, max: 1, application_name: 'lookout-migrate' });
   pool.on('error', ignore);
   try {
     return await migrate(pool, { ...(options.schema !== undefined && { schema: options.schema }), ...(options.table !== undefined && { table: options.table }) });

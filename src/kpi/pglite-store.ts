@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import type * as PgliteModule from '@electric-sql/pglite';
 import { importOptional, resolveOptional } from '../core/optional.js';
 import { LookoutError } from '../core/errors.js';
-import { batchIds, type KpiBatch } from './batch.js';
+import { insertRowsParams, type KpiBatch } from './batch.js';
 import { KPI_ERRORS, integerOption, kpiError } from './errors.js';
-import { migrate, qualifiedNames, type EventsLocation, type SqlExecutor } from './schema.js';
+import { insertRowsSql, migrate, qualifiedNames, type EventsLocation, type SqlExecutor } from './schema.js';
 import type { KpiStore } from './store.js';
 
 /**
@@ -94,10 +94,7 @@ export class PgliteStore implements KpiStore {
     this.location = { ...(options.schema !== undefined && { schema: options.schema }), ...(options.table !== undefined && { table: options.table }) };
     const { events } = qualifiedNames(this.location);
     this.eventsTable = events;
-    this.insertSql = `INSERT INTO ${events} (id, creation_time, event, "user", model, args, value)
-SELECT id, to_timestamp(ms / 1000), event, "user", model, args::jsonb, value
-FROM UNNEST($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[]) AS rows(id, ms, event, "user", model, args, value)
-ON CONFLICT (id) DO NOTHING`;
+    this.insertSql = insertRowsSql(events);
   }
 
   async open(): Promise<void> {
@@ -105,10 +102,10 @@ ON CONFLICT (id) DO NOTHING`;
     if (this.runMigrations) await migrate(db as unknown as SqlExecutor, this.location);
   }
 
-  // Always ON CONFLICT: in-process, the check costs little, and one code path is simpler.
+  // Always ON CONFLICT: the check costs little, and one code path is simpler.
   async write(batch: KpiBatch, _retry: boolean): Promise<void> {
     const db = await this.database();
-    await db.query(this.insertSql, [batchIds(batch), Array.from(batch.times), batch.events, batch.users.map(stripNul), batch.models.map(stripNul), batch.args, batch.values]);
+    await db.query(this.insertSql, insertRowsParams(batch));
   }
 
   /**
@@ -154,12 +151,6 @@ ON CONFLICT (id) DO NOTHING`;
     const { PGlite: PGliteClass } = await importOptional<typeof PgliteModule>('pgliteStore', '@electric-sql/pglite');
     return PGliteClass.create({ dataDir: this.dataDir });
   }
-}
-
-// PostgreSQL text cannot hold NUL: removed, as the COPY encoder does. (JSON
-// args never hold a raw NUL, and an escaped one is refused at record time.)
-function stripNul(value: string | null): string | null {
-  return value !== null && value.includes('\0') ? value.replace(/\0/g, '') : value;
 }
 
 /**

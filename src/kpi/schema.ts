@@ -101,6 +101,24 @@ export interface Migration {
 }
 
 /**
+ * The multi-row INSERT of a batch: seven array parameters (ids, times in ms, events, users,
+ * models, args as JSON text, values) unnested into rows; rows whose key is already there are
+ * skipped, so a retried batch never duplicates. The conflict has no target so that it
+ * matches the table's key whatever it is (see `PgStoreOptions.dedupe`).
+ *
+ * @example
+ * ```ts
+ * await client.query(insertRowsSql('"public"."events"'), batchParams(batch));
+ * ```
+ */
+export function insertRowsSql(events: string): string {
+  return `INSERT INTO ${events} (id, creation_time, event, "user", model, args, value)
+SELECT id, to_timestamp(ms / 1000), event, "user", model, args::jsonb, value
+FROM UNNEST($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[]) AS rows(id, ms, event, "user", model, args, value)
+ON CONFLICT DO NOTHING`;
+}
+
+/**
  * The versioned migrations. Append only: never edit a released one.
  *
  * @example

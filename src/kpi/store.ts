@@ -2,8 +2,9 @@ import type { Registry } from '../core/registry.js';
 import type { KpiBatch } from './batch.js';
 
 /**
- * Where KPI rows go. lookout ships `pgStore` (PostgreSQL through `pg`, COPY)
- * and `pgliteStore` (embedded PGlite); any object of this shape works.
+ * Where KPI rows go. lookout ships `pgStore` (PostgreSQL through `pg`, COPY),
+ * `embeddedStore` (PGlite in a store process of its own, the default) and
+ * `pgliteStore` (PGlite in this process); any object of this shape works.
  *
  * The dispatcher calls `open` before the first write (again after a failed
  * open), then `write` with one batch at a time, never two at once.

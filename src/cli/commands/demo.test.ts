@@ -51,6 +51,6 @@ describe('lookout demo', () => {
     expect(result.code, `${result.out}\n${result.err}`).toBe(0);
     expect(result.out).toMatch(/^lookout demo ready in/m);
     expect(result.out).toContain('prometheus: not started (--no-prometheus)');
-    expect(result.out).toMatch(/^stopped: \d+ KPI events written to pglite/m);
+    expect(result.out).toMatch(/^stopped: \d+ KPI events written to embedded store/m);
   });
 });

@@ -1,0 +1,254 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { PgliteLike } from './pglite-store.js';
+
+/**
+ * The PGlite calls the wire server makes (PGlite 0.5: `execProtocolRawStream` runs
+ * frontend protocol bytes through its one backend and streams the reply).
+ *
+ * @example
+ * ```ts
+ * const db = (await PGlite.create({ dataDir })) as unknown as PgliteWireLike;
+ * ```
+ */
+export interface PgliteWireLike extends PgliteLike {
+  execProtocolRawStream(message: Uint8Array, options: { onRawData: (data: Uint8Array) => void }): Promise<void>;
+  isInTransaction(): boolean;
+  exec(sql: string): Promise<unknown>;
+}
+
+/**
+ * A running wire server (see `serveWire`).
+ *
+ * @example
+ * ```ts
+ * const server = await serveWire(db, { port: 0 });
+ * console.log(server.port, server.connections);
+ * await server.close();
+ * ```
+ */
+export interface WireServer {
+  readonly host: string;
+  readonly port: number;
+  /** Client connections open now. */
+  readonly connections: number;
+  /** Called whenever `connections` changes. */
+  onConnections?: (count: number) => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Options of `serveWire`.
+ *
+ * @example
+ * ```ts
+ * const options: WireOptions = { host: '127.0.0.1', port: 0, onFatal: () => process.exit(70) };
+ * ```
+ */
+export interface WireOptions {
+  /** Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Default 0 (any free port). */
+  readonly port?: number;
+  /** PGlite threw while running a message: its one backend may be broken (the caller should restart). */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+// PGlite's backend cannot read COPY data sent in later messages: a `COPY ... FROM STDIN`
+// leaves it broken ("protocol synchronization was lost", then no reply to anything). The
+// server answers it with feature_not_supported instead, and the connection stays usable.
+const COPY_FROM_STDIN = /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i;
+
+/** ErrorResponse 0A000 then ReadyForQuery, as PostgreSQL would answer a refused statement. */
+function refuseCopy(inTransaction: boolean): Buffer {
+  const fields = Buffer.from('SERROR\0VERROR\0C0A000\0MCOPY FROM STDIN is not supported by the embedded store (PGlite); use INSERT\0\0', 'utf8');
+  const error = Buffer.alloc(5);
+  error.write('E', 0);
+  error.writeInt32BE(4 + fields.length, 1);
+  const ready = Buffer.from([0x5a, 0, 0, 0, 5, inTransaction ? 0x45 : 0x49]);
+  return Buffer.concat([error, fields, ready]);
+}
+
+const SSL_REQUEST = 80877103;
+const GSS_REQUEST = 80877104;
+const CANCEL_REQUEST = 80877102;
+
+/**
+ * Serves one PGlite instance over the PostgreSQL wire protocol on a TCP port (loopback by
+ * default). PGlite has one backend, so one connection at a time owns it: from its first
+ * message until the backend's ReadyForQuery says "idle" (outside a transaction, COPY or an
+ * extended-protocol sequence); the others queue. A connection that goes away while owning it
+ * has its transaction rolled back. Modelled on `@electric-sql/pglite-socket` (Apache-2.0),
+ * which pins one exact PGlite version as its peer; this keeps the one lookout already uses,
+ * and hands the backend over only at ReadyForQuery (pglite-socket hands it over between the
+ * messages of an extended-protocol sequence when no transaction is open).
+ *
+ * @example
+ * ```ts
+ * const server = await serveWire(db, { host: '127.0.0.1', port: 0 });
+ * // psql "postgresql://postgres@127.0.0.1:${server.port}/postgres"
+ * ```
+ */
+export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): Promise<WireServer> {
+  const host = options.host ?? '127.0.0.1';
+  // A backend that threw is not trusted again: the owner of the server restarts it.
+  const fatal = (work: Promise<void>): Promise<void> => work.catch((error: unknown) => {
+    options.onFatal?.(error);
+    throw error;
+  });
+  const sockets = new Set<Socket>();
+  let owner: Connection | undefined;
+  const waiting: Connection[] = [];
+
+  const grant = (): void => {
+    while (owner === undefined && waiting.length > 0) {
+      const next = waiting.shift()!;
+      owner = next; // a closed connection releases it at once (see run)
+      next.wake?.();
+    }
+  };
+  const acquire = (connection: Connection): Promise<void> => {
+    if (owner === connection) return Promise.resolve();
+    return new Promise((resolve) => {
+      connection.wake = () => {
+        connection.wake = undefined;
+        resolve();
+      };
+      waiting.push(connection);
+      grant();
+    });
+  };
+  const release = (connection: Connection): void => {
+    if (owner !== connection) return;
+    owner = undefined;
+    grant();
+  };
+
+  class Connection {
+    closed = false;
+    started = false;
+    wake: (() => void) | undefined;
+    private pending: Buffer = Buffer.alloc(0);
+    private chain: Promise<void> = Promise.resolve();
+
+    constructor(private readonly socket: Socket) {}
+
+    push(data: Buffer): void {
+      this.pending = this.pending.length === 0 ? data : Buffer.concat([this.pending, data]);
+      const messages: Buffer[] = [];
+      for (;;) {
+        const message = this.next();
+        if (message === undefined) break;
+        messages.push(message);
+      }
+      if (messages.length > 0) this.chain = this.chain.then(() => this.run(messages)).catch(() => {
+        this.socket.destroy();
+      });
+    }
+
+    /** Cuts the next whole message off the input, or undefined. */
+    private next(): Buffer | undefined {
+      const buffer = this.pending;
+      if (!this.started) {
+        if (buffer.length < 8) return undefined;
+        const length = buffer.readInt32BE(0);
+        if (buffer.length < length) return undefined;
+        const code = buffer.readInt32BE(4);
+        this.pending = buffer.subarray(length);
+        if (code === SSL_REQUEST || code === GSS_REQUEST) {
+          this.socket.write('N');
+          return this.next();
+        }
+        if (code === CANCEL_REQUEST) {
+          this.socket.end();
+          return undefined;
+        }
+        this.started = true;
+        return buffer.subarray(0, length);
+      }
+      if (buffer.length < 5) return undefined;
+      const length = 1 + buffer.readInt32BE(1);
+      if (buffer.length < length) return undefined;
+      this.pending = buffer.subarray(length);
+      return buffer.subarray(0, length);
+    }
+
+    private async run(messages: Buffer[]): Promise<void> {
+      for (const message of messages) {
+        if (this.closed) return;
+        if (message[0] === 0x58) { // Terminate: the backend is shared, only this socket ends
+          this.socket.end();
+          return;
+        }
+        await acquire(this);
+        if (this.closed) {
+          release(this);
+          return;
+        }
+        if (message[0] === 0x51 && COPY_FROM_STDIN.test(message.toString('utf8', 5, Math.min(message.length, 4096)))) {
+          this.socket.write(refuseCopy(db.isInTransaction()));
+          if (!db.isInTransaction()) release(this);
+          continue;
+        }
+        let tail: Buffer = Buffer.alloc(0);
+        await fatal(db.execProtocolRawStream(new Uint8Array(message.buffer, message.byteOffset, message.length), {
+          onRawData: (data) => {
+            if (data.length === 0) return;
+            const bytes = Buffer.from(data);
+            if (!this.closed) this.socket.write(bytes);
+            tail = bytes.length >= 6 ? bytes : Buffer.concat([tail, bytes]).subarray(-6);
+          },
+        }));
+        // ReadyForQuery 'I' (idle) ends the message sequence: the backend can serve another client.
+        if (tail.length >= 6 && tail[tail.length - 6] === 0x5a && tail.readInt32BE(tail.length - 5) === 5 && tail[tail.length - 1] === 0x49) release(this);
+      }
+    }
+
+    async closeConnection(): Promise<void> {
+      if (this.closed) return;
+      this.closed = true;
+      await this.chain;
+      if (owner === this) {
+        // Left mid-transaction (or mid-COPY): roll back so the next client starts clean.
+        try {
+          if (db.isInTransaction()) await db.exec('ROLLBACK');
+        } catch {
+          // The backend is reset by the next client's statements anyway.
+        }
+        release(this);
+      }
+    }
+  }
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    const connection = new Connection(socket);
+    result.onConnections?.(sockets.size);
+    socket.on('data', (data) => connection.push(data));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      sockets.delete(socket);
+      void connection.closeConnection().finally(() => result.onConnections?.(sockets.size));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const result: WireServer = {
+    host,
+    port: typeof address === 'object' && address !== null ? address.port : 0,
+    get connections() {
+      return sockets.size;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+  return result;
+}
