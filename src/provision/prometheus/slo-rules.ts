@@ -120,20 +120,25 @@ export function recordedWindows(options: ResolvedProvisionOptions): string[] {
 const SHORT_GROUP_MAX_SECONDS = 6 * 3600;
 
 /**
- * The one window the SLI rules read the raw series over: the evaluation interval, widened to four
- * scrape intervals when shorter (a rate needs two samples; four keep a missed scrape harmless).
- * Recorded every evaluation interval, consecutive windows cover all time, so the average of these
- * rates over a long window is the rate over that window.
+ * The one window the SLI rules read the raw series over: the evaluation interval plus one scrape
+ * interval (at least two scrape intervals: a rate needs two samples). Evaluated every evaluation
+ * interval, each window then starts at the scrape where the previous one ended, so consecutive
+ * windows count every increment once: no increment falls between two windows to be guessed from
+ * the slope (as with a window of exactly the evaluation interval, which misses the increments
+ * between its last scrape and the next window's first). Averaged over a long window, these rates
+ * give the rate over that window.
  *
  * @example
  * ```ts
- * sliStepWindow(resolveProvisionOptions({ scrapeInterval: '15s', evaluationInterval: '1m' })); // '1m'
+ * sliStepWindow(resolveProvisionOptions({ scrapeInterval: '15s', evaluationInterval: '1m' })); // '1m15s'
  * sliStepWindow(resolveProvisionOptions({ scrapeInterval: '5s', evaluationInterval: '15s' })); // '20s'
  * ```
  */
 export function sliStepWindow(options: ResolvedProvisionOptions): string {
-  const seconds = Math.max(durationSeconds(options.evaluationInterval), 4 * durationSeconds(options.scrapeInterval));
-  return seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+  const scrape = durationSeconds(options.scrapeInterval);
+  const seconds = Math.max(durationSeconds(options.evaluationInterval) + scrape, 2 * scrape);
+  const parts = [[Math.floor(seconds / 3600), 'h'], [Math.floor((seconds % 3600) / 60), 'm'], [seconds % 60, 's']] as const;
+  return parts.filter(([value]) => value > 0).map(([value, unit]) => `${number(value)}${unit}`).join('');
 }
 
 /**
@@ -142,7 +147,7 @@ export function sliStepWindow(options: ResolvedProvisionOptions): string {
  *
  * @example
  * ```ts
- * sliStepRecords('1m'); // { requests: 'job:slo_requests:rate1m', errors: 'job:slo_errors:rate1m' }
+ * sliStepRecords('1m15s'); // { requests: 'job:slo_requests:rate1m15s', errors: 'job:slo_errors:rate1m15s' }
  * ```
  */
 export function sliStepRecords(step: string): { readonly requests: string; readonly errors: string } {
