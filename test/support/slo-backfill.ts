@@ -185,3 +185,63 @@ export function backfillRules(input: { readonly url: string; readonly ruleFile: 
   );
   if (result.status !== 0) throw new Error(`promtool create-blocks-from rules failed: ${result.stderr}${result.stdout}`);
 }
+
+/**
+ * One rule group's cost in a running Prometheus: the last evaluation's duration, missed
+ * iterations, and the samples its expressions read (`stats=all`, summed over its rules).
+ *
+ * @example
+ * ```ts
+ * const cost: GroupCost = { group: 'api-sli', rules: 36, seconds: 0.004, iterations: 3, missed: 0, samples: 1440 };
+ * ```
+ */
+export interface GroupCost {
+  readonly group: string;
+  readonly rules: number;
+  readonly seconds: number;
+  readonly iterations: number;
+  readonly missed: number;
+  readonly samples: number;
+}
+
+/**
+ * Waits until every group of `ruleFile` (loaded by the Prometheus at `url`) has been evaluated
+ * `iterations` times, then reads each group's cost.
+ *
+ * @example
+ * ```ts
+ * const costs = await measureRuleGroups(prometheus.url, groups, 3);
+ * ```
+ */
+export async function measureRuleGroups(url: string, groups: readonly { readonly name: string; readonly rules: readonly { readonly expr: string }[] }[], iterations = 3, timeoutMs = 300_000): Promise<GroupCost[]> {
+  const deadline = Date.now() + timeoutMs;
+  const metric = (text: string, name: string, group: string) => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && candidate.includes(`;${group}"`));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  let text = '';
+  for (;;) {
+    text = await (await fetch(`${url}/metrics`)).text();
+    if (groups.every((group) => metric(text, 'prometheus_rule_group_iterations_total', group.name) - metric(text, 'prometheus_rule_group_iterations_missed_total', group.name) >= iterations)) break;
+    if (Date.now() > deadline) throw new Error(`rule groups not evaluated ${iterations} times within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const costs: GroupCost[] = [];
+  for (const group of groups) {
+    let samples = 0;
+    for (const rule of group.rules) {
+      const response = await fetch(`${url}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: rule.expr, stats: 'all' }) });
+      const body = (await response.json()) as { data?: { stats?: { samples?: { totalQueryableSamples?: number } } } };
+      samples += body.data?.stats?.samples?.totalQueryableSamples ?? 0;
+    }
+    costs.push({
+      group: group.name,
+      rules: group.rules.length,
+      seconds: metric(text, 'prometheus_rule_group_last_duration_seconds', group.name),
+      iterations: metric(text, 'prometheus_rule_group_iterations_total', group.name),
+      missed: metric(text, 'prometheus_rule_group_iterations_missed_total', group.name),
+      samples,
+    });
+  }
+  return costs;
+}
