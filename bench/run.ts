@@ -4,7 +4,7 @@
  *
  *   npm run bench                          full run (5 rounds × 4 s per variant)
  *   BENCH_ROUNDS=3 BENCH_SECONDS=2 npm run bench   quicker, noisier
- *   BENCH_ONLY=micro,http npm run bench    a subset (micro, native, http, cluster, kpi, ml; also lines: bench/lines.ts, kpi-embedded: bench/kpi-embedded.ts)
+ *   BENCH_ONLY=micro,http npm run bench    a subset (micro, native, http, cluster, kpi, ml, slo; also lines: bench/lines.ts, kpi-embedded: bench/kpi-embedded.ts)
  *   npm run bench -- --node <path>         on another node binary (or BENCH_NODE=<path>)
  */
 import { existsSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { runLinesBench } from './lines.js';
 import { MICRO_TABLE_HEADER, runMicroBench } from './micro.js';
 import { runMlApiBench } from './ml-api.js';
 import { runMlBench } from './ml.js';
+import { runSloScaleBench } from './slo-scale.js';
 import { runNativeBench, writeNativeSection } from './native.js';
 import { runClusterBench, writeClusterSection } from './cluster.js';
 import { FRESH, LOADER_CPU, onBenchNode, PINNED, ROUNDS, SECONDS, SERVER_CPU, WARMUP_SECONDS, writeSection } from './lib.js';
@@ -23,7 +24,7 @@ import { FRESH, LOADER_CPU, onBenchNode, PINNED, ROUNDS, SECONDS, SERVER_CPU, WA
 const exitCode = await onBenchNode();
 if (exitCode !== undefined) process.exit(exitCode);
 
-const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,native,http,cluster,kpi,ml').split(','));
+const only = new Set((process.env['BENCH_ONLY'] ?? 'micro,native,http,cluster,kpi,ml,slo').split(','));
 
 const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}`;
 
@@ -75,6 +76,7 @@ if (only.has('cluster')) await writeClusterSection(await runClusterBench());
 if (only.has('lines')) await runLinesBench(); // not in the default set: BENCH_ONLY=lines
 
 if (only.has('kpi-embedded')) await runKpiEmbeddedBench(); // not in the default set: BENCH_ONLY=kpi-embedded
+if (only.has('slo')) await runSloScaleBench(); // BENCH_ONLY=slo: bench/slo-scale.ts
 
 if (only.has('kpi') && existsSync('bench/kpi.ts')) {
   const kpiModule = './kpi.js'; // resolved at run time: the KPI bench is optional

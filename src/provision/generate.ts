@@ -18,8 +18,8 @@ import { modelQualityRuleTests } from './prometheus/ml-rule-tests.js';
 import { modelQualityAlertGroup } from './prometheus/ml-rules.js';
 import { opsRuleTests } from './prometheus/ops-rule-tests.js';
 import { operationsAlertGroup } from './prometheus/ops-rules.js';
-import { SLO_TEST_PLANS, sloRuleTests } from './prometheus/slo-rule-tests.js';
-import { burnRateAlertGroup, sliRecordingGroup } from './prometheus/slo-rules.js';
+import { sloRuleTests, sloTestIntervals } from './prometheus/slo-rule-tests.js';
+import { burnRateAlertGroup, sliRecordingGroups } from './prometheus/slo-rules.js';
 import { number } from './promql.js';
 import { mimirConfig, SCALING_STORES, scalingComposeOverlay, scalingPrometheusConfig, type ScalingStore } from './scaling.js';
 import { GENERATED_NOTICE, renderYaml } from './yaml.js';
@@ -65,10 +65,10 @@ export function generateDeployFiles(options: ResolvedProvisionOptions): Generate
   const json = (path: string, value: unknown): GeneratedFile => text(path, `${JSON.stringify(value, null, 2)}\n`);
   return [
     text('prometheus/prometheus.yml', renderYaml(prometheusConfig(options))),
-    text('prometheus/rules/slo.yml', renderYaml({ groups: [sliRecordingGroup(options), burnRateAlertGroup(options)] }, sloComment(options))),
+    text('prometheus/rules/slo.yml', renderYaml({ groups: [...sliRecordingGroups(options), burnRateAlertGroup(options)] }, sloComment(options))),
     text('prometheus/rules/operations.yml', renderYaml({ groups: [operationsAlertGroup(options)] })),
-    text('prometheus/tests/slo-page.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.page.interval, sloRuleTests(options, 'page'))),
-    text('prometheus/tests/slo-ticket.test.yml', promtoolFile('../rules/slo.yml', SLO_TEST_PLANS.ticket.interval, sloRuleTests(options, 'ticket'))),
+    text('prometheus/tests/slo-page.test.yml', promtoolFile('../rules/slo.yml', sloTestIntervals(options).evaluation, sloRuleTests(options, 'page'))),
+    text('prometheus/tests/slo-ticket.test.yml', promtoolFile('../rules/slo.yml', sloTestIntervals(options).evaluation, sloRuleTests(options, 'ticket'))),
     text('prometheus/tests/operations.test.yml', promtoolFile('../rules/operations.yml', '1m', opsRuleTests(options))),
     text('prometheus/rules/model-quality.yml', renderYaml({ groups: [modelQualityAlertGroup(options)] })),
     text('prometheus/tests/model-quality.test.yml', promtoolFile('../rules/model-quality.yml', '1m', modelQualityRuleTests(options))),

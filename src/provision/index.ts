@@ -2,7 +2,7 @@ export { resolveProvisionOptions, CONTRACT_DURATION_BUCKETS, type ProvisionOptio
 export { loadProvisionConfig } from './config-file.js';
 export { generateDeployFiles, writeDeployFiles, DASHBOARD_FILES, type GeneratedFile } from './generate.js';
 export { prometheusConfig, type PrometheusConfigOverrides } from './prometheus/config.js';
-export { sliRecordingGroup, burnRateAlertGroup, BURN_RATE_WINDOWS, SLI_WINDOWS, type PrometheusRule, type RuleGroup } from './prometheus/slo-rules.js';
+export { sliRecordingGroup, sliRecordingGroups, sliStepWindow, sliStepRecords, burnRateAlertGroup, BURN_RATE_WINDOWS, SLI_WINDOWS, type PrometheusRule, type RuleGroup } from './prometheus/slo-rules.js';
 export { operationsAlertGroup } from './prometheus/ops-rules.js';
 export { grafanaDatasources, grafanaDashboardProviders } from './grafana/provisioning.js';
 export { dashboardContext, type DashboardContext } from './dashboards/common.js';

@@ -1,6 +1,7 @@
 import type { ResolvedProvisionOptions } from './options.js';
 import { scalingRemoteWrite } from './scaling.js';
-import { number } from './promql.js';
+import { durationSeconds, number } from './promql.js';
+import { recordedWindows, sliStepWindow } from './prometheus/slo-rules.js';
 import { GENERATED_NOTICE } from './yaml.js';
 
 /**
@@ -47,8 +48,35 @@ npx lookout check --deploy . --prometheus-url http://127.0.0.1:9090 \\
   --database-url "postgres://${options.datasources.postgres.readerRole}:$LOOKOUT_READER_PASSWORD@127.0.0.1:$POSTGRES_HOST_PORT/$POSTGRES_DB"
 \`\`\`
 
+${intervalCosts(options)}
+
 Scaling out (remote write to a horizontally scalable store, a partitioned events table): see docs/scaling.md in the lookout repository.
 `;
+}
+
+/** What the scrape and evaluation intervals cost, in samples, for the options given. */
+function intervalCosts(options: ResolvedProvisionOptions): string {
+  const scrape = durationSeconds(options.scrapeInterval);
+  const evaluation = durationSeconds(options.evaluationInterval);
+  const step = sliStepWindow(options);
+  const period = durationSeconds(options.slo.period);
+  const longest = Math.max(...recordedWindows(options).map(durationSeconds));
+  const thousands = (value: number) => (value >= 10_000 ? `${number(Math.round(value / 1000))}k` : number(Math.round(value)));
+  return `## What the intervals cost
+
+- **scrapeInterval ${options.scrapeInterval}**: every series stores ${thousands(period / scrape)} samples per ${options.slo.period}
+  (${thousands(86_400 / scrape)} a day) and the dashboards' \`$__rate_interval\` is at least ${number(4 * scrape)}s; halving it doubles
+  storage and the cost of every raw-series query, and shows changes sooner.
+- **evaluationInterval ${options.evaluationInterval}**: the alerts decide that often, and the SLI rules read the raw series only over
+  one ${step} window (the evaluation interval, at least 4 scrapes): per evaluation, ${number(Math.round(durationSeconds(step) / scrape))} samples
+  per raw series, whatever the SLO period. Every longer window, the ${options.slo.period} period included, averages those
+  per-job recordings (\`job:slo_requests:rate${step}\`, \`job:slo_errors:rate${step}\`): ${thousands(longest / evaluation)} samples
+  per recording for the ${options.slo.period} window, independent of the number of routes, statuses and instances.
+  Halving the interval doubles both, and halves how long an alert takes to notice.
+- The long windows (1d, 3d, ${options.slo.period}) are in their own group, \`${options.service}-sli-long\`, so that their cost
+  shows apart (\`prometheus_rule_group_last_duration_seconds\`). A missed evaluation leaves a gap that
+  the long windows average over (they do not count it as zero), and the first evaluations of a new
+  server average over the history that exists: read a ${options.slo.period} ratio as "over the recorded part of the period".`;
 }
 
 function remoteWrite(options: ResolvedProvisionOptions): string {

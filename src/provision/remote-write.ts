@@ -129,7 +129,7 @@ export const LOOKOUT_METRIC_FAMILIES: readonly string[] = [
   'up',
   'ALERTS',
   '(http|kpi|db_pool|process|nodejs|lookout|inference)_.+',
-  'job:(http_requests|slo_errors|http_request_latency_good):.+',
+  'job:(http_requests|slo_requests|slo_errors|http_request_latency_good):.+',
 ];
 
 /**

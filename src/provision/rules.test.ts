@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveProvisionOptions } from './options.js';
 import { prometheusConfig } from './prometheus/config.js';
 import { operationsAlertGroup } from './prometheus/ops-rules.js';
-import { BURN_RATE_WINDOWS, burnRateAlertGroup, sliRecordingGroup, type RuleTiming } from './prometheus/slo-rules.js';
+import { BURN_RATE_WINDOWS, burnRateAlertGroup, sliRecordingGroup, sliRecordingGroups, sliStepWindow, type RuleTiming } from './prometheus/slo-rules.js';
 import { modelQualityAlertGroup } from './prometheus/ml-rules.js';
 import { expandTemplate, showsLiveValue } from './prometheus/templates.js';
 import { leLabel, number } from './promql.js';
@@ -32,7 +32,25 @@ describe('SLO rules', () => {
   it('reads the latency threshold bucket with the contract le format', () => {
     expect(leLabel(1)).toBe('1.0');
     expect(leLabel(0.25)).toBe('0.25');
-    expect(sliRecordingGroup(options).rules[2]!.expr).toContain('le="1.0"');
+    expect(sliRecordingGroup(options).rules[3]!.expr).toContain('le="1.0"');
+  });
+
+  it('reads raw series only over the one short step window; every longer window averages the step recordings', () => {
+    const [short, long] = sliRecordingGroups(options);
+    expect(sliStepWindow(options)).toBe('1m');
+    expect(sliStepWindow(resolveProvisionOptions({ scrapeInterval: '15s', evaluationInterval: '1m' }))).toBe('1m15s');
+    expect(sliStepWindow(resolveProvisionOptions({ scrapeInterval: '5s', evaluationInterval: '15s' }))).toBe('20s');
+    const all = [...short!.rules, ...long!.rules];
+    const raw = all.filter((rule) => /http_request(s_total|_duration_seconds)/.test(rule.expr));
+    expect(raw.map((rule) => rule.record)).toEqual(['job:slo_requests:rate1m', 'job:slo_errors:rate1m', 'job:slo_requests:rate1m', 'job:slo_errors:rate1m']);
+    for (const rule of raw) expect(rule.expr.match(/\[[^\]]+\]/g)).toEqual(expect.arrayContaining(['[1m]']));
+    for (const rule of all.filter((candidate) => !raw.includes(candidate))) expect(rule.expr).not.toMatch(/rate\(/);
+    expect(long!.rules.map((rule) => rule.record)).toContain('job:slo_errors:ratio_rate30d');
+    expect(short!.rules.map((rule) => rule.record)).not.toContain('job:slo_errors:ratio_rate1d');
+    // A ratio of sums (both averages over the same evaluations), not an average of ratios.
+    expect(long!.rules.find((rule) => rule.record === 'job:slo_errors:ratio_rate30d')!.expr).toBe(
+      'sum by (job) (avg_over_time(job:slo_errors:rate1m{job="shop", slo="availability"}[30d]))\n/\nsum by (job) (avg_over_time(job:slo_requests:rate1m{job="shop", slo="availability"}[30d]))',
+    );
   });
 
   it('has one page/ticket alert per SLO and window pair at the workbook factors', () => {

@@ -26,15 +26,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts prometheus with `config` (YAML text) and waits until it is ready. */
-export async function startPrometheus(config: string, extraArgs: readonly string[] = []): Promise<RunningPrometheus> {
+/**
+ * Starts prometheus with `config` (YAML text) and waits until it is ready. `dataDir`: an existing
+ * TSDB (backfilled blocks) to open instead of a fresh one; `stop()` leaves it in place.
+ */
+export async function startPrometheus(config: string, extraArgs: readonly string[] = [], dataDir?: string): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'lookout-prom-'));
   await writeFile(join(dir, 'prometheus.yml'), config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...extraArgs],
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${dataDir ?? join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...extraArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

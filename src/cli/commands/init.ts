@@ -157,8 +157,9 @@ service: ${service}
 # host:port of every instance Prometheus scrapes (in compose, the api service)
 targets:
   - api:${port}
-scrapeInterval: 5s
-evaluationInterval: 15s
+# Production intervals; deploy/README.md (generated) states what each costs.
+scrapeInterval: 15s
+evaluationInterval: 1m
 # To require a bearer token on /metrics: uncomment, and pass the token of the file named by
 # LOOKOUT_METRICS_TOKEN_FILE (compose sets it) as the adapter's \`token\` option.
 # bearerTokenFile: /run/secrets/metrics_token

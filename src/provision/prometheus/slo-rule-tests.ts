@@ -22,12 +22,20 @@ export interface PromtoolTest {
   }[];
 }
 
-/** Requests per minute in every synthetic scenario. */
-const REQUESTS_PER_MINUTE = 10_000;
+/**
+ * Requests per minute in every synthetic scenario: enough that every per-sample increment, rounded
+ * to a whole number, stays within 0.1% of the intended burn (whole numbers keep promtool's repeated
+ * additions exact; a fraction drifts, and a phase starting a hair below it reads as a counter reset).
+ */
+const REQUESTS_PER_MINUTE = 1_200_000;
 
 /**
- * How a test file samples time. Page alerts need 1-minute resolution (their short window is 5m);
- * ticket alerts need 3h+ of history (their longest `for` is 3h), which 5-minute resolution makes fast.
+ * The timeline of a test file: phases and evaluation times are multiples of `intervalMinutes`
+ * (1 minute for the page alerts, whose short window is 5m; 5 minutes for the ticket alerts, which
+ * need 3h+ of history). The series themselves are sampled at the scrape interval and the rules
+ * evaluated at the evaluation interval, as in production: the SLI rules read the raw series over
+ * one short window and average their recordings over the long ones, which only works when the
+ * rules run at the interval they were generated for (see {@link sloTestIntervals}).
  * The evaluation time is chosen so every asserted alert is decided: `for` elapsed, or never active.
  */
 export const SLO_TEST_PLANS = {
@@ -35,7 +43,7 @@ export const SLO_TEST_PLANS = {
   ticket: { interval: '5m', intervalMinutes: 5, evalMinutes: 200, severity: 'ticket' },
 } as const;
 
-type Plan = (typeof SLO_TEST_PLANS)[keyof typeof SLO_TEST_PLANS];
+type Plan = (typeof SLO_TEST_PLANS)[keyof typeof SLO_TEST_PLANS] & { readonly scrapeSeconds: number };
 type Pair = (typeof BURN_RATE_WINDOWS)[number];
 
 /**
@@ -102,7 +110,7 @@ export function expectAlerts(group: RuleGroup, alertname: string, eval_time: str
  * ```
  */
 export function sloRuleTests(options: ResolvedProvisionOptions, severity: 'page' | 'ticket'): PromtoolTest[] {
-  const plan = SLO_TEST_PLANS[severity];
+  const plan = { ...SLO_TEST_PLANS[severity], scrapeSeconds: seriesSeconds(options) };
   const pairs = BURN_RATE_WINDOWS.filter((pair) => pair.severity === severity);
   const tests: PromtoolTest[] = [];
   for (const slo of ['availability', 'latency'] as const) {
@@ -127,7 +135,7 @@ function constantBurnTest(options: ResolvedProvisionOptions, plan: Plan, pairs: 
   const badPerMinute = REQUESTS_PER_MINUTE * errorBudget(options.slo[slo].objective) * burn;
   return {
     name,
-    interval: plan.interval,
+    interval: sloTestIntervals(options).series,
     input_series: requestSeries(options, slo, plan, [{ minutes: plan.evalMinutes, badPerMinute }]),
     alert_rule_test: pairs.map((pair) => ({
       eval_time: `${plan.evalMinutes}m`,
@@ -153,7 +161,7 @@ function recoveryTest(options: ResolvedProvisionOptions, plan: Plan, slo: SloNam
   const quietAt = burnMinutes + quietAfter;
   return {
     name: `${slo}: ${number(burn)}x burn for ${burnMinutes}m, then healthy: ${burnRateAlertName(slo, pair)} is quiet ${quietAfter}m later (its ${pair.short} window is clean, its ${pair.long} window still high)`,
-    interval: plan.interval,
+    interval: sloTestIntervals(options).series,
     input_series: requestSeries(options, slo, plan, [
       { minutes: burnMinutes, badPerMinute },
       { minutes: quietAfter + step * 2, badPerMinute: 0 },
@@ -168,6 +176,25 @@ function recoveryTest(options: ResolvedProvisionOptions, plan: Plan, slo: SloNam
 /** The alert of `pair` at a constant bad ratio: its value is the long window's error ratio. */
 function expectedAlert(options: ResolvedProvisionOptions, slo: SloName, pair: Pair, badRatio: number) {
   return expectAlerts(burnRateAlertGroup(options), burnRateAlertName(slo, pair), '0m', [{ labels: { job: options.service }, value: badRatio }]).exp_alerts[0]!;
+}
+
+/**
+ * Sampling of the generated SLO tests: input series every scrape interval, rules evaluated every
+ * evaluation interval (promtool evaluates every group at the file's `evaluation_interval`).
+ *
+ * @example
+ * ```ts
+ * sloTestIntervals(resolveProvisionOptions({ scrapeInterval: '15s', evaluationInterval: '1m' })); // { series: '15s', evaluation: '1m' }
+ * ```
+ */
+export function sloTestIntervals(options: ResolvedProvisionOptions): { readonly series: string; readonly evaluation: string } {
+  return { series: `${seriesSeconds(options)}s`, evaluation: options.evaluationInterval };
+}
+
+/** The scrape interval, or the next shorter whole divisor of a minute (the phases are whole minutes). */
+function seriesSeconds(options: ResolvedProvisionOptions): number {
+  const scrape = durationSeconds(options.scrapeInterval);
+  return [60, 30, 20, 15, 12, 10, 6, 5, 4, 3, 2, 1].find((seconds) => seconds <= scrape) ?? 1;
 }
 
 interface Phase {
@@ -203,8 +230,8 @@ function counterValues(plan: Plan, phases: readonly Phase[], perMinute: (phase: 
   let value = 0;
   let first = true;
   for (const phase of phases) {
-    const step = perMinute(phase) * plan.intervalMinutes;
-    const samples = phase.minutes / plan.intervalMinutes;
+    const step = Math.round((perMinute(phase) * plan.scrapeSeconds) / 60);
+    const samples = (phase.minutes * 60) / plan.scrapeSeconds;
     // The first phase starts at t=0 with value 0; later phases start one step after the previous end.
     const start = first ? value : value + step;
     const count = first ? samples : samples - 1;

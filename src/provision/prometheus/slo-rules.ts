@@ -116,33 +116,109 @@ export function recordedWindows(options: ResolvedProvisionOptions): string[] {
   return SLI_WINDOWS.includes(options.slo.period) ? [...SLI_WINDOWS] : [...SLI_WINDOWS, options.slo.period];
 }
 
+/** Windows up to this many seconds are recorded in the short group, the longer ones in the long group. */
+const SHORT_GROUP_MAX_SECONDS = 6 * 3600;
+
 /**
- * SLI recording rules: request rate, availability error ratio, latency-under-threshold ratio and
- * the latency error ratio, per window, aggregated by job.
+ * The one window the SLI rules read the raw series over: the evaluation interval plus one scrape
+ * interval (at least two scrape intervals: a rate needs two samples). Evaluated every evaluation
+ * interval, each window then starts at the scrape where the previous one ended, so consecutive
+ * windows count every increment once: no increment falls between two windows to be guessed from
+ * the slope (as with a window of exactly the evaluation interval, which misses the increments
+ * between its last scrape and the next window's first). Averaged over a long window, these rates
+ * give the rate over that window.
  *
  * @example
  * ```ts
- * sliRecordingGroup(resolveProvisionOptions()).rules.length; // 4 rules x 8 windows
+ * sliStepWindow(resolveProvisionOptions({ scrapeInterval: '15s', evaluationInterval: '1m' })); // '1m15s'
+ * sliStepWindow(resolveProvisionOptions({ scrapeInterval: '5s', evaluationInterval: '15s' })); // '20s'
+ * ```
+ */
+export function sliStepWindow(options: ResolvedProvisionOptions): string {
+  const scrape = durationSeconds(options.scrapeInterval);
+  const seconds = Math.max(durationSeconds(options.evaluationInterval) + scrape, 2 * scrape);
+  const parts = [[Math.floor(seconds / 3600), 'h'], [Math.floor((seconds % 3600) / 60), 'm'], [seconds % 60, 's']] as const;
+  return parts.filter(([value]) => value > 0).map(([value, unit]) => `${number(value)}${unit}`).join('');
+}
+
+/**
+ * Names of the two per-SLO short-window series every window is computed from: requests per second
+ * and bad requests per second over {@link sliStepWindow}, per job, labelled `slo`.
+ *
+ * @example
+ * ```ts
+ * sliStepRecords('1m15s'); // { requests: 'job:slo_requests:rate1m15s', errors: 'job:slo_errors:rate1m15s' }
+ * ```
+ */
+export function sliStepRecords(step: string): { readonly requests: string; readonly errors: string } {
+  return { requests: `job:slo_requests:rate${step}`, errors: `job:slo_errors:rate${step}` };
+}
+
+/**
+ * SLI recording rules, in two groups whose cost does not grow with the SLO period nor (past the
+ * first rules) with the number of raw series:
+ *
+ * - `<service>-sli`: the only rules that read raw series, over one short window
+ *   ({@link sliStepWindow}): requests and bad requests per second for each SLO (a 5xx for
+ *   availability; `_count` minus the `le` threshold bucket for latency), summed by job. Then, from
+ *   those recordings, the windows up to 6h (the page alerts' windows).
+ * - `<service>-sli-long`: 1d, 3d and the period, from the same recordings.
+ *
+ * Each window's error ratio is `avg_over_time(errors[w]) / avg_over_time(requests[w])`: both
+ * series come from the same evaluations, so this is a ratio of sums over the window, not an average
+ * of ratios. Per window: request rate, both SLO error ratios and the latency-good ratio.
+ *
+ * @example
+ * ```ts
+ * sliRecordingGroups(resolveProvisionOptions()).map((group) => group.name); // ['inference-api-sli', 'inference-api-sli-long']
+ * ```
+ */
+export function sliRecordingGroups(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup[] {
+  const job = `job="${options.service}"`;
+  const le = leLabel(options.slo.latency.thresholdSeconds);
+  const step = sliStepWindow(options);
+  const range = scaledDuration(step, timing);
+  const { requests, errors } = sliStepRecords(step);
+  const raw = (selector: string) => `sum by (job) (rate(${selector}[${range}]))`;
+  const all = raw(`http_requests_total{${job}}`);
+  const count = raw(`http_request_duration_seconds_count{${job}}`);
+  const stepRules: PrometheusRule[] = [
+    { record: requests, expr: all, labels: { slo: 'availability' } },
+    // A service without any 5xx has no such series: `or 0 * all` makes the rate 0, not absent.
+    { record: errors, expr: `${raw(`http_requests_total{${job}, status=~"5.."}`)} or (0 * ${all})`, labels: { slo: 'availability' } },
+    { record: requests, expr: count, labels: { slo: 'latency' } },
+    { record: errors, expr: `${count}\n-\n${raw(`http_request_duration_seconds_bucket{${job}, le="${le}"}`)}`, labels: { slo: 'latency' } },
+  ];
+  const windowRules = (window: string): PrometheusRule[] => {
+    const w = scaledDuration(window, timing);
+    const average = (record: string, slo: SloName) => `avg_over_time(${record}{${job}, slo="${slo}"}[${w}])`;
+    const ratio = (slo: SloName) => `sum by (job) (${average(errors, slo)})\n/\nsum by (job) (${average(requests, slo)})`;
+    return [
+      { record: `job:http_requests:rate${window}`, expr: `sum by (job) (${average(requests, 'availability')})` },
+      { record: sloErrorRatioRecord(window), expr: ratio('availability'), labels: { slo: 'availability' } },
+      { record: sloErrorRatioRecord(window), expr: ratio('latency'), labels: { slo: 'latency' } },
+      { record: `job:http_request_latency_good:ratio_rate${window}`, expr: `1 - ${sloErrorRatioRecord(window)}{${job}, slo="latency"}` },
+    ];
+  };
+  const windows = recordedWindows(options);
+  const short = windows.filter((window) => durationSeconds(window) <= SHORT_GROUP_MAX_SECONDS);
+  const long = windows.filter((window) => durationSeconds(window) > SHORT_GROUP_MAX_SECONDS);
+  return [
+    { name: `${options.service}-sli`, rules: [...stepRules, ...short.flatMap(windowRules)] },
+    { name: `${options.service}-sli-long`, rules: long.flatMap(windowRules) },
+  ];
+}
+
+/**
+ * All SLI recording rules in one list (both groups of {@link sliRecordingGroups}).
+ *
+ * @example
+ * ```ts
+ * sliRecordingGroup(resolveProvisionOptions()).rules.length; // 4 step rules + 4 rules x 8 windows
  * ```
  */
 export function sliRecordingGroup(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup {
-  const job = `job="${options.service}"`;
-  const le = leLabel(options.slo.latency.thresholdSeconds);
-  const rules = recordedWindows(options).flatMap((window): PrometheusRule[] => {
-    const range = scaledDuration(window, timing);
-    const all = `sum by (job) (rate(http_requests_total{${job}}[${range}]))`;
-    // A service without any 5xx has no such series: `or 0 * all` makes the ratio 0, not absent.
-    const failed = `sum by (job) (rate(http_requests_total{${job}, status=~"5.."}[${range}]))`;
-    const fast = `sum by (job) (rate(http_request_duration_seconds_bucket{${job}, le="${le}"}[${range}]))`;
-    const count = `sum by (job) (rate(http_request_duration_seconds_count{${job}}[${range}]))`;
-    return [
-      { record: `job:http_requests:rate${window}`, expr: all },
-      { record: sloErrorRatioRecord(window), expr: `(${failed} or (0 * ${all}))\n/\n${all}`, labels: { slo: 'availability' } },
-      { record: `job:http_request_latency_good:ratio_rate${window}`, expr: `${fast}\n/\n${count}` },
-      { record: sloErrorRatioRecord(window), expr: `1 - job:http_request_latency_good:ratio_rate${window}{${job}}`, labels: { slo: 'latency' } },
-    ];
-  });
-  return { name: `${options.service}-sli`, rules };
+  return { name: `${options.service}-sli`, rules: sliRecordingGroups(options, timing).flatMap((group) => group.rules) };
 }
 
 /**
