@@ -118,7 +118,7 @@ describe('lookout check', () => {
   it('--static expands every committed dashboard query without any service', async () => {
     const result = await cli(['check', '--static', '--range', '1h'], repo);
     expect(result.code, result.err).toBe(0);
-    expect(result.out).toMatch(/^67 targets expanded, 0 failed/m);
+    expect(result.out).toMatch(/^73 targets expanded, 0 failed/m);
     expect(result.out).toContain("WHERE creation_time BETWEEN '");
     expect(result.out).not.toContain('$__');
   });

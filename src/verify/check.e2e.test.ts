@@ -63,10 +63,12 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
     // fold into the overflow series, so the "Series folded into overflow" panel has a cap to show hitting.
     for (let index = 0; index < 30; index++) await (await fetch(`${api.url}/inference/status/none`, { headers: { 'x-client': `crawler-${index}` } })).text();
     await prometheus.waitForTargets({ scrapes: 3 });
-    // Enough history for rate windows (two 1s scrapes inside every window).
-    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    // Enough history for every panel: Grafana aligns a range query's end to its step, at least the datasource's
+    // 15s scrape interval, so a rate needs two of them behind it, and the recordings a few seconds more
+    // (what `lookout check --target` waits by default).
+    await new Promise((resolve) => setTimeout(resolve, 35_000));
     reader = new PostgresRunner({ connectionString: connectionString({ user: role, password }), searchPath: schema });
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     traffic.abort();
@@ -142,9 +144,11 @@ describe.skipIf(!available)('every dashboard query returns data (real Prometheus
 
   it('lookout check --target: starts its own Prometheus with the committed rules, scrapes with the token, checks', async () => {
     const readerUrl = connectionString({ user: role, password });
-    const result = await cli(['check', '--target', api!.target, '--bearer-token-file', join(dir, 'token'), '--database-url', readerUrl, '--search-path', schema, '--wait', '12s']);
+    const result = await cli(['check', '--target', api!.target, '--bearer-token-file', join(dir, 'token'), '--database-url', readerUrl, '--search-path', schema]);
     expect(result.code, `${result.err}\n${result.out.slice(-2000)}`).toBe(0);
     expect(result.out).toMatch(/prometheus at http:\/\/127\.0\.0\.1:\d+ scraping job inference-api/);
+    // The default wait: two of the datasource's 15s scrape intervals and 5s, so the aligned ends of the range queries have history.
+    expect(result.out).toMatch(/collecting 35s of history/);
     expect(result.out).toMatch(/^73 targets checked, 0 failed/m);
-  }, 60_000);
+  }, 120_000);
 });

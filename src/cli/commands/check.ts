@@ -30,7 +30,8 @@ Options:
   --search-path <schema>     schema holding the events table (default: the role's search_path)
   --bearer-token-file <f>    token for /metrics (with --target)
   --scrape-interval <d>      scrape and rule interval of the throw-away Prometheus (default 1s)
-  --wait <d>                 history to collect before checking, e.g. 30s (default 15s)
+  --wait <d>                 history to collect before checking, e.g. 30s (default: two of the Prometheus
+                             datasource's scrape intervals plus 5s, at least 15s)
   --range <d>                check the last <d> (e.g. 15m) instead of each dashboard's own range
   --var <name>=<v1,v2|all>   variable selection instead of the saved one (repeatable)
   --allow-writer             accept a PostgreSQL role that can write (Grafana's must not)
@@ -72,11 +73,11 @@ export const check: CliCommand = {
     const sources = [values.target !== undefined, values['prometheus-url'] !== undefined, values.static === true].filter(Boolean).length;
     if (sources !== 1) throw usageError('give exactly one of --target, --prometheus-url or --static', usage);
     const deploy = resolve(io.cwd, values.deploy ?? 'deploy');
-    const waitMs = durationFlag(values.wait ?? '15s', '--wait', usage);
     const rangeMs = values.range === undefined ? undefined : durationFlag(values.range, '--range', usage);
     const variables = parseVariables(values.var ?? []);
     const dashboards = await loadDashboards(join(deploy, 'grafana/dashboards'));
     const datasources = await loadDatasources(join(deploy, 'grafana/provisioning/datasources/datasources.yml'));
+    const waitMs = values.wait === undefined ? defaultWaitMs(datasources) : durationFlag(values.wait, '--wait', usage);
     const now = Date.now();
     const range = rangeMs === undefined ? undefined : { fromMs: now - rangeMs, toMs: now };
     const common = { dashboards, datasources, variables, ...(range === undefined ? {} : { range }) };
@@ -127,6 +128,20 @@ async function startLocalPrometheus(io: CliIo, deploy: string, configFlag: strin
   const prometheus = await startPrometheus({ config });
   io.out(`lookout check: prometheus at ${prometheus.url} scraping job ${options.service}: ${targets.join(', ')}`);
   return prometheus;
+}
+
+/**
+ * How much history a throw-away Prometheus needs before every panel has data:
+ * Grafana aligns a range query's end to its step, which is at least the
+ * datasource's scrape interval (`timeInterval`), so a rate needs two of them
+ * behind it, and the rules' recordings a few seconds more to reach the windows
+ * built on them. At least 15 s (the former fixed default).
+ */
+function defaultWaitMs(datasources: Awaited<ReturnType<typeof loadDatasources>>): number {
+  const prometheus = datasources.find((datasource) => datasource.type === 'prometheus');
+  const interval = prometheus?.jsonData?.timeInterval;
+  const intervalMs = interval === undefined ? 0 : durationFlag(interval, 'timeInterval', usage);
+  return Math.max(15_000, 2 * intervalMs + 5_000);
 }
 
 function parseVariables(items: readonly string[]): Record<string, VariableSelection> {
