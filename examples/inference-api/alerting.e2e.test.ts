@@ -133,6 +133,9 @@ async function startChildApi(schema: string): Promise<ChildApi> {
 function options(service: string, webhook: string, alertmanager: string): ResolvedProvisionOptions {
   return resolveProvisionOptions({
     service,
+    // The intervals this test's Prometheus runs at: the SLI step window is built from them.
+    scrapeInterval: `${SCRAPE_S}s`,
+    evaluationInterval: `${EVALUATION_S}s`,
     alerting: {
       alertmanagers: [alertmanager],
       receivers: { pager: { webhook: { url: `${webhook}/page` } }, tickets: { webhook: { url: `${webhook}/ticket` } } },

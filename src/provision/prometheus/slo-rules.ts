@@ -176,10 +176,11 @@ export function sliStepRecords(step: string): { readonly requests: string; reado
 export function sliRecordingGroups(options: ResolvedProvisionOptions, timing: RuleTiming = {}): RuleGroup[] {
   const job = `job="${options.service}"`;
   const le = leLabel(options.slo.latency.thresholdSeconds);
+  // The step window is not scaled with the rules' timing: it covers the real scrape and evaluation
+  // intervals, which a time-scaled test sets in `options` (a scaled step shorter than two scrapes reads nothing).
   const step = sliStepWindow(options);
-  const range = scaledDuration(step, timing);
   const { requests, errors } = sliStepRecords(step);
-  const raw = (selector: string) => `sum by (job) (rate(${selector}[${range}]))`;
+  const raw = (selector: string) => `sum by (job) (rate(${selector}[${step}]))`;
   const all = raw(`http_requests_total{${job}}`);
   const count = raw(`http_request_duration_seconds_count{${job}}`);
   const stepRules: PrometheusRule[] = [
