@@ -89,12 +89,9 @@ export class RouteMatcher {
    * of a match) on the common path, a parameter route.
    */
   match(url: string): string | undefined {
-    // Map.get hashes the request's new string first (~40 ns): only worth
-    // it when a static template has the URL's length (no query string).
-    if (url.length < 256 ? this.exactLengths[url.length] === 1 : this.longExact) {
-      const exact = this.exact.get(url);
-      if (exact !== undefined) return exact;
-    }
+    // The URL as a whole first: a static path without a query string.
+    const exact = this.exactOf(url, url.length);
+    if (exact !== undefined) return exact;
     const patterns = this.patterns;
     for (let index = 0; index < patterns.length; index++) {
       const pattern = patterns[index]!;
@@ -107,10 +104,14 @@ export class RouteMatcher {
     return query < 0 ? undefined : this.exactOf(url, query);
   }
 
-  /** The static template of the path `url` has before `end` (its query string), if any. */
+  /**
+   * The static template of the path `url` has before `end` (its length, or its
+   * query string), if any. Map.get hashes the request's new string first
+   * (~40 ns): only worth it when a static template has the path's length.
+   */
   private exactOf(url: string, end: number): string | undefined {
     if (end < 256 ? this.exactLengths[end] !== 1 : !this.longExact) return undefined;
-    return this.exact.get(url.slice(0, end));
+    return this.exact.get(end === url.length ? url : url.slice(0, end));
   }
 
   /** How many templates it knows. */
