@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { resolveProvisionOptions } from './options.js';
 
 describe('resolveProvisionOptions', () => {
-  it('fills defaults: 5s scrape, 99.9% availability, 99% under 1s, env-named datasources', () => {
+  it('fills defaults: 15s scrape, 1m evaluation (production intervals), 99.9% availability, 99% under 1s, env-named datasources', () => {
     const options = resolveProvisionOptions();
     expect(options).toMatchObject({
       service: 'api',
       targets: ['api:8000'],
-      scrapeInterval: '5s',
+      scrapeInterval: '15s',
+      evaluationInterval: '1m',
       bearerTokenFile: undefined,
       slo: { period: '30d', availability: { objective: 0.999 }, latency: { objective: 0.99, thresholdSeconds: 1 } },
       datasources: { prometheus: { urlEnv: 'DS_PROMETHEUS_URL' }, postgres: { passwordEnv: 'DS_POSTGRES_PASSWORD', readerRole: 'lookout_reader', sslmode: 'disable' } },

@@ -22,9 +22,12 @@ export interface ProvisionOptions {
   readonly targets?: readonly string[];
   readonly metricsPath?: string;
   readonly scheme?: 'http' | 'https';
-  /** Scrape interval (default `5s`); also the Grafana Prometheus datasource's `timeInterval`. */
+  /**
+   * Scrape interval (default `15s`, Prometheus's own default); also the Grafana Prometheus datasource's
+   * `timeInterval`. The generated README states what it costs in samples.
+   */
   readonly scrapeInterval?: string;
-  /** Rule evaluation interval (default `15s`). */
+  /** Rule evaluation interval (default `1m`: the SLO rules' step windows and the alerts' reaction time follow it). */
   readonly evaluationInterval?: string;
   /** File holding the bearer token for `/metrics`, as Prometheus sees it (default: no auth). */
   readonly bearerTokenFile?: string;
@@ -210,8 +213,8 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
     targets,
     metricsPath: check('metricsPath', options.metricsPath ?? '/metrics', (value) => /^\/[\w./-]*$/.test(value), 'an absolute path'),
     scheme: check('scheme', options.scheme ?? 'http', (value) => value === 'http' || value === 'https', 'http or https'),
-    scrapeInterval: duration('scrapeInterval', options.scrapeInterval ?? '5s'),
-    evaluationInterval: duration('evaluationInterval', options.evaluationInterval ?? '15s'),
+    scrapeInterval: duration('scrapeInterval', options.scrapeInterval ?? '15s'),
+    evaluationInterval: duration('evaluationInterval', options.evaluationInterval ?? '1m'),
     bearerTokenFile: options.bearerTokenFile === undefined ? undefined : check('bearerTokenFile', options.bearerTokenFile, (value) => value.startsWith('/'), 'an absolute path'),
     durationBuckets,
     slo: {

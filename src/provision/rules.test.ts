@@ -7,7 +7,7 @@ import { modelQualityAlertGroup } from './prometheus/ml-rules.js';
 import { expandTemplate, showsLiveValue } from './prometheus/templates.js';
 import { leLabel, number } from './promql.js';
 
-const options = resolveProvisionOptions({ service: 'shop', scrapeInterval: '30s', bearerTokenFile: '/run/secrets/t' });
+const options = resolveProvisionOptions({ service: 'shop', scrapeInterval: '30s', evaluationInterval: '15s', bearerTokenFile: '/run/secrets/t' });
 
 describe('prometheus.yml', () => {
   it('scrapes the targets with the token file and caps the timeout at 10s', () => {
