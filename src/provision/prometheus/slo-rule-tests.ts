@@ -113,7 +113,7 @@ export function sloRuleTests(options: ResolvedProvisionOptions, severity: 'page'
   const plan = { ...SLO_TEST_PLANS[severity], scrapeSeconds: seriesSeconds(options) };
   const pairs = BURN_RATE_WINDOWS.filter((pair) => pair.severity === severity);
   const tests: PromtoolTest[] = [];
-  // promtool before 2.46 has no notation for native input series: with `histograms: native` the
+  // promtool 2.42 (Debian's, which tests them here) has no notation for native input series: with `histograms: native` the
   // latency SLI is proven against a real Prometheus instead (src/provision/native-slo.e2e.test.ts).
   const slos = options.histograms === 'native' ? (['availability'] as const) : (['availability', 'latency'] as const);
   for (const slo of slos) {
