@@ -120,6 +120,8 @@ describe.skipIf(!available)('histograms: native, generated rules and dashboards 
     expect(await value('job:http_request_latency_good:ratio_rate5m{job="native-exact"}')).toBeCloseTo(0.8, 12);
     expect(await value('job:slo_errors:ratio_rate5m{job="native-exact", slo="availability"}')).toBeCloseTo(FAILED_PER_ROUND / durations.length, 12);
     // Steps without requests record 0, not NaN: the 30d window averages them into a number.
+    expect(await value('histogram_fraction(0, 0.25, sum(rate(http_request_duration_seconds{job="native-exact"}[2s])))')).toBeNaN();
+    expect(await value('job:slo_errors:rate2s{job="native-exact", slo="latency"}')).toBe(0);
     expect(await value('job:slo_errors:ratio_rate30d{job="native-exact", slo="latency"}')).toBeCloseTo(0.2, 12);
     console.log(`\nnative latency SLI, threshold 0.25 s: recorded ${latency}, exact ${badShare(0.25)}`);
   });
