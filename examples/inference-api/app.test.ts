@@ -168,3 +168,26 @@ describe('closing the reference inference API', () => {
     expect(seconds).toBeLessThan(3); // Fastify's keepAliveTimeout is 72 s
   }, 90_000);
 });
+
+describe('LOOKOUT_NATIVE_HISTOGRAMS (set by the generated compose.yaml with histograms: native | both)', () => {
+  it('=1 makes the HTTP duration and size histograms native; unset keeps them classic', async () => {
+    const previous = process.env['LOOKOUT_NATIVE_HISTOGRAMS'];
+    const nativeOf = (api: InferenceApi) => ['http_request_duration_seconds', 'http_response_size_bytes'].map((name) => (api.registry.get(name) as { native?: { schema: number } } | undefined)?.native?.schema);
+    try {
+      process.env['LOOKOUT_NATIVE_HISTOGRAMS'] = '1';
+      const native = await startInferenceApi({ store: new MemoryStore() });
+      delete process.env['LOOKOUT_NATIVE_HISTOGRAMS'];
+      const classic = await startInferenceApi({ store: new MemoryStore() });
+      try {
+        expect(nativeOf(native)).toEqual([3, 3]);
+        expect(nativeOf(classic)).toEqual([undefined, undefined]);
+      } finally {
+        await native.close();
+        await classic.close();
+      }
+    } finally {
+      if (previous === undefined) delete process.env['LOOKOUT_NATIVE_HISTOGRAMS'];
+      else process.env['LOOKOUT_NATIVE_HISTOGRAMS'] = previous;
+    }
+  });
+});

@@ -162,6 +162,8 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
     // Most calls here take well under 5 ms: finer low buckets make p50/p95 tell routes apart
     // (1.0 stays a bound: the latency SLO counts requests under 1 s).
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    // Set by the generated compose.yaml when lookout.config.yaml says `histograms: native` or `both`.
+    ...(process.env['LOOKOUT_NATIVE_HISTOGRAMS'] === '1' && { nativeHistograms: true as const }),
     ...extra,
     registry,
     ...(options.token !== undefined && { token: options.token }),

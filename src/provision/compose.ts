@@ -1,4 +1,5 @@
 import type { ResolvedAlerting } from './alerting.js';
+import { prometheusFeatureFlags, type HistogramMode } from './histograms.js';
 import type { ResolvedProvisionOptions } from './options.js';
 import { GENERATED_NOTICE } from './yaml.js';
 
@@ -44,6 +45,8 @@ function apiService(options: ResolvedProvisionOptions) {
       PORT: String(port),
       DATABASE_URL: `postgres://${withDefault('POSTGRES_USER')}:${required('POSTGRES_PASSWORD')}@postgres:5432/${withDefault('POSTGRES_DB')}`,
       ...(secret === undefined ? {} : { LOOKOUT_METRICS_TOKEN_FILE: `/run/secrets/${secret}` }),
+      // The example API turns the adapter's `nativeHistograms` on from this variable.
+      ...(options.histograms !== 'classic' && { LOOKOUT_NATIVE_HISTOGRAMS: '1' }),
     },
     ...(secret === undefined ? {} : { secrets: [secret] }),
     depends_on: { postgres: { condition: 'service_healthy' } },
@@ -70,19 +73,22 @@ function postgresService(options: ResolvedProvisionOptions) {
 
 /**
  * The Prometheus container's command line, reading `configFile` from the mounted `prometheus/`
- * folder (the scaling overlays swap in `prometheus.<store>.yml`).
+ * folder (the scaling overlays swap in `prometheus.<store>.yml`), with the native-histograms
+ * feature flag unless `histograms` is `classic`.
  *
  * @example
  * ```ts
  * prometheusCommand('prometheus.mimir.yml')[0]; // '--config.file=/etc/prometheus/prometheus.mimir.yml'
+ * prometheusCommand('prometheus.yml', 'native').at(-1); // '--enable-feature=native-histograms'
  * ```
  */
-export function prometheusCommand(configFile = 'prometheus.yml'): string[] {
+export function prometheusCommand(configFile = 'prometheus.yml', histograms: HistogramMode = 'classic'): string[] {
   return [
     `--config.file=/etc/prometheus/${configFile}`,
     '--storage.tsdb.path=/prometheus',
     // Longer than the SLO period so "error budget left" sees the whole period.
     '--storage.tsdb.retention.time=35d',
+    ...prometheusFeatureFlags(histograms),
   ];
 }
 
@@ -91,7 +97,7 @@ function prometheusService(options: ResolvedProvisionOptions) {
   return {
     image: options.compose.prometheusImage,
     restart: 'unless-stopped',
-    command: prometheusCommand(),
+    command: prometheusCommand('prometheus.yml', options.histograms),
     volumes: ['./prometheus:/etc/prometheus:ro', 'prometheus-data:/prometheus'],
     ...(secret === undefined ? {} : { secrets: [secret] }),
     depends_on: { api: { condition: 'service_started' }, ...(options.alerting !== undefined && { alertmanager: { condition: 'service_healthy' } }) },

@@ -46,6 +46,7 @@ const KNOWN_KEYS = new Set<string>([
   'evaluationInterval',
   'bearerTokenFile',
   'durationBuckets',
+  'histograms',
   'slo',
   'datasources',
   'remoteWrite',

@@ -1,5 +1,6 @@
 import { LookoutError } from '../core/errors.js';
 import { resolveAlerting, type AlertingOptions, type ResolvedAlerting } from './alerting.js';
+import { classicHistogramsKey, HISTOGRAM_MODES, type HistogramMode } from './histograms.js';
 import { resolveRemoteWrite, type RemoteWriteOptions, type ResolvedRemoteWrite } from './remote-write.js';
 
 /**
@@ -33,6 +34,8 @@ export interface ProvisionOptions {
   readonly bearerTokenFile?: string;
   /** Upper bounds of `http_request_duration_seconds` (the latency threshold must be one of them). */
   readonly durationBuckets?: readonly number[];
+  /** Classic `_bucket` series (default), Prometheus native histograms, or both: see `HistogramMode`. */
+  readonly histograms?: HistogramMode;
   readonly slo?: {
     /** SLO period used for "error budget left" (default `30d`). */
     readonly period?: string;
@@ -127,6 +130,7 @@ export interface ResolvedProvisionOptions {
   readonly evaluationInterval: string;
   readonly bearerTokenFile: string | undefined;
   readonly durationBuckets: readonly number[];
+  readonly histograms: HistogramMode;
   readonly slo: {
     readonly period: string;
     readonly availability: { readonly objective: number };
@@ -202,12 +206,19 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
   for (const target of targets) check('targets', target, (value) => TARGET.test(value), 'host:port');
   const durationBuckets = options.durationBuckets ?? CONTRACT_DURATION_BUCKETS;
   const thresholdSeconds = options.slo?.latency?.thresholdSeconds ?? 1;
-  if (!durationBuckets.includes(thresholdSeconds)) {
+  const histograms = check('histograms', options.histograms ?? 'classic', (value) => HISTOGRAM_MODES.includes(value), HISTOGRAM_MODES.join(' | '));
+  // Native series have no `le` buckets: any positive threshold works (exactly at a power of two).
+  if (histograms === 'native') check('slo.latency.thresholdSeconds', thresholdSeconds, (value) => typeof value === 'number' && value > 0 && Number.isFinite(value), 'a positive number of seconds');
+  else if (!durationBuckets.includes(thresholdSeconds)) {
     fail('slo.latency.thresholdSeconds', `${thresholdSeconds} is not a bucket bound of http_request_duration_seconds (${durationBuckets.join(', ')})`);
   }
   const prometheus = options.datasources?.prometheus ?? {};
   const postgres = options.datasources?.postgres ?? {};
   const compose = options.compose ?? {};
+  const prometheusImage = image('compose.prometheusImage', compose.prometheusImage ?? 'prom/prometheus:v2.54.1');
+  if (histograms === 'both' && classicHistogramsKey(prometheusImage) === undefined) {
+    fail('histograms', `both needs Prometheus 2.45 or later (scrape_classic_histograms); compose.prometheusImage is ${prometheusImage}`);
+  }
   return {
     service,
     targets,
@@ -217,6 +228,7 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
     evaluationInterval: duration('evaluationInterval', options.evaluationInterval ?? '1m'),
     bearerTokenFile: options.bearerTokenFile === undefined ? undefined : check('bearerTokenFile', options.bearerTokenFile, (value) => value.startsWith('/'), 'an absolute path'),
     durationBuckets,
+    histograms,
     slo: {
       period: duration('slo.period', options.slo?.period ?? '30d'),
       availability: { objective: objective('slo.availability.objective', options.slo?.availability?.objective ?? 0.999) },
@@ -254,7 +266,7 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
       apiCommand: compose.apiCommand ?? ['node', '--import', 'tsx', 'examples/inference-api/server.ts'],
       apiPort: check('compose.apiPort', compose.apiPort ?? 8000, (value) => Number.isInteger(value) && value > 0 && value < 65536, 'a TCP port'),
       postgresImage: image('compose.postgresImage', compose.postgresImage ?? 'postgres:16.4-bookworm'),
-      prometheusImage: image('compose.prometheusImage', compose.prometheusImage ?? 'prom/prometheus:v2.54.1'),
+      prometheusImage,
       grafanaImage: image('compose.grafanaImage', compose.grafanaImage ?? 'grafana/grafana-oss:11.2.0'),
       alertmanagerImage: image('compose.alertmanagerImage', compose.alertmanagerImage ?? 'prom/alertmanager:v0.27.0'),
       mimirImage: image('compose.mimirImage', compose.mimirImage ?? 'grafana/mimir:2.13.0'),

@@ -48,7 +48,7 @@ npx lookout check --deploy . --prometheus-url http://127.0.0.1:9090 \\
   --database-url "postgres://${options.datasources.postgres.readerRole}:$LOOKOUT_READER_PASSWORD@127.0.0.1:$POSTGRES_HOST_PORT/$POSTGRES_DB"
 \`\`\`
 
-${intervalCosts(options)}
+${histogramsSection(options)}${intervalCosts(options)}
 
 Scaling out (remote write to a horizontally scalable store, a partitioned events table): see docs/scaling.md in the lookout repository.
 `;
@@ -82,6 +82,24 @@ function intervalCosts(options: ResolvedProvisionOptions): string {
   series (about 50 ms an evaluation in lookout's benchmark, at 30 and at 3,000 label sets), so a longer
   interval saves little, and one of 5m or more would let its samples age past Prometheus's 5m lookback,
   leaving the ticket alerts that read the 1d and 3d ratios without data between evaluations.`;
+}
+
+/** With `histograms: native | both`: what is on and what the API must do; nothing with classic. */
+function histogramsSection(options: ResolvedProvisionOptions): string {
+  if (options.histograms === 'classic') return '';
+  const both = options.histograms === 'both';
+  return `## Native histograms (\`histograms: ${options.histograms}\`)
+
+Prometheus runs with \`--enable-feature=native-histograms\` and scrapes \`/metrics\` in protobuf; the API must
+expose native histograms (adapter option \`nativeHistograms: true\`; the example API reads
+\`LOOKOUT_NATIVE_HISTOGRAMS=1\` from compose.yaml). The API overview's latency and size panels read the native
+series (\`histogram_quantile(q, sum(rate(http_request_duration_seconds[...])))\`). ${
+    both
+      ? 'The scrape job also keeps the classic `_bucket` series (`scrape_classic_histograms`, Prometheus 2.45 or later), which the latency SLI reads at the exact `le` bucket of the threshold.'
+      : `No \`_bucket\` series are stored for them: the latency SLI is \`histogram_fraction(0, ${options.slo.latency.thresholdSeconds}, ...)\`, exact when the threshold is a bucket boundary (a power of two at schema >= 0, 1 s at any schema), else interpolated inside the one bucket holding it; the generated promtool tests cover the availability alerts only (promtool 2.42, the one tested here, has no notation for native input series).`
+  }${options.remoteWrite.length > 0 ? ' Remote write sends native histograms (`send_native_histograms`): the receiver must accept them.' : ''}
+
+`;
 }
 
 function remoteWrite(options: ResolvedProvisionOptions): string {

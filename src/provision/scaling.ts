@@ -70,7 +70,7 @@ export function scalingPrometheusConfig(options: ResolvedProvisionOptions, store
  */
 export function scalingComposeOverlay(options: ResolvedProvisionOptions, store: ScalingStore) {
   const prometheus = (dependsOn: string) => ({
-    command: prometheusCommand(`prometheus.${store}.yml`),
+    command: prometheusCommand(`prometheus.${store}.yml`, options.histograms),
     depends_on: { [dependsOn]: { condition: 'service_started' } },
   });
   const { mimirImage, thanosImage, victoriametricsImage } = options.compose;

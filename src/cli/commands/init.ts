@@ -163,6 +163,9 @@ evaluationInterval: 1m
 # To require a bearer token on /metrics: uncomment, and pass the token of the file named by
 # LOOKOUT_METRICS_TOKEN_FILE (compose sets it) as the adapter's \`token\` option.
 # bearerTokenFile: /run/secrets/metrics_token
+# Histogram series the rules and dashboards read: classic (default), native (set the adapter's
+# \`nativeHistograms: true\`; Prometheus runs with --enable-feature=native-histograms) or both.
+# histograms: native
 slo:
   period: 30d
   availability:

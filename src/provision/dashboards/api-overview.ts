@@ -1,10 +1,13 @@
 import { RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { histogramAverage, histogramQuantile, type HistogramMode } from '../histograms.js';
 import { errorBudget, number } from '../promql.js';
 import { sloErrorRatioRecord, type SloName } from '../prometheus/names.js';
 import { BY_JOB, BY_ROUTE, baseDashboard, promTarget, stat, thresholds, timeseries, type DashboardContext } from './common.js';
 
 const REQUESTS = `http_requests_total{${BY_ROUTE}}`;
 const rate = (series: string, by: string) => `sum by (${by}) (rate(${series}[$__rate_interval]))`;
+/** Native series for the HTTP histograms unless they are classic only (`both` keeps the classic ones for the rules). */
+const seriesOf = (context: DashboardContext): HistogramMode => (context.options.histograms === 'classic' ? 'classic' : 'native');
 
 function requestRate(context: DashboardContext, id: number) {
   return timeseries(context, {
@@ -58,7 +61,7 @@ function inFlight(context: DashboardContext, id: number) {
 
 function latencyPercentiles(context: DashboardContext, id: number) {
   const threshold = context.options.slo.latency.thresholdSeconds;
-  const quantile = (q: number) => `histogram_quantile(${q}, ${rate(`http_request_duration_seconds_bucket{${BY_ROUTE}}`, 'le')})`;
+  const quantile = (q: number) => histogramQuantile(seriesOf(context), q, 'http_request_duration_seconds', BY_ROUTE, '', '$__rate_interval');
   return timeseries(context, {
     id,
     title: 'Latency p50 / p95 / p99',
@@ -72,7 +75,7 @@ function latencyPercentiles(context: DashboardContext, id: number) {
 
 function latencyByRoute(context: DashboardContext, id: number) {
   const threshold = context.options.slo.latency.thresholdSeconds;
-  const expr = `histogram_quantile(0.95, ${rate(`http_request_duration_seconds_bucket{${BY_ROUTE}}`, 'route, le')})`;
+  const expr = histogramQuantile(seriesOf(context), 0.95, 'http_request_duration_seconds', BY_ROUTE, 'route', '$__rate_interval');
   return timeseries(context, {
     id,
     title: 'Latency p95 by route',
@@ -97,8 +100,8 @@ function exceptions(context: DashboardContext, id: number) {
 }
 
 function payloadSizes(context: DashboardContext, id: number) {
-  const average = (metric: string) => `${rate(`${metric}_sum{${BY_ROUTE}}`, 'job')}\n/\n${rate(`${metric}_count{${BY_ROUTE}}`, 'job')}`;
-  const p95 = (metric: string) => `histogram_quantile(0.95, ${rate(`${metric}_bucket{${BY_ROUTE}}`, 'le')})`;
+  const average = (metric: string) => histogramAverage(seriesOf(context), metric, BY_ROUTE, 'job', '$__rate_interval');
+  const p95 = (metric: string) => histogramQuantile(seriesOf(context), 0.95, metric, BY_ROUTE, '', '$__rate_interval');
   return timeseries(context, {
     id,
     title: 'Request and response sizes',

@@ -2,6 +2,7 @@ import type { ResolvedProvisionOptions } from '../options.js';
 import { durationSeconds } from '../promql.js';
 import { prometheusAlertingBlock } from '../alertmanager/config.js';
 import { remoteWriteEntry } from '../remote-write.js';
+import { classicHistogramsKey } from '../histograms.js';
 
 /**
  * Where the generated `prometheus.yml` differs per use: the committed file points at
@@ -24,7 +25,9 @@ export interface PrometheusConfigOverrides {
 
 /**
  * The `prometheus.yml` document: one scrape job for the API's `/metrics` and the rule files, plus
- * `external_labels` and a `remote_write` entry per configured endpoint when there are any.
+ * `external_labels` and a `remote_write` entry per configured endpoint when there are any. With
+ * native histograms, remote write sends them (`send_native_histograms`); with `histograms: both`
+ * the job keeps the classic series too (the key the image's Prometheus version knows).
  *
  * @example
  * ```ts
@@ -36,6 +39,8 @@ export function prometheusConfig(options: ResolvedProvisionOptions, overrides: P
   const scrapeInterval = overrides.scrapeInterval ?? options.scrapeInterval;
   const alertmanagers = overrides.alertmanagers ?? options.alerting?.alertmanagers;
   const bearerTokenFile = 'bearerTokenFile' in overrides ? overrides.bearerTokenFile : options.bearerTokenFile;
+  const classicKey = options.histograms === 'both' ? classicHistogramsKey(options.compose.prometheusImage) : undefined;
+  const native = options.histograms !== 'classic';
   return {
     global: {
       scrape_interval: scrapeInterval,
@@ -51,10 +56,11 @@ export function prometheusConfig(options: ResolvedProvisionOptions, overrides: P
         job_name: options.service,
         metrics_path: options.metricsPath,
         scheme: options.scheme,
+        ...(classicKey !== undefined && { [classicKey]: true }),
         ...(bearerTokenFile === undefined ? {} : { authorization: { type: 'Bearer', credentials_file: bearerTokenFile } }),
         static_configs: [{ targets: [...(overrides.targets ?? options.targets)] }],
       },
     ],
-    ...(options.remoteWrite.length > 0 && { remote_write: options.remoteWrite.map(remoteWriteEntry) }),
+    ...(options.remoteWrite.length > 0 && { remote_write: options.remoteWrite.map((endpoint) => ({ ...remoteWriteEntry(endpoint), ...(native && { send_native_histograms: true }) })) }),
   };
 }

@@ -113,7 +113,10 @@ export function sloRuleTests(options: ResolvedProvisionOptions, severity: 'page'
   const plan = { ...SLO_TEST_PLANS[severity], scrapeSeconds: seriesSeconds(options) };
   const pairs = BURN_RATE_WINDOWS.filter((pair) => pair.severity === severity);
   const tests: PromtoolTest[] = [];
-  for (const slo of ['availability', 'latency'] as const) {
+  // promtool 2.42 (Debian's, which tests them here) has no notation for native input series: with `histograms: native` the
+  // latency SLI is proven against a real Prometheus instead (src/provision/native-slo.e2e.test.ts).
+  const slos = options.histograms === 'native' ? (['availability'] as const) : (['availability', 'latency'] as const);
+  for (const slo of slos) {
     tests.push(constantBurnTest(options, plan, pairs, slo, 0.5, `${slo}: healthy (0.5x budget) fires no ${severity} alert`));
     for (const pair of pairs) {
       // An objective so low that factor x budget reaches 100% errors cannot be synthesised (nor alert).

@@ -160,7 +160,8 @@ export function sliStepRecords(step: string): { readonly requests: string; reado
  *
  * - `<service>-sli`: the only rules that read raw series, over one short window
  *   ({@link sliStepWindow}): requests and bad requests per second for each SLO (a 5xx for
- *   availability; `_count` minus the `le` threshold bucket for latency), summed by job. Then, from
+ *   availability; `_count` minus the `le` threshold bucket for latency, or with `histograms: native`
+ *   {@link nativeLatencyStepRules}), summed by job. Then, from
  *   those recordings, the windows up to 6h (the page alerts' windows).
  * - `<service>-sli-long`: 1d, 3d and the period, from the same recordings.
  *
@@ -187,8 +188,12 @@ export function sliRecordingGroups(options: ResolvedProvisionOptions, timing: Ru
     { record: requests, expr: all, labels: { slo: 'availability' } },
     // A service without any 5xx has no such series: `or 0 * all` makes the rate 0, not absent.
     { record: errors, expr: `${raw(`http_requests_total{${job}, status=~"5.."}`)} or (0 * ${all})`, labels: { slo: 'availability' } },
-    { record: requests, expr: count, labels: { slo: 'latency' } },
-    { record: errors, expr: `${count}\n-\n${raw(`http_request_duration_seconds_bucket{${job}, le="${le}"}`)}`, labels: { slo: 'latency' } },
+    ...(options.histograms === 'native'
+      ? nativeLatencyStepRules(raw(`http_request_duration_seconds{${job}}`), options.slo.latency.thresholdSeconds, requests, errors)
+      : [
+          { record: requests, expr: count, labels: { slo: 'latency' } },
+          { record: errors, expr: `${count}\n-\n${raw(`http_request_duration_seconds_bucket{${job}, le="${le}"}`)}`, labels: { slo: 'latency' } },
+        ]),
   ];
   const windowRules = (window: string): PrometheusRule[] => {
     const w = scaledDuration(window, timing);
@@ -207,6 +212,26 @@ export function sliRecordingGroups(options: ResolvedProvisionOptions, timing: Ru
   return [
     { name: `${options.service}-sli`, rules: [...stepRules, ...short.flatMap(windowRules)] },
     { name: `${options.service}-sli-long`, rules: long.flatMap(windowRules) },
+  ];
+}
+
+/**
+ * The latency step rules over native histograms: requests are `histogram_count` of the summed
+ * rate, bad requests that count times the share above the threshold, `1 - histogram_fraction(0,
+ * threshold, …)` (exact when the threshold is a bucket boundary, a power of two at schema >= 0;
+ * otherwise interpolated inside the one bucket holding it). A step without requests has no
+ * fraction (NaN): `>= 0` drops it and `or 0 * count` records 0, so the window averages stay numbers.
+ *
+ * @example
+ * ```ts
+ * nativeLatencyStepRules('sum by (job) (rate(http_request_duration_seconds{job="api"}[20s]))', 1, 'job:slo_requests:rate20s', 'job:slo_errors:rate20s');
+ * ```
+ */
+export function nativeLatencyStepRules(rate: string, thresholdSeconds: number, requests: string, errors: string): PrometheusRule[] {
+  const count = `histogram_count(${rate})`;
+  return [
+    { record: requests, expr: count, labels: { slo: 'latency' } },
+    { record: errors, expr: `(${count} * (1 - histogram_fraction(0, ${number(thresholdSeconds)}, ${rate}))) >= 0\nor\n(0 * ${count})`, labels: { slo: 'latency' } },
   ];
 }
 
