@@ -89,10 +89,10 @@ describe('generated files per mode', () => {
 
   it('native latency SLI: histogram_count and histogram_fraction(0, threshold) over the native series, no _bucket or _count; availability rules unchanged', () => {
     const [native, classic, both] = (['native', 'classic', 'both'] as const).map((mode) => sliRecordingGroups(resolve(mode, { slo: { latency: { thresholdSeconds: 0.5 } } }))[0]!.rules);
-    const latency = native!.filter((rule) => rule.labels?.['slo'] === 'latency' && rule.record?.endsWith(':rate20s') === true);
+    const latency = native!.filter((rule) => rule.labels?.['slo'] === 'latency' && rule.record?.endsWith(':rate1m15s') === true);
     expect(latency.map((rule) => rule.expr)).toEqual([
-      'histogram_count(sum by (job) (rate(http_request_duration_seconds{job="shop"}[20s])))',
-      '(histogram_count(sum by (job) (rate(http_request_duration_seconds{job="shop"}[20s]))) * (1 - histogram_fraction(0, 0.5, sum by (job) (rate(http_request_duration_seconds{job="shop"}[20s]))))) >= 0\nor\n(0 * histogram_count(sum by (job) (rate(http_request_duration_seconds{job="shop"}[20s]))))',
+      'histogram_count(sum by (job) (rate(http_request_duration_seconds{job="shop"}[1m15s])))',
+      '(histogram_count(sum by (job) (rate(http_request_duration_seconds{job="shop"}[1m15s]))) * (1 - histogram_fraction(0, 0.5, sum by (job) (rate(http_request_duration_seconds{job="shop"}[1m15s]))))) >= 0\nor\n(0 * histogram_count(sum by (job) (rate(http_request_duration_seconds{job="shop"}[1m15s]))))',
     ]);
     expect(JSON.stringify(native)).not.toMatch(/_bucket|_count\{/);
     expect(native!.slice(0, 2)).toEqual(classic!.slice(0, 2));
