@@ -124,7 +124,19 @@ export const DEFAULT_SIZE_BUCKETS: readonly number[] = [100, 1_000, 10_000, 100_
  * ```
  */
 export function traceIdFromTraceparent(req: IncomingMessage): string | undefined {
-  const header = rawHeader(req, 'traceparent');
+  return traceIdOfTraceparent(rawHeader(req, 'traceparent'));
+}
+
+/**
+ * The trace id of a W3C `traceparent` header value (`00-<32 hex>-<16 hex>-<2 hex>`),
+ * as {@link traceIdFromTraceparent} reads it from a request.
+ *
+ * @example
+ * ```ts
+ * traceIdOfTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'); // '4bf92f3577b34da6a3ce929d0e0e4736'
+ * ```
+ */
+export function traceIdOfTraceparent(header: string | undefined): string | undefined {
   if (header === undefined || header.length < 55 || header.charCodeAt(2) !== 45 || header.charCodeAt(35) !== 45) return undefined;
   const traceId = header.slice(3, 35);
   return /^[0-9a-f]{32}$/.test(traceId) && traceId !== '00000000000000000000000000000000' ? traceId : undefined;

@@ -4,10 +4,10 @@ import { performance } from 'node:perf_hooks';
 import type { CounterSeries } from '../core/counter.js';
 import type { GaugeSeries } from '../core/gauge.js';
 import type { HistogramSeries } from '../core/histogram.js';
-import { rawHeader } from './headers.js';
+import { rawHeader, ScannedHeaders, scanRequestHeaders } from './headers.js';
 import { LiveRequests, Slot, streamOf, type RequestState } from './live.js';
 import { METHODS, methodIndex, pathOf } from './methods.js';
-import type { ResolvedHttpOptions } from './options.js';
+import { traceIdFromTraceparent, traceIdOfTraceparent, type ResolvedHttpOptions } from './options.js';
 import { HttpMetricSet } from './metric-set.js';
 
 /**
@@ -79,6 +79,8 @@ export class HttpRecorder {
   private readonly skipped: readonly string[];
   private readonly headerValues: Set<string>[];
   private readonly exceptionTypes = new Set<string>();
+  /** What the header walk of the request being recorded found (reused). */
+  private readonly scanned = new ScannedHeaders();
   /** The handles of the previous request: most requests of a busy service look alike. */
   private lastHandles: SeriesHandles | undefined;
 
@@ -253,14 +255,19 @@ export class HttpRecorder {
     const method = state.method;
     const status = res.statusCode;
     const handles = this.handlesFor(this.routeOf(state), method, status, req);
-    const traceId = this.options.traceId === undefined ? undefined : this.options.traceId(req);
+    // The request's size and (with exemplars from `traceparent`, the default) its trace id in one walk over its headers.
+    const readTraceId = this.options.traceId;
+    const fromTraceparent = readTraceId === traceIdFromTraceparent;
+    const scanned = this.scanned;
+    if (fromTraceparent || handles.requestSize !== undefined) scanRequestHeaders(req, fromTraceparent, scanned);
+    const traceId = fromTraceparent ? traceIdOfTraceparent(scanned.traceparent) : readTraceId === undefined ? undefined : readTraceId(req);
     if (traceId === undefined) {
       handles.requests?.inc();
       handles.duration?.observe(elapsed);
     } else {
       this.observeWithExemplar(handles, elapsed, traceId);
     }
-    if (handles.requestSize !== undefined) handles.requestSize.observe(requestBytes(req));
+    if (handles.requestSize !== undefined) handles.requestSize.observe(scanned.contentLength);
     if (handles.responseSize !== undefined) handles.responseSize.observe(responseBytes(state, res));
     const exception = state.exception;
     this.live.remove(state);
@@ -411,13 +418,6 @@ export class HttpRecorder {
     this.inFlight[method] = series;
     return series;
   }
-}
-
-function requestBytes(req: IncomingMessage): number {
-  const length = rawHeader(req, 'content-length');
-  if (length === undefined) return 0;
-  const bytes = Number(length);
-  return bytes >= 0 ? bytes : 0;
 }
 
 /** node's own fields of a finished response (read, never written). */
