@@ -39,6 +39,8 @@ Ctrl-C stops everything and flushes the KPI events.
 Options:
   --port <n>          API port (default 8000, or a free one when 8000 is taken; 0 = any)
   --data-dir <dir>    PGlite data folder (default .lookout/pglite)
+  --store-port <n>    port of the embedded store's process on 127.0.0.1 when the demo starts it,
+                      for psql or a Grafana datasource (default: any free one)
   --rate <n>          traffic, requests per second (default 20)
   --duration <d>      stop by itself after this long, e.g. 10m (default 1h)
   --no-prometheus     do not start Prometheus even when it is on PATH
@@ -57,6 +59,7 @@ const DEMO_RUNBOOKS = generateRunbooks(PROVISION, [burnRateAlertGroup(PROVISION)
 const FLAGS = {
   port: { type: 'string' },
   'data-dir': { type: 'string' },
+  'store-port': { type: 'string' },
   rate: { type: 'string' },
   duration: { type: 'string' },
   'no-prometheus': { type: 'boolean' },
@@ -66,18 +69,22 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Each process's RSS and ready time: the API's, and the embedded store process's when there is one. */
-function describeProcesses(dataDir: string, apiReadyMs: number, storeReadyMs: number | undefined): string {
-  const api = `api pid ${process.pid} RSS ${mib(process.memoryUsage().rss)} listening after ${(apiReadyMs / 1000).toFixed(1)} s`;
+/** The API process's RSS and the time it took to listen. */
+function describeApi(apiReadyMs: number): string {
+  return `api pid ${process.pid} RSS ${mib(process.memoryUsage().rss)} listening after ${(apiReadyMs / 1000).toFixed(1)} s`;
+}
+
+/** The embedded store process's RSS, its ready time, and how to read it with psql (read-only role). */
+function describeStore(dataDir: string, storeReadyMs: number): string {
   const store = readStoreAddress(dataDir);
-  if (store === undefined) return api;
+  if (store === undefined) return `ready after ${(storeReadyMs / 1000).toFixed(1)} s`;
   let rss = 'RSS ?';
   try {
     rss = `RSS ${mib(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${store.pid}/status`, 'utf8'))?.[1]) * 1024)}`;
   } catch {
     // no /proc (macOS): the pid is still worth printing
   }
-  return `${api}; KPI store pid ${store.pid} ${rss}${storeReadyMs === undefined ? '' : ` ready after ${(storeReadyMs / 1000).toFixed(1)} s`} (psql ${store.connectionString})`;
+  return `pid ${store.pid} ${rss} ready after ${(storeReadyMs / 1000).toFixed(1)} s (psql ${store.readerConnectionString ?? store.connectionString})`;
 }
 
 function mib(bytes: number): string {
@@ -93,6 +100,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const startedAt = performance.now();
   const once = values.once === true;
   const requestedPort = values.port === undefined ? undefined : integer('--port', values.port, 0, 65535);
+  const storePort = values['store-port'] === undefined ? undefined : integer('--store-port', values['store-port'], 0, 65535);
   const rate = values.rate === undefined ? (once ? 40 : 20) : integer('--rate', values.rate, 1, 10_000);
   const durationMs = once ? 6000 : durationFlag(values.duration ?? '1h', '--duration', usage);
   const dataDir = values['data-dir'] ?? '.lookout/pglite';
@@ -117,7 +125,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   try {
-    api = await startInferenceApi({ port, dataDir, queue: { capacity: 32 }, faults: fault !== undefined, adapter: ({ kpi }) => builtInPage(kpi, prometheus) });
+    api = await startInferenceApi({ port, dataDir, ...(storePort !== undefined && { storePort }), queue: { capacity: 32 }, faults: fault !== undefined, adapter: ({ kpi }) => builtInPage(kpi, prometheus) });
   } catch (error) {
     await prometheus?.stop();
     await alertmanager?.stop();
@@ -141,8 +149,13 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const storeReady = await api.kpi.ready({ deadlineMs: 45_000 });
-  const storeReadyMs = performance.now() - startedAt;
+  // Not waited for: on a fresh folder the store process's initdb takes seconds, and the API
+  // keeps the events in memory meanwhile. Its line is printed once it is ready.
+  let storeReadyMs: number | undefined;
+  const storeReady = api.kpi.ready({ deadlineMs: 45_000 }).then((ready) => {
+    if (ready) storeReadyMs = performance.now() - startedAt;
+    return ready;
+  });
   const traffic = runTraffic({
     url: api.url,
     durationMs,
@@ -165,12 +178,15 @@ async function main(argv: readonly string[]): Promise<number> {
   if (alertmanager !== undefined) console.log(`  alertmanager: ${alertmanager.url}   (generated routing; notifications are printed here as "alert: ...")`);
   else if (withPrometheus && values['no-alertmanager'] !== true) console.log(`  ${ALERTMANAGER_HINT}`);
   if (fault !== undefined) console.log(`  fault:      ${fault.spec} injected (list, add or clear at ${api.url}/faults; the alerts' runbooks: ${api.url}/lookout/runbooks)`);
-  console.log(`  KPI events: ${api.storeDescription}${storeReady ? '' : ' (not open yet; events wait in memory)'}`);
-  console.log(`  processes:  ${describeProcesses(dataDir, apiReadyMs, storeReady ? storeReadyMs : undefined)}`);
+  console.log(`  KPI events: ${api.storeDescription}${storeReadyMs === undefined ? ' (opening; events wait in memory)' : ''}`);
+  console.log(`  processes:  ${describeApi(apiReadyMs)}`);
+  const storeLine = (ready: boolean): string => `  KPI store:  ${ready ? (api.storeDescription.startsWith('embedded') ? describeStore(dataDir, storeReadyMs!) : `ready after ${(storeReadyMs! / 1000).toFixed(1)} s`) : 'not open after 45 s (events wait in memory)'}`;
+  const storePrinted = storeReadyMs === undefined ? storeReady.then((ready) => console.log(storeLine(ready))) : Promise.resolve(console.log(storeLine(true)));
   console.log(`  traffic:    ${rate} requests/s, inputs drifting so accuracy falls until a retrain; stops after ${durationMs / 1000}s`);
   if (!once) console.log('Ctrl-C stops everything and flushes the KPI events.');
 
   const report = await traffic;
+  if (once) await storePrinted;
   if (once) await summarise(api, prometheus);
   console.log(`traffic: ${describeTraffic(report)}`);
   await prometheus?.stop();

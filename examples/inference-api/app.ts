@@ -56,6 +56,8 @@ export interface InferenceApiOptions {
   readonly schema?: string;
   /** PGlite data folder when there is no PostgreSQL (default `.lookout/pglite`; locked by `<folder>.pid`). */
   readonly dataDir?: string;
+  /** Port of the embedded store's process when this API starts it (default: any free one). */
+  readonly storePort?: number;
   /** Bearer token required on `/metrics`. */
   readonly token?: string;
   /** Registry to record into (default: a new one). */
@@ -134,7 +136,7 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
   const registry = options.registry ?? new Registry();
   const runtime = registerRuntimeMetrics(registry);
   // pgStore tracks its own pool (db_pool_connections) when createKpi instruments it.
-  const baseStore = options.store ?? (databaseUrl !== undefined ? pgStore({ connectionString: databaseUrl, ...(options.schema !== undefined && { schema: options.schema }) }) : embedded(dataDir, options.schema));
+  const baseStore = options.store ?? (databaseUrl !== undefined ? pgStore({ connectionString: databaseUrl, ...(options.schema !== undefined && { schema: options.schema }) }) : embedded(dataDir, options.schema, options.storePort));
   const store = faults === undefined ? baseStore : faults.wrapStore(baseStore);
   const kpi = createKpi({ registry, store, events: INFERENCE_EVENTS, flushIntervalMs: options.flushIntervalMs ?? 1000 });
   const service = await ModelService.create({ seed: options.seed ?? 1 });
@@ -222,9 +224,9 @@ export async function startInferenceApi(options: InferenceApiOptions = {}): Prom
  * A folder: the embedded store (its store process is shared by every API on the folder, and
  * locks it); `memory://`: PGlite in this process (nothing to share).
  */
-function embedded(dataDir: string, schema: string | undefined): KpiStore {
+function embedded(dataDir: string, schema: string | undefined, port: number | undefined): KpiStore {
   const location = schema === undefined ? {} : { schema };
-  return dataDir.includes('://') ? pgliteStore({ dataDir, ...location }) : embeddedStore({ dataDir, ...location });
+  return dataDir.includes('://') ? pgliteStore({ dataDir, ...location }) : embeddedStore({ dataDir, ...location, ...(port !== undefined && { port }) });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -30,6 +30,8 @@ export interface EmbeddedStoreOptions extends EventsLocation {
   readonly idleTimeoutMs?: number;
   /** Abort a write that takes longer (default 30,000 ms); the batch is retried. */
   readonly writeTimeoutMs?: number;
+  /** A store process started by this one listens on this port of 127.0.0.1 (default: any free one), e.g. for a Grafana datasource. */
+  readonly port?: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export class EmbeddedStore implements KpiStore {
     this.preferredBatchSize = integerOption('batchSize', options.batchSize, 2000, 1);
     integerOption('startTimeoutMs', options.startTimeoutMs, 60_000, 1);
     integerOption('idleTimeoutMs', options.idleTimeoutMs, 60_000, 1);
+    integerOption('port', options.port, 0, 0, 65_535);
     this.options = options;
   }
 
@@ -85,6 +88,7 @@ export class EmbeddedStore implements KpiStore {
       dataDir: this.dataDir,
       ...(this.options.startTimeoutMs !== undefined && { startTimeoutMs: this.options.startTimeoutMs }),
       ...(this.options.idleTimeoutMs !== undefined && { idleTimeoutMs: this.options.idleTimeoutMs }),
+      ...(this.options.port !== undefined && { port: this.options.port }),
     });
     if (this.inner === undefined || this.address?.connectionString !== address.connectionString) {
       const previous = this.inner;

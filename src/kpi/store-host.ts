@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type * as PgliteModule from '@electric-sql/pglite';
 import { importOptional } from '../core/optional.js';
 import { KPI_ERRORS, kpiError } from './errors.js';
+import { readerRoleStatements, storeConnectionString, STORE_USERS } from './store-roles.js';
 import { serveWire, type PgliteWireLike, type WireServer } from './store-server.js';
 
 /** The lock file in the data folder: the pid of the store process serving it. */
@@ -19,14 +20,21 @@ export const STORE_LOG_FILE = 'lookout-store.log';
  *
  * @example
  * ```ts
- * const address: StoreAddress = { pid: 4242, host: '127.0.0.1', port: 54012, connectionString: 'postgresql://postgres@127.0.0.1:54012/postgres' };
+ * const address: StoreAddress = {
+ *   pid: 4242, host: '127.0.0.1', port: 54012,
+ *   connectionString: 'postgresql://postgres@127.0.0.1:54012/postgres',
+ *   readerConnectionString: 'postgresql://lookout_reader@127.0.0.1:54012/postgres',
+ * };
  * ```
  */
 export interface StoreAddress {
   readonly pid: number;
   readonly host: string;
   readonly port: number;
+  /** As `postgres`, who may do everything (the API's writer). */
   readonly connectionString: string;
+  /** As the read-only role `lookout_reader`: SELECT only (Grafana, psql). Absent in a port file of an older version. */
+  readonly readerConnectionString?: string;
 }
 
 /**
@@ -111,6 +119,11 @@ export async function hostStore(options: HostStoreOptions): Promise<HostedStore>
     } catch (error) {
       throw kpiError(KPI_ERRORS.storeStart, `PGlite could not open ${dataDir} (a folder written by another PostgreSQL or PGlite version, or not a data folder?): ${(error as Error).message}`, error);
     }
+    try {
+      await db.exec(readerRoleStatements(STORE_USERS.reader).join(';\n'));
+    } catch (error) {
+      throw kpiError(KPI_ERRORS.storeStart, `could not set up the read-only role ${STORE_USERS.reader} in ${dataDir}: ${(error as Error).message}`, error);
+    }
     let finish: (reason: 'idle' | 'stopped' | 'fatal') => void = () => {};
     const stopped = new Promise<{ reason: 'idle' | 'stopped' | 'fatal' }>((resolve) => {
       finish = (reason) => resolve({ reason });
@@ -143,7 +156,8 @@ export async function hostStore(options: HostStoreOptions): Promise<HostedStore>
       pid: process.pid,
       host: server.host,
       port: server.port,
-      connectionString: `postgresql://postgres@${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/postgres`,
+      connectionString: storeConnectionString(server.host, server.port, STORE_USERS.owner),
+      readerConnectionString: storeConnectionString(server.host, server.port, STORE_USERS.reader),
     };
     const portFile = join(dataDir, STORE_PORT_FILE);
     writeFileSync(`${portFile}.${process.pid}`, `${JSON.stringify(address)}\n`);

@@ -20,6 +20,8 @@ export interface JoinStoreOptions {
   readonly startTimeoutMs?: number;
   /** A store process started here stops once no client has been connected for this long (default 60,000 ms). */
   readonly idleTimeoutMs?: number;
+  /** A store process started here listens on this port of 127.0.0.1 (default 0: any free one). One already running keeps its own. */
+  readonly port?: number;
 }
 
 const LOCKED = 3;
@@ -48,7 +50,7 @@ export async function joinStore(options: JoinStoreOptions): Promise<StoreAddress
     }
     if ((child === undefined || exit !== undefined) && storeOwner(dataDir) === undefined) {
       exit = undefined;
-      child = startStoreProcess(dataDir, options.idleTimeoutMs ?? 60_000);
+      child = startStoreProcess(dataDir, options.idleTimeoutMs ?? 60_000, options.port ?? 0);
       const started = child;
       started.once('exit', (code) => {
         if (child === started) exit = { code };
@@ -73,7 +75,7 @@ export async function joinStore(options: JoinStoreOptions): Promise<StoreAddress
  * const child = startStoreProcess('.lookout/pglite', 60_000);
  * ```
  */
-export function startStoreProcess(dataDir: string, idleTimeoutMs: number): ChildProcess {
+export function startStoreProcess(dataDir: string, idleTimeoutMs: number, port = 0): ChildProcess {
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (error) {
@@ -85,7 +87,7 @@ export function startStoreProcess(dataDir: string, idleTimeoutMs: number): Child
   const loader = fromSources ? ['--import', import.meta.resolve('tsx')] : [];
   const log = openSync(join(dataDir, STORE_LOG_FILE), 'a');
   try {
-    const child = spawn(process.execPath, [...loader, entry, '--data-dir', dataDir, '--idle-ms', String(idleTimeoutMs)], {
+    const child = spawn(process.execPath, [...loader, entry, '--data-dir', dataDir, '--idle-ms', String(idleTimeoutMs), '--port', String(port)], {
       detached: true,
       stdio: ['ignore', log, log],
       env: { ...process.env, NODE_OPTIONS: '' },

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PgliteLike } from './pglite-store.js';
+import { errorResponse, readerRefusal, readyForQuery, sessionSwitchSql, startupParameters, STORE_DATABASE, STORE_USERS } from './store-roles.js';
 
 /**
  * The PGlite calls the wire server makes (PGlite 0.5: `execProtocolRawStream` runs
@@ -51,6 +52,8 @@ export interface WireOptions {
   readonly port?: number;
   /** PGlite threw while running a message: its one backend may be broken (the caller should restart). */
   readonly onFatal?: (error: unknown) => void;
+  /** The read-only role's name (default `lookout_reader`; see `readerRoleStatements`). */
+  readonly readerRole?: string;
 }
 
 // PGlite's backend cannot read COPY data sent in later messages: a `COPY ... FROM STDIN`
@@ -80,7 +83,10 @@ const CANCEL_REQUEST = 80877102;
  * has its transaction rolled back. Modelled on `@electric-sql/pglite-socket` (Apache-2.0),
  * which pins one exact PGlite version as its peer; this keeps the one lookout already uses,
  * and hands the backend over only at ReadyForQuery (pglite-socket hands it over between the
- * messages of an extended-protocol sequence when no transaction is open).
+ * messages of an extended-protocol sequence when no transaction is open). The startup
+ * message's user picks the session's identity: `postgres` (everything) or the read-only role
+ * (`SET SESSION AUTHORIZATION` when the backend passes to it); any other user, or a database
+ * other than `postgres`, is refused with PostgreSQL's FATAL error, and the others go on.
  *
  * @example
  * ```ts
@@ -95,8 +101,11 @@ export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): 
     options.onFatal?.(error);
     throw error;
   });
+  const reader = options.readerRole ?? STORE_USERS.reader;
   const sockets = new Set<Socket>();
   let owner: Connection | undefined;
+  /** Whose identity PGlite's one session has now (undefined: not known, set it before the next message). */
+  let sessionUser: 'owner' | 'reader' | undefined;
   const waiting: Connection[] = [];
 
   const grant = (): void => {
@@ -126,6 +135,9 @@ export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): 
   class Connection {
     closed = false;
     started = false;
+    user: 'owner' | 'reader' | undefined;
+    /** A refused Parse: the rest of the extended-protocol sequence is dropped until its Sync. */
+    private skipUntilSync = false;
     wake: (() => void) | undefined;
     private pending: Buffer = Buffer.alloc(0);
     private chain: Promise<void> = Promise.resolve();
@@ -179,11 +191,16 @@ export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): 
           this.socket.end();
           return;
         }
+        const startup = this.user === undefined;
+        if (startup) {
+          if (!this.admit(message)) return;
+        } else if (this.user === 'reader' && !this.allowed(message)) continue;
         await acquire(this);
         if (this.closed) {
           release(this);
           return;
         }
+        if (sessionUser !== this.user && !(await this.switchSession(this.user!))) return;
         if (message[0] === 0x51 && COPY_FROM_STDIN.test(message.toString('utf8', 5, Math.min(message.length, 4096)))) {
           this.socket.write(refuseCopy(db.isInTransaction()));
           if (!db.isInTransaction()) release(this);
@@ -200,7 +217,54 @@ export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): 
         }));
         // ReadyForQuery 'I' (idle) ends the message sequence: the backend can serve another client.
         if (tail.length >= 6 && tail[tail.length - 6] === 0x5a && tail.readInt32BE(tail.length - 5) === 5 && tail[tail.length - 1] === 0x49) release(this);
+        if (startup) sessionUser = undefined; // PGlite may have reset its session for the startup message
       }
+    }
+
+    /** The startup message: a known user and database go on, anything else gets FATAL and the socket ends. */
+    private admit(startup: Buffer): boolean {
+      const { user = '', database = user } = startupParameters(startup);
+      let refusal: Buffer | undefined;
+      if (user === STORE_USERS.owner) this.user = 'owner';
+      else if (user === reader) this.user = 'reader';
+      else refusal = errorResponse('FATAL', '28000', `role "${user}" does not exist (the embedded store's users are ${STORE_USERS.owner} and ${reader})`);
+      if (refusal === undefined && database !== STORE_DATABASE) refusal = errorResponse('FATAL', '3D000', `database "${database}" does not exist (the embedded store has one: ${STORE_DATABASE})`);
+      if (refusal === undefined) return true;
+      this.user = undefined;
+      this.closed = true;
+      this.socket.end(refusal);
+      return false;
+    }
+
+    /** Gives PGlite's session this connection's identity; on failure, FATAL to this client only. */
+    private async switchSession(user: 'owner' | 'reader'): Promise<boolean> {
+      try {
+        await db.exec(sessionSwitchSql(user, reader));
+        sessionUser = user;
+        return true;
+      } catch (error) {
+        sessionUser = undefined;
+        this.socket.end(errorResponse('FATAL', '28000', `cannot take the identity of ${user === 'reader' ? reader : STORE_USERS.owner}: ${(error as Error).message}`));
+        release(this);
+        this.closed = true;
+        return false;
+      }
+    }
+
+    /** The read-only role's messages: a refused one is answered here and never reaches PGlite. */
+    private allowed(message: Buffer): boolean {
+      if (this.skipUntilSync) {
+        if (message[0] !== 0x53) return false;
+        this.skipUntilSync = false;
+        return true; // the Sync goes to the backend, whose ReadyForQuery ends the sequence
+      }
+      const refusal = readerRefusal(message);
+      if (refusal === undefined) return true;
+      const inTransaction = owner === this && db.isInTransaction();
+      this.socket.write(errorResponse('ERROR', '42501', refusal));
+      if (message[0] === 0x50) this.skipUntilSync = true;
+      else this.socket.write(readyForQuery(inTransaction ? 'E' : 'I'));
+      return false;
     }
 
     async closeConnection(): Promise<void> {

@@ -24,6 +24,8 @@ describe('resolveProvisionOptions', () => {
     [{ slo: { latency: { thresholdSeconds: 0.3 } } }, 'slo.latency.thresholdSeconds'],
     [{ datasources: { postgres: { sslmode: 'prefer' as 'disable' } } }, 'datasources.postgres.sslmode'],
     [{ datasources: { prometheus: { urlEnv: 'lower' } } }, 'datasources.prometheus.urlEnv'],
+    [{ datasources: { postgres: { embeddedStore: { port: 0 } } } }, 'datasources.postgres.embeddedStore.port'],
+    [{ datasources: { postgres: { embeddedStore: { port: 5433, host: 'a b' } } } }, 'datasources.postgres.embeddedStore.host'],
     [{ compose: { grafanaImage: 'grafana/grafana-oss:latest' } }, 'compose.grafanaImage'],
     [{ bearerTokenFile: 'token.txt' }, 'bearerTokenFile'],
     [{ remoteWrite: { target: 'mimir' as const, url: 'http://u:p@mimir:8080' } }, 'remoteWrite.url'],

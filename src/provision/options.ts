@@ -54,6 +54,12 @@ export interface ProvisionOptions {
       readonly sslmode?: SslMode;
       /** The read-only role Grafana logs in as (default `lookout_reader`). */
       readonly readerRole?: string;
+      /**
+       * Point the datasource at the embedded KPI store instead (no `DS_POSTGRES_*` environment):
+       * `lookout store --port <port>` on `host` (default 127.0.0.1), as its read-only role
+       * `lookout_reader`, database `postgres`, no password. For a Grafana on the same host.
+       */
+      readonly embeddedStore?: { readonly port: number; readonly host?: string };
     };
   };
   /**
@@ -147,6 +153,7 @@ export interface ResolvedProvisionOptions {
       readonly passwordEnv: string;
       readonly sslmode: SslMode;
       readonly readerRole: string;
+      readonly embeddedStore: { readonly host: string; readonly port: number } | undefined;
     };
   };
   readonly remoteWrite: readonly ResolvedRemoteWrite[];
@@ -249,6 +256,10 @@ export function resolveProvisionOptions(options: ProvisionOptions = {}): Resolve
         passwordEnv: envName('datasources.postgres.passwordEnv', postgres.passwordEnv ?? 'DS_POSTGRES_PASSWORD'),
         sslmode: check('datasources.postgres.sslmode', postgres.sslmode ?? 'disable', (value) => SSL_MODES.includes(value), SSL_MODES.join(' | ')),
         readerRole: check('datasources.postgres.readerRole', postgres.readerRole ?? 'lookout_reader', (value) => ROLE.test(value), 'a lower-case SQL identifier'),
+        embeddedStore: postgres.embeddedStore === undefined ? undefined : {
+          host: check('datasources.postgres.embeddedStore.host', postgres.embeddedStore.host ?? '127.0.0.1', (value) => typeof value === 'string' && /^[\w.:-]+$/.test(value), 'a host name or address'),
+          port: check('datasources.postgres.embeddedStore.port', postgres.embeddedStore.port, (value) => Number.isInteger(value) && value > 0 && value < 65536, 'a TCP port (the one given to lookout store --port)'),
+        },
       },
     },
     remoteWrite: resolveRemoteWrite(options.remoteWrite, service),

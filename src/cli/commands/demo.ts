@@ -23,6 +23,8 @@ with its KPI events in embedded PGlite, live traffic, Prometheus with the genera
 Options:
   --port <n>          API port (default 8000, or a free one when 8000 is taken; 0 = any)
   --data-dir <dir>    PGlite data folder (default .lookout/pglite)
+  --store-port <n>    port of the embedded store's process on 127.0.0.1 when the demo starts it,
+                      for psql or a Grafana datasource (default: any free one)
   --rate <n>          traffic, requests per second (default 20)
   --duration <d>      stop by itself after this long, e.g. 10m (default 1h)
   --no-prometheus     do not start Prometheus even when it is on PATH
@@ -39,12 +41,13 @@ Options:
  *
  * @example
  * ```ts
- * Object.keys(DEMO_FLAGS); // ['port', 'data-dir', 'rate', 'duration', 'no-prometheus', 'no-alertmanager', 'fault', 'once', 'help']
+ * Object.keys(DEMO_FLAGS); // ['port', 'data-dir', 'store-port', 'rate', 'duration', 'no-prometheus', 'no-alertmanager', 'fault', 'once', 'help']
  * ```
  */
 export const DEMO_FLAGS = {
   port: { type: 'string' },
   'data-dir': { type: 'string' },
+  'store-port': { type: 'string' },
   rate: { type: 'string' },
   duration: { type: 'string' },
   'no-prometheus': { type: 'boolean' },
@@ -69,10 +72,11 @@ export const demo: CliCommand = {
   usage,
   async run(argv, io) {
     const { values } = parseFlags(argv, DEMO_FLAGS, usage);
-    for (const flag of ['port', 'rate'] as const) {
+    for (const flag of ['port', 'store-port', 'rate'] as const) {
       const text = values[flag];
-      if (text !== undefined && (text === '' || !Number.isInteger(Number(text)) || Number(text) < (flag === 'port' ? 0 : 1) || Number(text) > (flag === 'port' ? 65535 : 10_000))) {
-        throw usageError(`--${flag} must be an integer (${flag === 'port' ? '0-65535' : '1-10000'}), got ${JSON.stringify(text)}`, usage);
+      const port = flag !== 'rate';
+      if (text !== undefined && (text === '' || !Number.isInteger(Number(text)) || Number(text) < (port ? 0 : 1) || Number(text) > (port ? 65535 : 10_000))) {
+        throw usageError(`--${flag} must be an integer (${port ? '0-65535' : '1-10000'}), got ${JSON.stringify(text)}`, usage);
       }
     }
     if (values.duration !== undefined) durationFlag(values.duration, '--duration', usage);

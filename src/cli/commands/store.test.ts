@@ -1,36 +1,44 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run.js';
 
+const run = promisify(execFile);
 const folder = mkdtempSync(join(tmpdir(), 'lookout-cli-store-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 describe('lookout store', () => {
   it('runs the embedded store in the foreground, prints a connection string pg connects with, stops on SIGTERM', { timeout: 120_000 }, async () => {
     const dataDir = join(folder, 'kpi');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'store', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'store', '--data-dir', dataDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const connectionString = await new Promise<string>((resolve, reject) => {
+    const [connectionString, readerString] = await new Promise<string[]>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        if (out.split('\n').length > 2) resolve(out.split('\n').slice(0, 2));
       });
       void exited.then((code) => reject(new Error(`lookout store exited ${String(code)}: ${err}`)));
     });
-    expect(connectionString).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    expect([connectionString, readerString]).toEqual([`postgresql://postgres@127.0.0.1:${port}/postgres`, `postgresql://lookout_reader@127.0.0.1:${port}/postgres`]);
     const client = new pg.Client({ connectionString });
     await client.connect();
     await client.query('CREATE TABLE t (n int)');
     await client.query('INSERT INTO t SELECT generate_series(1, 10)');
     expect((await client.query('SELECT sum(n)::int AS s FROM t')).rows).toEqual([{ s: 55 }]);
     await client.end();
+    // psql with the read-only string: reads, cannot write.
+    expect((await run('psql', [readerString!, '-At', '-c', 'SELECT current_user, sum(n) FROM t'])).stdout.trim()).toBe('lookout_reader|55');
+    await expect(run('psql', [readerString!, '-v', 'ON_ERROR_STOP=1', '-c', 'DELETE FROM t'])).rejects.toThrow('read-only transaction');
+    expect(err).toContain(`datasources.postgres.embeddedStore.port: ${port}`);
 
     // A second one on the same folder names the first instead of opening PGlite twice.
     const lines: string[] = [];
@@ -48,3 +56,14 @@ describe('lookout store', () => {
     expect(lines.join('\n')).toContain('--port must be an integer');
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -5,9 +5,11 @@ import { parseFlags, usageError, type CliCommand } from '../command.js';
 const usage = `Usage: lookout store [--data-dir <dir>] [--port <n>] [--idle-ms <ms>]
 
 Runs the embedded KPI store in the foreground: PGlite in <dir>, served over the PostgreSQL wire
-protocol on 127.0.0.1, and prints its connection string (for psql, Grafana, pgStore). Apps that
-use the same folder (embeddedStore, the default without DATABASE_URL) join it instead of
-starting their own. Stops on Ctrl-C / SIGTERM.
+protocol on 127.0.0.1, and prints two connection strings: postgres (everything; pgStore) and the
+read-only role lookout_reader (SELECT only; psql, Grafana). Apps that use the same folder
+(embeddedStore, the default without DATABASE_URL) join it instead of starting their own. For
+Grafana, give a fixed --port and the same port as datasources.postgres.embeddedStore.port to
+lookout provision. Stops on Ctrl-C / SIGTERM.
 
 Options:
   --data-dir <dir>   data folder (default: .lookout/pglite)
@@ -29,8 +31,9 @@ const FLAGS = {
  *
  * @example
  * ```sh
- * lookout store --data-dir .lookout/pglite
- * # postgresql://postgres@127.0.0.1:41234/postgres
+ * lookout store --data-dir .lookout/pglite --port 5433
+ * # postgresql://postgres@127.0.0.1:5433/postgres
+ * # postgresql://lookout_reader@127.0.0.1:5433/postgres
  * ```
  */
 export const store: CliCommand = {
@@ -52,6 +55,8 @@ export const store: CliCommand = {
       return 1;
     }
     io.out(hosted.address.connectionString);
+    io.out(hosted.address.readerConnectionString!);
+    io.err(`lookout store: read-only (psql, Grafana): psql ${hosted.address.readerConnectionString!}; for a Grafana datasource: datasources.postgres.embeddedStore.port: ${hosted.address.port} in lookout.config.yaml${port === 0 ? ' (with --port, so that it stays)' : ''}`);
     io.err(`lookout store: serving ${dataDir} (pid ${process.pid}, ready in ${Math.round(hosted.startupMs)} ms); Ctrl-C stops it`);
     const stop = (): void => void hosted.stop();
     process.once('SIGINT', stop);

@@ -1,3 +1,4 @@
+import { STORE_DATABASE, STORE_USERS } from '../../kpi/store-roles.js';
 import type { ResolvedProvisionOptions } from '../options.js';
 
 /**
@@ -23,6 +24,8 @@ export const POSTGRES_VERSION = 1500;
 /**
  * Grafana's datasource provisioning document: Prometheus and PostgreSQL with fixed uids. Every URL,
  * user and secret is an `${ENV}` reference that Grafana expands at start-up; nothing secret is written.
+ * With `datasources.postgres.embeddedStore`, PostgreSQL is the embedded KPI store on its fixed
+ * port, as its read-only role (no password: loopback only).
  *
  * @example
  * ```ts
@@ -32,6 +35,7 @@ export const POSTGRES_VERSION = 1500;
  */
 export function grafanaDatasources(options: ResolvedProvisionOptions) {
   const { prometheus, postgres } = options.datasources;
+  const embedded = postgres.embeddedStore;
   return {
     apiVersion: 1,
     datasources: [
@@ -55,13 +59,13 @@ export function grafanaDatasources(options: ResolvedProvisionOptions) {
         type: 'grafana-postgresql-datasource',
         uid: postgres.uid,
         access: 'proxy',
-        url: env(postgres.hostEnv),
+        url: embedded === undefined ? env(postgres.hostEnv) : `${embedded.host.includes(':') ? `[${embedded.host}]` : embedded.host}:${embedded.port}`,
         // The read-only role (SELECT on the events table only): dashboards can never write.
-        user: env(postgres.userEnv),
+        user: embedded === undefined ? env(postgres.userEnv) : STORE_USERS.reader,
         editable: false,
         jsonData: {
-          database: env(postgres.databaseEnv),
-          sslmode: postgres.sslmode,
+          database: embedded === undefined ? env(postgres.databaseEnv) : STORE_DATABASE,
+          sslmode: embedded === undefined ? postgres.sslmode : 'disable',
           postgresVersion: POSTGRES_VERSION,
           timescaledb: false,
           timeInterval: '1m',
@@ -69,7 +73,8 @@ export function grafanaDatasources(options: ResolvedProvisionOptions) {
           maxIdleConns: 10,
           connMaxLifetime: 14_400,
         },
-        secureJsonData: { password: env(postgres.passwordEnv) },
+        // The embedded store's users have no password: it listens on loopback only.
+        ...(embedded === undefined && { secureJsonData: { password: env(postgres.passwordEnv) } }),
       },
     ],
   };
