@@ -1,6 +1,8 @@
 /**
  * The embedded KPI store's cost to the API's process (issue 21): each figure from a fresh
- * child process (`node --import tsx`, the same for every variant) running a node:http API.
+ * child process (`node --import tsx`, the same for every variant) running a node:http API;
+ * the measuring is bench/kpi-embedded-child.ts's, which test/kpi/embedded-bounds.test.ts
+ * shares to check the bounds in CI.
  *
  *   flock /tmp/cpu.lock npx tsx bench/kpi-embedded.ts        prints JSON lines, writes BENCHMARKS.md
  *   BENCH_ONLY=kpi-embedded npm run bench                    the same through bench/run.ts
@@ -10,109 +12,17 @@
  * store process, joined when it runs, started when it does not), `pglite` (PGlite in the
  * API's process, the old default, for comparison).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { Registry } from '../src/core/registry.js';
-import { embeddedStore } from '../src/kpi/embedded-store.js';
-import { createKpi, type Kpi } from '../src/kpi/kpi.js';
-import { pgliteStore } from '../src/kpi/pglite-store.js';
 import { readStoreAddress } from '../src/kpi/store-host.js';
+import { INGEST_EVENTS, runChild as runChildFor, vmRssMiB, type ChildReport, type Variant } from './kpi-embedded-child.js';
 import { writeSection } from './lib.js';
 
 const ROUNDS = Number(process.env['BENCH_KPI_EMBEDDED_ROUNDS'] ?? 3);
 const SECONDS = Number(process.env['BENCH_KPI_EMBEDDED_SECONDS'] ?? 3);
 const RATES = [200, 2000, 20_000];
-const INGEST_EVENTS = 200_000;
-
-type Variant = 'none' | 'embedded' | 'pglite';
-
-/** What one child reports. */
-interface ChildReport {
-  variant: Variant;
-  /** Process start to the API listening (the KPI store's join is in the background). */
-  listenMs: number;
-  /** Process start to `kpi.ready()` (the store usable). */
-  readyMs?: number;
-  rssMiB: number;
-  /** Event-loop delay while recording at `rate` events/s. */
-  loop?: { rate: number; p99Ms: number; maxMs: number; written: number; dropped: number };
-  ingest?: { events: number; perSecond: number };
-}
-
-async function child(variant: Variant, dataDir: string, task: string): Promise<void> {
-  const registry = new Registry();
-  const kpi: Kpi | undefined = variant === 'none' ? undefined : createKpi({
-    registry, events: ['good_inference'], bufferSize: INGEST_EVENTS,
-    store: variant === 'embedded' ? embeddedStore({ dataDir, idleTimeoutMs: 30_000 }) : pgliteStore({ dataDir }),
-  });
-  const server = createServer((_request, response) => response.end('ok'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const report: ChildReport = { variant, listenMs: performance.now(), rssMiB: 0 };
-  if (kpi !== undefined) {
-    if (!(await kpi.ready({ deadlineMs: 120_000 }))) throw new Error('the store did not open');
-    report.readyMs = performance.now();
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1000)); // settle, then read RSS
-  report.rssMiB = process.memoryUsage().rss / 2 ** 20;
-  if (task.startsWith('rate:')) {
-    const rate = Number(task.slice(5));
-    const histogram = monitorEventLoopDelay({ resolution: 1 });
-    histogram.enable();
-    const perTick = rate / 100; // every 10 ms
-    let owed = 0;
-    const end = performance.now() + SECONDS * 1000;
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        owed += perTick;
-        for (; owed >= 1; owed--) kpi?.record('good_inference', { user: 'u-1', args: { label: 'cat' } });
-        if (performance.now() >= end) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 10);
-    });
-    histogram.disable();
-    await kpi?.flush({ deadlineMs: 60_000 });
-    const stats = kpi?.stats();
-    report.loop = {
-      rate, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6,
-      written: stats?.written ?? 0, dropped: stats === undefined ? 0 : Object.values(stats.dropped).reduce((sum, n) => sum + n, 0),
-    };
-  } else if (task === 'ingest' && kpi !== undefined) {
-    const started = performance.now();
-    for (let index = 0; index < INGEST_EVENTS; index++) {
-      kpi.record('good_inference', { user: 'u-1', args: { label: 'cat' } });
-      if (index % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await kpi.flush({ deadlineMs: 120_000 });
-    const stats = kpi.stats();
-    report.ingest = { events: stats.written, perSecond: stats.written / ((performance.now() - started) / 1000) };
-  }
-  await kpi?.close({ deadlineMs: 30_000 });
-  server.close();
-  process.stdout.write(`${JSON.stringify(report)}\n`);
-  process.exit(0);
-}
-
-function runChild(variant: Variant, dataDir: string, task: string): Promise<ChildReport> {
-  const script = fileURLToPath(import.meta.url);
-  return new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, ['--import', 'tsx', script, 'child', variant, dataDir, task], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    process_.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    process_.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as ChildReport) : reject(new Error(`${variant} ${task} exited ${String(code)}`))));
-  });
-}
-
-function vmRssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) / 1024;
-}
+const runChild = (variant: Variant, dataDir: string, task: string): Promise<ChildReport> => runChildFor(variant, dataDir, task, { seconds: SECONDS });
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -207,5 +117,4 @@ export async function runKpiEmbeddedBench(): Promise<void> {
   }
 }
 
-if (process.argv[2] === 'child') await child(process.argv[3] as Variant, process.argv[4]!, process.argv[5]!);
-else if (import.meta.url === `file://${process.argv[1]}`) await runKpiEmbeddedBench();
+if (import.meta.url === `file://${process.argv[1]}`) await runKpiEmbeddedBench();

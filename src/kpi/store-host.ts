@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as PgliteModule from '@electric-sql/pglite';
 import { importOptional } from '../core/optional.js';
@@ -11,6 +11,8 @@ export const STORE_LOCK_FILE = 'lookout-store.pid';
 /** Where the store process says how to reach it (`StoreAddress` as JSON), once it listens. */
 export const STORE_PORT_FILE = 'lookout-store.json';
 const FIRST_CLIENT_GRACE_MS = 10_000;
+/** Below this, a failed start is put down to a full disk (PostgreSQL's next WAL segment needs 16 MiB). */
+const LOW_SPACE_BYTES = 32 * 2 ** 20;
 
 /** The store process's own output (start-up errors included). */
 export const STORE_LOG_FILE = 'lookout-store.log';
@@ -117,7 +119,11 @@ export async function hostStore(options: HostStoreOptions): Promise<HostedStore>
     try {
       db = (await PGlite.create({ dataDir })) as unknown as PgliteWireLike;
     } catch (error) {
-      throw kpiError(KPI_ERRORS.storeStart, `PGlite could not open ${dataDir} (a folder written by another PostgreSQL or PGlite version, or not a data folder?): ${(error as Error).message}`, error);
+      const free = freeBytes(dataDir);
+      const why = free !== undefined && free < LOW_SPACE_BYTES
+        ? `its disk is full (${Math.round(free / 1024)} KiB free): free space there and it starts again`
+        : 'a folder written by another PostgreSQL or PGlite version, or not a data folder?';
+      throw kpiError(KPI_ERRORS.storeStart, `PGlite could not open ${dataDir} (${why}): ${(error as Error).message}`, error);
     }
     try {
       await db.exec(readerRoleStatements(STORE_USERS.reader).join(';\n'));
@@ -134,13 +140,22 @@ export async function hostStore(options: HostStoreOptions): Promise<HostedStore>
         clearTimeout(idle);
         rmSync(join(dataDir, STORE_PORT_FILE), { force: true });
         await server?.close();
-        await db?.close().catch(() => undefined);
+        // A broken backend is not closed: PGlite's close runs a checkpoint on it, which would
+        // spin. The folder is left as after a crash; the next store process recovers it.
+        if (reason !== 'fatal') await db?.close().catch(() => undefined);
         unlock();
         finish(reason);
       })();
       return stopping;
     };
-    server = await serveWire(db, { host: options.host ?? '127.0.0.1', port: options.port ?? 0, onFatal: () => void stop('fatal') });
+    server = await serveWire(db, {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      onFatal: (error) => {
+        console.error(`${new Date().toISOString()} lookout store ${process.pid}: PGlite's backend broke (${error instanceof Error ? error.message : String(error)}); stopping, the next client starts a new store process`);
+        void stop('fatal');
+      },
+    });
     const idleTimeoutMs = options.idleTimeoutMs ?? 0;
     let idle: NodeJS.Timeout | undefined;
     // The client that started it probes the port, then connects: on a loaded machine that takes
@@ -220,6 +235,15 @@ function claimLock(dataDir: string): () => void {
     }
   }
   throw kpiError(KPI_ERRORS.storeStart, `could not take the lock file ${lockFile}`);
+}
+
+function freeBytes(dataDir: string): number | undefined {
+  try {
+    const stats = statfsSync(dataDir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 function readPid(file: string): number | undefined {

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PgliteLike } from './pglite-store.js';
+import { BackendPanicWatch } from './store-panic.js';
 import { errorResponse, readerRefusal, readyForQuery, sessionSwitchSql, startupParameters, STORE_DATABASE, STORE_USERS } from './store-roles.js';
 
 /**
@@ -50,7 +51,7 @@ export interface WireOptions {
   readonly host?: string;
   /** Default 0 (any free port). */
   readonly port?: number;
-  /** PGlite threw while running a message: its one backend may be broken (the caller should restart). */
+  /** PGlite threw while running a message, or answered one with PANIC or FATAL: its one backend is broken (the caller should restart; nothing more runs on it). */
   readonly onFatal?: (error: unknown) => void;
   /** The read-only role's name (default `lookout_reader`; see `readerRoleStatements`). */
   readonly readerRole?: string;
@@ -97,7 +98,9 @@ const CANCEL_REQUEST = 80877102;
 export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): Promise<WireServer> {
   const host = options.host ?? '127.0.0.1';
   // A backend that threw is not trusted again: the owner of the server restarts it.
+  let broken = false;
   const fatal = (work: Promise<void>): Promise<void> => work.catch((error: unknown) => {
+    broken = true;
     options.onFatal?.(error);
     throw error;
   });
@@ -196,7 +199,7 @@ export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): 
           if (!this.admit(message)) return;
         } else if (this.user === 'reader' && !this.allowed(message)) continue;
         await acquire(this);
-        if (this.closed) {
+        if (this.closed || broken) {
           release(this);
           return;
         }
@@ -207,14 +210,23 @@ export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): 
           continue;
         }
         let tail: Buffer = Buffer.alloc(0);
+        const watch = new BackendPanicWatch();
         await fatal(db.execProtocolRawStream(new Uint8Array(message.buffer, message.byteOffset, message.length), {
           onRawData: (data) => {
             if (data.length === 0) return;
+            watch.feed(data);
             const bytes = Buffer.from(data);
             if (!this.closed) this.socket.write(bytes);
             tail = bytes.length >= 6 ? bytes : Buffer.concat([tail, bytes]).subarray(-6);
           },
         }));
+        if (watch.fatal !== undefined) {
+          // Kept by this connection: nothing else runs on the broken backend until the restart.
+          broken = true;
+          options.onFatal?.(new Error(`PGlite's backend answered ${watch.fatal}`));
+          this.socket.destroy();
+          return;
+        }
         // ReadyForQuery 'I' (idle) ends the message sequence: the backend can serve another client.
         if (tail.length >= 6 && tail[tail.length - 6] === 0x5a && tail.readInt32BE(tail.length - 5) === 5 && tail[tail.length - 1] === 0x49) release(this);
         if (startup) sessionUser = undefined; // PGlite may have reset its session for the startup message
@@ -274,7 +286,7 @@ export async function serveWire(db: PgliteWireLike, options: WireOptions = {}): 
       if (owner === this) {
         // Left mid-transaction (or mid-COPY): roll back so the next client starts clean.
         try {
-          if (db.isInTransaction()) await db.exec('ROLLBACK');
+          if (!broken && db.isInTransaction()) await db.exec('ROLLBACK');
         } catch {
           // The backend is reset by the next client's statements anyway.
         }
