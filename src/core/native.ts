@@ -244,12 +244,15 @@ export class NativeBuckets {
   }
 
   private place(window: BucketWindow, absValue: number): void {
+    const populated = window.populated;
     while (!window.add(fastBucketIndex(this.tables, absValue))) {
       // Too wide for the window: coarser buckets until it fits (at schema -4 every finite double does).
       if (this.schema === MIN_SCHEMA) return;
       this.reduce();
     }
-    while (this.positive.populated + this.negative.populated > this.maxBuckets && this.schema > -4 /* MIN_SCHEMA, a literal on the hot path */) this.reduce();
+    // Within the limit before this value (every change ends with this check), so only a new bucket can exceed it.
+    if (window.populated !== populated)
+      while (this.positive.populated + this.negative.populated > this.maxBuckets && this.schema > -4 /* MIN_SCHEMA, a literal on the hot path */) this.reduce();
   }
 
   /**
