@@ -7,6 +7,9 @@
  * when a value lands outside it.
  */
 import { LookoutError } from './errors.js';
+import { fastBucketIndex, IndexTables, MAX_SCHEMA, MIN_SCHEMA } from './native-index.js';
+
+export { bucketIndex, fastBucketIndex, IndexTables, infinityIndex, MAX_SCHEMA, MIN_SCHEMA } from './native-index.js';
 
 /**
  * Options of a native histogram (client_golang semantics).
@@ -27,9 +30,6 @@ export interface NativeHistogramOptions {
   readonly maxBuckets?: number;
 }
 
-/** Prometheus's schema range. */
-export const MIN_SCHEMA = -4;
-export const MAX_SCHEMA = 8;
 /** client_golang's DefNativeHistogramZeroThreshold, 2^-128. */
 export const DEFAULT_ZERO_THRESHOLD = 2.938735877055719e-39;
 const DEFAULT_SCHEMA = 3;
@@ -100,91 +100,6 @@ export function schemaForFactor(bucketFactor: number): number {
   if (floor <= -MAX_SCHEMA) return MAX_SCHEMA;
   if (floor >= -MIN_SCHEMA) return MIN_SCHEMA;
   return 0 - floor;
-}
-
-/** For schema s > 0: the 2^s bucket bounds within [0.5, 1), i.e. 2^(j/2^s) / 2. */
-const FRACTION_BOUNDS: readonly Float64Array[] = Array.from({ length: MAX_SCHEMA + 1 }, (_, schema) =>
-  Float64Array.from({ length: 2 ** schema }, (_unused, j) => (j === 0 ? 0.5 : 2 ** (j / 2 ** schema) / 2)),
-);
-
-/** The bounds with 1 appended, so that index 2^schema can be read. */
-const PADDED_BOUNDS: readonly Float64Array[] = FRACTION_BOUNDS.map((bounds) => Float64Array.from([...bounds, 1]));
-
-/**
- * For schema s and each cell of the top s+1 mantissa bits (fractions
- * [0.5 + c/2^(s+2), 0.5 + (c+1)/2^(s+2))): the first bound >= the cell's low
- * end. Cells are narrower than the gap between bounds (0.5 · (2^(2^-s) - 1) > 2^-(s+2)),
- * so a cell holds at most one bound.
- */
-const CELL_FIRST_BOUND: readonly Uint16Array[] = FRACTION_BOUNDS.map((bounds, schema) =>
-  Uint16Array.from({ length: 2 ** (schema + 1) }, (_, cell) => {
-    const low = 0.5 + cell / 2 ** (schema + 2);
-    let index = 0;
-    while (index < bounds.length && bounds[index]! < low) index++;
-    return index;
-  }),
-);
-
-// frexp without allocation: read and rewrite the exponent bits of one double.
-const scratch = new Float64Array(1);
-const words = new Uint32Array(scratch.buffer);
-const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
-const LOW = 1 - HIGH;
-/** 2^-e for the exponents of normal doubles (e from -1021 to 1024). */
-const POWER_OFFSET = 1022;
-const INVERSE_POWERS = Float64Array.from({ length: 2048 }, (_, index) => 2 ** -(index - POWER_OFFSET));
-
-/**
- * The bucket index of a finite |value| > 0 at `schema` (Prometheus's
- * boundaries: upper bounds inclusive, index 0 is (2^(-2^-s), 1]).
- *
- * @example
- * ```ts
- * bucketIndex(1, 3); // 0
- * bucketIndex(2, 3); // 8
- * bucketIndex(2.0000001, 0); // 2
- * ```
- */
-export function bucketIndex(absValue: number, schema: number): number {
-  scratch[0] = absValue;
-  let high = words[HIGH]!;
-  let biased = high >>> 20;
-  let shift = 0;
-  if (biased === 0) {
-    // Subnormal: scale into the normal range first.
-    scratch[0] = absValue * 18446744073709551616; // 2^64
-    high = words[HIGH]!;
-    biased = high >>> 20;
-    shift = 64;
-  }
-  // frexp: absValue = fraction * 2^exponent with fraction in [0.5, 1).
-  const exponent = biased - 1022 - shift;
-  if (schema > 0) {
-    // Multiplying by a power of two is exact; a table read avoids rewriting the bits and reading them back as a double.
-    const fraction = shift === 0 ? absValue * INVERSE_POWERS[exponent + POWER_OFFSET]! : scratch[0]! * INVERSE_POWERS[exponent + shift + POWER_OFFSET]!;
-    // First j with bounds[j] >= fraction (sort.SearchFloat64s), without a data-dependent search: the top
-    // schema+1 mantissa bits pick a cell narrower than the gap between two bounds, so one comparison settles it.
-    const bounds = PADDED_BOUNDS[schema]!;
-    const first = CELL_FIRST_BOUND[schema]![(high & 0xfffff) >>> (19 - schema)]!;
-    const found = bounds[first]! >= fraction ? first : first + 1;
-    return found + ((exponent - 1) << schema);
-  }
-  // fraction === 0.5 exactly: a power of two, which is the upper bound of the bucket below.
-  const key = (high & 0xfffff) === 0 && words[LOW] === 0 ? exponent - 1 : exponent;
-  const width = -schema;
-  return (key + (1 << width) - 1) >> width;
-}
-
-/**
- * Where ±Inf goes at `schema`: one above the largest finite double's bucket, as client_golang does.
- *
- * @example
- * ```ts
- * infinityIndex(0); // 1025
- * ```
- */
-export function infinityIndex(schema: number): number {
-  return bucketIndex(Number.MAX_VALUE, schema) + 1;
 }
 
 /**
@@ -305,9 +220,12 @@ export class NativeBuckets {
   readonly positive = new BucketWindow();
   readonly negative = new BucketWindow();
   private readonly maxBuckets: number;
+  /** The bucket index tables of the current schema. */
+  private tables: IndexTables;
 
   constructor(config: NativeConfig) {
     this.schema = config.schema;
+    this.tables = new IndexTables(config.schema);
     this.zeroThreshold = config.zeroThreshold;
     this.maxBuckets = config.maxBuckets;
   }
@@ -326,12 +244,15 @@ export class NativeBuckets {
   }
 
   private place(window: BucketWindow, absValue: number): void {
-    while (!window.add(bucketIndex(absValue, this.schema))) {
+    const populated = window.populated;
+    while (!window.add(fastBucketIndex(this.tables, absValue))) {
       // Too wide for the window: coarser buckets until it fits (at schema -4 every finite double does).
       if (this.schema === MIN_SCHEMA) return;
       this.reduce();
     }
-    while (this.positive.populated + this.negative.populated > this.maxBuckets && this.schema > MIN_SCHEMA) this.reduce();
+    // Within the limit before this value (every change ends with this check), so only a new bucket can exceed it.
+    if (window.populated !== populated)
+      while (this.positive.populated + this.negative.populated > this.maxBuckets && this.schema > -4 /* MIN_SCHEMA, a literal on the hot path */) this.reduce();
   }
 
   /**
@@ -391,6 +312,7 @@ export class NativeBuckets {
   /** Halves the resolution of both signs (client_golang's doubleBucketWidth). */
   private reduce(): void {
     this.schema--;
+    this.tables = new IndexTables(this.schema);
     this.positive.halve();
     this.negative.halve();
   }
