@@ -1,6 +1,6 @@
 /**
  * The measuring half of the embedded KPI store's cost to the API's process (issue 21), shared
- * by bench/kpi-embedded.ts (the BENCHMARKS.md rows) and test/kpi/embedded-bounds.test.ts (the
+ * by bench/kpi-embedded.ts (the BENCHMARKS.md rows) and test/kpi/embedded-store.bounds.test.ts (the
  * bounds, in CI): each figure from a fresh child process (`node --import tsx`, the same for
  * every variant) running a node:http API.
  *

@@ -1,7 +1,7 @@
 /**
  * The embedded KPI store's cost to the API's process (issue 21): each figure from a fresh
  * child process (`node --import tsx`, the same for every variant) running a node:http API;
- * the measuring is bench/kpi-embedded-child.ts's, which test/kpi/embedded-bounds.test.ts
+ * the measuring is bench/kpi-embedded-child.ts's, which test/kpi/embedded-store.bounds.test.ts
  * shares to check the bounds in CI.
  *
  *   flock /tmp/cpu.lock npx tsx bench/kpi-embedded.ts        prints JSON lines, writes BENCHMARKS.md
