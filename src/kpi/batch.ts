@@ -1,5 +1,4 @@
 import { uuidString } from './ids.js';
-import { EncodedBatch } from './row-buffer.js';
 
 /**
  * A batch of events handed to a store, column by column. Ids are assigned
@@ -49,32 +48,6 @@ export function batchIds(batch: KpiBatch): string[] {
     idCache.set(batch, ids);
   }
   return ids;
-}
-
-/**
- * Rows `start` (inclusive) to `end` (exclusive) of a batch, for splitting a
- * batch that PostgreSQL rejected. An `EncodedBatch` gives an `EncodedBatch`
- * on the same bytes (release it as well).
- *
- * @example
- * ```ts
- * const [left, right] = [sliceBatch(batch, 0, half), sliceBatch(batch, half, batch.size)];
- * ```
- */
-export function sliceBatch(batch: KpiBatch, start: number, end: number): KpiBatch {
-  if (batch instanceof EncodedBatch) return batch.slice(start, end);
-  return {
-    size: end - start,
-    idTimes: batch.idTimes.slice(start, end),
-    idCounters: batch.idCounters.slice(start, end),
-    idNode: batch.idNode,
-    times: batch.times.slice(start, end),
-    events: batch.events.slice(start, end),
-    users: batch.users.slice(start, end),
-    models: batch.models.slice(start, end),
-    args: batch.args.slice(start, end),
-    values: batch.values.slice(start, end),
-  };
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { LookoutError } from '../core/errors.js';
-import { batchIds, sliceBatch, type KpiBatch } from './batch.js';
+import { batchIds, type KpiBatch } from './batch.js';
 import { EventBuffer } from './buffer.js';
 import { KPI_ERRORS, describe, isDataError, kpiError } from './errors.js';
 import { IdGenerator } from './ids.js';
 import type { KpiMetrics } from './metrics.js';
-import { CopyRowBuffer, EncodedBatch } from './row-buffer.js';
+import { CopyRowBuffer, EncodedBatch, sliceBatch } from './row-buffer.js';
 import { isConnectionError, type KpiStore } from './store.js';
 import { Waiters } from './waiters.js';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCopyBinary, type DecodedRow } from '../../test/kpi/copy-decode.js';
-import { batchIds, sliceBatch } from './batch.js';
+import { batchIds } from './batch.js';
 import { EventBuffer } from './buffer.js';
 import { COPY_HEADER, COPY_TRAILER, encodeCopyBinary } from './copy-binary.js';
 import { IdGenerator } from './ids.js';
-import { CopyRowBuffer, type EncodedBatch } from './row-buffer.js';
+import { CopyRowBuffer, sliceBatch, type EncodedBatch } from './row-buffer.js';
 
 type Row = [event: string, time: number, user: string | null, model: string | null, args: string | null, value: number | null];
 

@@ -359,3 +359,29 @@ function readText(part: Buffer, offset: number, skip: number): [string | null, n
   if (length < 0) return [null, offset + 4];
   return [decoder.decode(part.subarray(offset + 4 + skip, offset + 4 + length)), offset + 4 + length];
 }
+
+/**
+ * Rows `start` (inclusive) to `end` (exclusive) of a batch, for splitting a
+ * batch that PostgreSQL rejected. An `EncodedBatch` gives an `EncodedBatch`
+ * on the same bytes (release it as well).
+ *
+ * @example
+ * ```ts
+ * const [left, right] = [sliceBatch(batch, 0, half), sliceBatch(batch, half, batch.size)];
+ * ```
+ */
+export function sliceBatch(batch: KpiBatch, start: number, end: number): KpiBatch {
+  if (batch instanceof EncodedBatch) return batch.slice(start, end);
+  return {
+    size: end - start,
+    idTimes: batch.idTimes.slice(start, end),
+    idCounters: batch.idCounters.slice(start, end),
+    idNode: batch.idNode,
+    times: batch.times.slice(start, end),
+    events: batch.events.slice(start, end),
+    users: batch.users.slice(start, end),
+    models: batch.models.slice(start, end),
+    args: batch.args.slice(start, end),
+    values: batch.values.slice(start, end),
+  };
+}
