@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasCommand, probe } from '../test/support/e2e.js';
 import { alertmanagerBinary } from './alertmanager-runner.js';
+import { freePort } from '../test/support/prometheus.js';
 
 const prometheus = await probe('prometheus', () => hasCommand('prometheus', ['--version']));
 const alertmanager = prometheus && (await probe('prometheus-alertmanager', () => alertmanagerBinary() !== undefined));
@@ -73,14 +73,3 @@ describe('npm run demo --once', () => {
     expect((await demo(['--frobnicate'])).code).toBe(2);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
