@@ -18,16 +18,24 @@ const available = await probe('prometheus and promtool', () => hasCommand('prome
 const options = resolveProvisionOptions(await loadProvisionConfig(join(import.meta.dirname, '../../deploy/lookout.config.yaml')));
 
 /**
- * Relative tolerance of a recorded ratio against the exact ratio of what was scraped: 0.1%.
+ * Relative tolerance of a recorded ratio against the exact ratio of what was scraped, on clean data: 0.1%.
  * Consecutive step windows share a scrape, so on regular scrapes they count every increment once
  * (measured: 0.000% on the clean hour). What differs: the windows on each side of a gap hold one
- * or two scrapes and extrapolate (-0.05% over 6h here; a counter reset costs nothing, rate() takes
+ * or two scrapes and extrapolate (GAP_TOLERANCE below; a counter reset costs nothing, rate() takes
  * the restarted counter from 0). Against all requests, the ratio also misses the requests served
  * while nobody scraped (the 18 minutes: +1.4 to +1.7% here); the raw [w] selectors of the old rules
  * did count those, as one increase across the gap. The first hour of data is no special case: every
  * window averages the recordings that exist, as a raw rate over a window longer than the data does.
  */
 const TOLERANCE = 0.001;
+/**
+ * Windows that hold the gap: the few step windows at its edges extrapolate from one or two
+ * scrapes, each label set by its own factor, so the summed ratio moves with the random traffic
+ * of those minutes: -0.131%, -0.075%, -0.051%, -0.016% of the scraped ratio in four runs (CI,
+ * Node 20 to 26, 2026-12-06). Bounded here at 0.5%; still far under the +1.4 to +1.7% by which
+ * the scraped ratio itself differs from all requests.
+ */
+const GAP_TOLERANCE = 0.005;
 
 describe.skipIf(!available)('SLI recordings against exact counts (real Prometheus, backfilled)', () => {
   const stepSeconds = durationSeconds(sliStepWindow(options));
@@ -91,7 +99,7 @@ describe.skipIf(!available)('SLI recordings against exact counts (real Prometheu
     return Number(result.result[0]!.value[1]);
   }
 
-  it('1h (clean data) and 6h and the 30d period (a counter reset, a 5xx and latency burst, an 18-minute gap): within 0.1% of the exact ratio of what was scraped', async () => {
+  it('1h (clean data) within 0.1%, and 6h and the 30d period (a counter reset, a 5xx and latency burst, an 18-minute gap) within 0.5% of the exact ratio of what was scraped', async () => {
     const rows: string[] = [];
     for (const window of ['1h', '6h', options.slo.period]) {
       for (const slo of ['availability', 'latency'] as const) {
@@ -105,7 +113,7 @@ describe.skipIf(!available)('SLI recordings against exact counts (real Prometheu
         const seen = exact(slo, from, to, true);
         const all = exact(slo, from, to, false);
         rows.push(`${window} ${slo}: recorded ${value.toFixed(6)}, exact (scraped) ${seen.toFixed(6)} (${(((value - seen) / seen) * 100).toFixed(3)}%), exact (all requests, gap included) ${all.toFixed(6)} (${(((value - all) / all) * 100).toFixed(3)}%)`);
-        expect(Math.abs(value - seen) / seen, rows.at(-1)).toBeLessThan(TOLERANCE);
+        expect(Math.abs(value - seen) / seen, rows.at(-1)).toBeLessThan(window === '1h' ? TOLERANCE : GAP_TOLERANCE);
       }
     }
     console.log(`\nSLI recordings vs exact counts (30 label sets, 6h at ${options.scrapeInterval}, step ${sliStepWindow(options)}):\n  ${rows.join('\n  ')}`);
