@@ -126,23 +126,8 @@ export class HistogramSeries extends Series {
     };
   }
 
-  /**
-   * The classic bucket of `value`. The common case (no native buckets, a number,
-   * at most 16 bounds: a linear scan, which for the request path's values stops
-   * at the first bound or two) is small enough for V8 to inline into the caller;
-   * anything else goes to {@link otherBucketOf}.
-   */
+  /** The classic bucket of `value`; also files it in the native buckets. */
   private bucketOf(value: number): number {
-    const bounds = this.bounds;
-    const length = bounds.length;
-    if (this.native !== undefined || length > 16 || value !== value) return this.otherBucketOf(value);
-    let index = 0;
-    while (index < length && value > bounds[index]!) index++;
-    return index;
-  }
-
-  /** The classic bucket of `value` with native buckets, many bounds or NaN; also files it in the native buckets. */
-  private otherBucketOf(value: number): number {
     const native = this.native;
     if (native !== undefined) {
       native.observe(value);
