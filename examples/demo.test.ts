@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { hasCommand, probe } from '../test/support/e2e.js';
 import { alertmanagerBinary } from './alertmanager-runner.js';
 import { freePort } from '../test/support/prometheus.js';
@@ -48,11 +49,25 @@ describe('npm run demo --once', () => {
     const stopped = /^stopped: (\d+) KPI events written to embedded store .*, 0 unwritten, 0 dropped$/m.exec(stdout);
     expect(stopped, stdout).not.toBeNull();
     expect(Number(stopped![1])).toBeGreaterThan(50);
-    // The printed read-only string works with psql and finds every event written, then the
-    // store process (idle-stopping on its own) is stopped here.
+    // Grafana provisioning beside the data folder: PostgreSQL is the embedded store on its port as
+    // the read-only role, Prometheus the demo's own, and the provider finds the four dashboards.
+    const grafana = join(dataDir, 'grafana');
+    expect(stdout).toContain(`  grafana:    GF_PATHS_PROVISIONING=${join(grafana, 'provisioning')} grafana server`);
+    const sources = (parse(await readFile(join(grafana, 'provisioning/datasources/datasources.yml'), 'utf8')) as { datasources: { type: string; url: string; user?: string; jsonData: { database?: string } }[] }).datasources;
+    const postgres = sources.find((source) => source.type === 'grafana-postgresql-datasource')!;
+    expect(postgres).toMatchObject({ url: `127.0.0.1:${storePort}`, user: 'lookout_reader', jsonData: { database: 'postgres' } });
+    if (prometheus) expect(sources.find((source) => source.type === 'prometheus')!.url).toBe(/prometheus: (http:\/\/127\.0\.0\.1:\d+) /.exec(stdout)?.[1]);
+    const provider = (parse(await readFile(join(grafana, 'provisioning/dashboards/dashboards.yaml'), 'utf8')) as { providers: { options: { path: string } }[] }).providers[0]!;
+    expect(provider.options.path).toBe(join(grafana, 'dashboards'));
+    expect((await readdir(join(provider.options.path, 'inference-api'))).sort()).toEqual(['api-overview.json', 'inference-kpis.json', 'model-quality.json', 'runtime.json']);
+    // Both the printed read-only string and the datasource's connection (host:port, user, database,
+    // no password) work with psql and find every event written; then the store process
+    // (idle-stopping on its own) is stopped here.
     try {
-      const { stdout: counted } = await promisify(execFile)('psql', [store![2]!, '-At', '-c', 'SELECT current_user, count(*) FROM events']);
-      expect(counted.trim()).toBe(`lookout_reader|${stopped![1]!}`);
+      for (const url of [store![2]!, `postgresql://${postgres.user!}@${postgres.url}/${postgres.jsonData.database!}`]) {
+        const { stdout: counted } = await promisify(execFile)('psql', [url, '-At', '-c', 'SELECT current_user, count(*) FROM events']);
+        expect(counted.trim()).toBe(`lookout_reader|${stopped![1]!}`);
+      }
     } finally {
       process.kill(Number(store![1]), 'SIGTERM');
     }

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadProvisionConfig } from '../src/provision/config-file.js';
 import { resolveProvisionOptions } from '../src/provision/options.js';
 import { operationsAlertGroup } from '../src/provision/prometheus/ops-rules.js';
@@ -22,6 +22,7 @@ import { durationFlag, parseFlags, usageError } from '../src/cli/command.js';
 import { LookoutError } from '../src/core/errors.js';
 import { readStoreAddress } from '../src/kpi/store-host.js';
 import { ALERTMANAGER_HINT, startDemoAlertmanager } from './demo-alertmanager.js';
+import { writeDemoGrafana } from './demo-grafana.js';
 import { graphLink, PROMETHEUS_HINT, startDemoPrometheus } from './demo-prometheus.js';
 import { parseFault, type Fault } from './inference-api/faults.js';
 import type { Kpi } from '../src/kpi/index.js';
@@ -40,7 +41,8 @@ Options:
   --port <n>          API port (default 8000, or a free one when 8000 is taken; 0 = any)
   --data-dir <dir>    PGlite data folder (default .lookout/pglite)
   --store-port <n>    port of the embedded store's process on 127.0.0.1 when the demo starts it,
-                      for psql or a Grafana datasource (default: any free one)
+                      for psql or a Grafana datasource (default: any free one). Provisioning for
+                      a Grafana on this host is written beside the data folder (.lookout/grafana)
   --rate <n>          traffic, requests per second (default 20)
   --duration <d>      stop by itself after this long, e.g. 10m (default 1h)
   --no-prometheus     do not start Prometheus even when it is on PATH
@@ -53,7 +55,8 @@ Options:
   -h, --help          show this help`;
 
 // The generated runbooks (the alerts' runbook_url points at /lookout/runbooks), from the committed config.
-const PROVISION = resolveProvisionOptions(await loadProvisionConfig(join(import.meta.dirname, '..', 'deploy', 'lookout.config.yaml')));
+const CONFIG = await loadProvisionConfig(join(import.meta.dirname, '..', 'deploy', 'lookout.config.yaml'));
+const PROVISION = resolveProvisionOptions(CONFIG);
 const DEMO_RUNBOOKS = generateRunbooks(PROVISION, [burnRateAlertGroup(PROVISION), operationsAlertGroup(PROVISION)]);
 
 const FLAGS = {
@@ -85,6 +88,21 @@ function describeStore(dataDir: string, storeReadyMs: number): string {
     // no /proc (macOS): the pid is still worth printing
   }
   return `pid ${store.pid} ${rss} ready after ${(storeReadyMs / 1000).toFixed(1)} s (psql ${store.readerConnectionString ?? store.connectionString})`;
+}
+
+/**
+ * Writes Grafana provisioning beside the data folder (datasources on the demo's Prometheus and on
+ * the embedded store as its read-only role, and the dashboards) and says how to start Grafana on it.
+ */
+async function grafanaLine(dataDir: string, prometheusUrl: string | undefined): Promise<string> {
+  const store = readStoreAddress(dataDir);
+  if (store === undefined) return '  grafana:    not written (the store process left no address)';
+  try {
+    const grafana = await writeDemoGrafana(join(dirname(dataDir), 'grafana'), CONFIG, { storePort: store.port, prometheusUrl });
+    return `  grafana:    GF_PATHS_PROVISIONING=${grafana.provisioning} grafana server   (datasources: ${prometheusUrl === undefined ? 'Prometheus at $PROMETHEUS_URL' : 'the Prometheus above'} and the KPI store as lookout_reader; the dashboards of deploy/)`;
+  } catch (error) {
+    return `  grafana:    provisioning not written: ${(error as Error).message}`;
+  }
 }
 
 function mib(bytes: number): string {
@@ -180,8 +198,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (fault !== undefined) console.log(`  fault:      ${fault.spec} injected (list, add or clear at ${api.url}/faults; the alerts' runbooks: ${api.url}/lookout/runbooks)`);
   console.log(`  KPI events: ${api.storeDescription}${storeReadyMs === undefined ? ' (opening; events wait in memory)' : ''}`);
   console.log(`  processes:  ${describeApi(apiReadyMs)}`);
-  const storeLine = (ready: boolean): string => `  KPI store:  ${ready ? (api.storeDescription.startsWith('embedded') ? describeStore(dataDir, storeReadyMs!) : `ready after ${(storeReadyMs! / 1000).toFixed(1)} s`) : 'not open after 45 s (events wait in memory)'}`;
-  const storePrinted = storeReadyMs === undefined ? storeReady.then((ready) => console.log(storeLine(ready))) : Promise.resolve(console.log(storeLine(true)));
+  const storeLine = (ready: boolean): string => `  KPI store:  ${ready ? (embeddedStore ? describeStore(dataDir, storeReadyMs!) : `ready after ${(storeReadyMs! / 1000).toFixed(1)} s`) : 'not open after 45 s (events wait in memory)'}`;
+  const embeddedStore = api.storeDescription.startsWith('embedded');
+  const printStore = async (ready: boolean): Promise<void> => {
+    console.log(storeLine(ready));
+    if (ready && embeddedStore) console.log(await grafanaLine(dataDir, prometheus?.url));
+  };
+  const storePrinted = storeReadyMs === undefined ? storeReady.then(printStore) : printStore(true);
   console.log(`  traffic:    ${rate} requests/s, inputs drifting so accuracy falls until a retrain; stops after ${durationMs / 1000}s`);
   if (!once) console.log('Ctrl-C stops everything and flushes the KPI events.');
 

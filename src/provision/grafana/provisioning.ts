@@ -82,13 +82,16 @@ export function grafanaDatasources(options: ResolvedProvisionOptions) {
 
 /**
  * Grafana's dashboard provisioning document: one file provider whose sub-folders become folders.
+ * `path` is where Grafana finds the dashboard JSON: the compose file's mount by default, a
+ * local folder for a Grafana on the host (as `npm run demo` writes).
  *
  * @example
  * ```ts
  * grafanaDashboardProviders(resolveProvisionOptions()).providers[0].options.foldersFromFilesStructure; // true
+ * grafanaDashboardProviders(resolveProvisionOptions(), '/srv/lookout/grafana/dashboards').providers[0].options.path; // '/srv/lookout/grafana/dashboards'
  * ```
  */
-export function grafanaDashboardProviders(_options: ResolvedProvisionOptions) {
+export function grafanaDashboardProviders(_options: ResolvedProvisionOptions, path: string = GRAFANA_DASHBOARDS_PATH) {
   return {
     apiVersion: 1,
     providers: [
@@ -100,7 +103,7 @@ export function grafanaDashboardProviders(_options: ResolvedProvisionOptions) {
         updateIntervalSeconds: 30,
         // Generated dashboards change in code, never in the UI.
         allowUiUpdates: false,
-        options: { path: GRAFANA_DASHBOARDS_PATH, foldersFromFilesStructure: true },
+        options: { path, foldersFromFilesStructure: true },
       },
     ],
   };
