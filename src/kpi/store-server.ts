@@ -136,6 +136,9 @@ const CANCEL_REQUEST = 80877102;
  * message's user picks the session's identity: `postgres` (everything) or the read-only role
  * (`SET SESSION AUTHORIZATION` when the backend passes to it); any other user, or a database
  * other than `postgres`, is refused with PostgreSQL's FATAL error, and the others go on.
+ * `COPY ... FROM STDIN` (simple query) is taken by the server: it answers CopyInResponse,
+ * collects the CopyData (at most `maxCopyBytes`) while it owns the backend, and on CopyDone
+ * runs the statement `FROM '/dev/blob'` with the bytes as PGlite's blob.
  *
  * @example
  * ```ts
