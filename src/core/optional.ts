@@ -15,7 +15,7 @@ import { LookoutError } from './errors.js';
 export const INSTALL_LINES = {
   pgStore: 'npm install pg pg-copy-streams',
   pgliteStore: 'npm install @electric-sql/pglite',
-  embeddedStore: 'npm install @electric-sql/pglite pg',
+  embeddedStore: 'npm install @electric-sql/pglite pg pg-copy-streams',
   dashboard: 'npm install uplot',
   cli: 'npm install @grafana/grafana-foundation-sdk yaml',
   provision: 'npm install @grafana/grafana-foundation-sdk yaml',

@@ -9,6 +9,7 @@ import { Registry } from '../core/registry.js';
 import { embeddedStore } from './embedded-store.js';
 import { KPI_ERRORS } from './errors.js';
 import { createKpi, type Kpi } from './kpi.js';
+import { pgStore } from './pg-store.js';
 import { readStoreAddress, STORE_LOCK_FILE, STORE_PORT_FILE } from './store-host.js';
 import { joinStore } from './store-process.js';
 
@@ -41,29 +42,36 @@ function dropped(kpi: Kpi): number {
 }
 
 describe('embeddedStore (a store process per data folder)', () => {
-  it('writes through the store process with INSERT (COPY probed and refused), which psql can read', { timeout: 120_000 }, async () => {
+  it('writes through the store process with binary COPY (probed), which psql can read; INSERT still works there', { timeout: 120_000 }, async () => {
     const dataDir = join(folder, 'basic');
     const store = embeddedStore({ dataDir, idleTimeoutMs: 3000 });
+    expect(store.rowEncoding).toBe('pg-copy-binary'); // events are encoded when recorded
     const kpi = createKpi({ registry: new Registry(), events: ['good_inference'], store });
     expect(await kpi.ready({ deadlineMs: 100_000 })).toBe(true);
     started.add(readStoreAddress(dataDir)!.pid);
-    expect(store.writeMethod).toBe('insert');
+    expect(store.writeMethod).toBe('copy');
     expect(readStoreAddress(dataDir)!.pid).not.toBe(process.pid);
     for (let index = 0; index < 5000; index++) kpi.record('good_inference', { user: `u-${index}`, args: { index }, value: index });
-    // Every kind of value through the array literals of the INSERT.
-    kpi.record('good_inference', { user: 'quote " back\\slash, {brace}', model: 'ünï 😀', args: { label: 'a"b\\c', nested: [1, null] }, value: Number.POSITIVE_INFINITY });
-    kpi.record('good_inference', { user: 'nul\0gone', model: 'NULL', value: -0.125 });
+    const odd = (recorder: Kpi, tag: string): void => {
+      recorder.record('good_inference', { user: `${tag} quote " back\\slash, {brace}`, model: 'ünï 😀', args: { label: 'a"b\\c', nested: [1, null] }, value: Number.POSITIVE_INFINITY });
+      recorder.record('good_inference', { user: `${tag} nul\0gone`, model: 'NULL', value: -0.125 });
+    };
+    odd(kpi, 'copy');
     expect(await kpi.close({ deadlineMs: 60_000 })).toBe(true);
+    // The INSERT path (a store process that refuses COPY, or no pg-copy-streams): every kind of value through its array literals.
+    const inserting = createKpi({ registry: new Registry(), events: ['good_inference'], store: pgStore({ connectionString: store.connectionString!, writeMethod: 'insert', migrate: false }) });
+    odd(inserting, 'insert');
+    expect(await inserting.close({ deadlineMs: 60_000 })).toBe(true);
     const { stdout } = await run('psql', [store.connectionString!, '-At', '-c', 'SELECT count(*), sum(value)::bigint FROM events WHERE "user" LIKE \'u-%\'']);
     expect(stdout.trim()).toBe(`5000|${(4999 * 5000) / 2}`);
     const client = new pg.Client({ connectionString: store.connectionString! });
     await client.connect();
-    const odd = await client.query('SELECT "user", model, args, value FROM events WHERE "user" NOT LIKE \'u-%\' ORDER BY value DESC');
+    const rows = await client.query('SELECT "user", model, args, value FROM events WHERE "user" NOT LIKE \'u-%\' ORDER BY "user", value DESC');
     await client.end();
-    expect(odd.rows).toEqual([
-      { user: 'quote " back\\slash, {brace}', model: 'ünï 😀', args: { label: 'a"b\\c', nested: [1, null] }, value: Number.POSITIVE_INFINITY },
-      { user: 'nulgone', model: 'NULL', args: null, value: -0.125 },
-    ]);
+    expect(rows.rows).toEqual(['copy', 'insert'].flatMap((tag) => [
+      { user: `${tag} nulgone`, model: 'NULL', args: null, value: -0.125 },
+      { user: `${tag} quote " back\\slash, {brace}`, model: 'ünï 😀', args: { label: 'a"b\\c', nested: [1, null] }, value: Number.POSITIVE_INFINITY },
+    ]));
   });
 
   it('loses nothing and duplicates nothing when the store process is SIGKILLed under load', { timeout: 180_000 }, async () => {

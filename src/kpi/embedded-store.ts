@@ -20,7 +20,7 @@ import { isConnectionError, type KpiStore } from './store.js';
 export interface EmbeddedStoreOptions extends EventsLocation {
   /** Data folder (default `.lookout/pglite`). Every process that names the same folder shares one store process. */
   readonly dataDir?: string;
-  /** Rows per INSERT (default 2000). */
+  /** Rows per write (default 2000). */
   readonly batchSize?: number;
   /** Run the migrations on open (default true). */
   readonly migrate?: boolean;
@@ -37,8 +37,12 @@ export interface EmbeddedStoreOptions extends EventsLocation {
 /**
  * The embedded store, out of the API's process: PGlite in a local folder, served over the
  * PostgreSQL wire protocol on loopback by one store process per folder (see `joinStore`),
- * and written through `pgStore`'s code path (COPY if the server takes it, which the open
- * probes, else a multi-row INSERT). The API's process holds a `pg` pool, not PostgreSQL:
+ * and written through `pgStore`'s code path: binary COPY, as to PostgreSQL (the store
+ * process takes `COPY ... FROM STDIN`; the open probes it, and a multi-row INSERT is the
+ * fallback when it is refused, by a store process of an older version, or when
+ * `pg-copy-streams` is not installed). With COPY, the events waiting for their write are
+ * bytes, encoded when recorded (see `KpiStore.rowEncoding`), not strings on the API's heap.
+ * The API's process holds a `pg` pool, not PostgreSQL:
  * PGlite's memory and CPU are the store process's. The store process is started on first
  * use, joined by every process using the folder, started again when it has died (the
  * dispatcher keeps the events meanwhile, buffered and counted), and stops once no client
@@ -53,6 +57,8 @@ export interface EmbeddedStoreOptions extends EventsLocation {
 export class EmbeddedStore implements KpiStore {
   readonly kind = 'embedded';
   readonly preferredBatchSize: number;
+  /** `pg-copy-binary` when `pg-copy-streams` is installed: events are encoded when recorded, for COPY. */
+  readonly rowEncoding?: 'pg-copy-binary';
   /** The data folder. */
   readonly dataDir: string;
   private readonly options: EmbeddedStoreOptions;
@@ -66,6 +72,7 @@ export class EmbeddedStore implements KpiStore {
     // Missing at setup rather than at the first flush: the install command is in the error.
     resolveOptional('embeddedStore', '@electric-sql/pglite', '@electric-sql/pglite');
     resolveOptional('embeddedStore', 'pg', 'pg');
+    if (copyStreamsInstalled()) this.rowEncoding = 'pg-copy-binary';
     this.preferredBatchSize = integerOption('batchSize', options.batchSize, 2000, 1);
     integerOption('startTimeoutMs', options.startTimeoutMs, 60_000, 1);
     integerOption('idleTimeoutMs', options.idleTimeoutMs, 60_000, 1);
@@ -151,6 +158,16 @@ export class EmbeddedStore implements KpiStore {
     this.inner = undefined;
     this.rejoin = true;
     await inner?.close();
+  }
+}
+
+/** Whether `pg-copy-streams` (an optional peer of `pgStore`'s COPY) can be loaded. */
+function copyStreamsInstalled(): boolean {
+  try {
+    resolveOptional('embeddedStore', 'pg-copy-streams', 'pg-copy-streams');
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -69,8 +69,8 @@ export function integerOption(name: string, value: number | undefined, fallback:
 
 /**
  * True for a PostgreSQL data error (SQLSTATE class 22, a check or not-null
- * violation, a value too complex to parse): the rows are at fault, retrying
- * the same rows cannot succeed.
+ * violation, a value too complex to parse, a program limit exceeded): the rows
+ * are at fault, retrying the same rows cannot succeed (fewer of them may).
  *
  * @example
  * ```ts
@@ -80,7 +80,9 @@ export function integerOption(name: string, value: number | undefined, fallback:
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || code.length !== 5) return false;
-  return code.startsWith('22') || code === '23502' || code === '23514' || code === '54001';
+  // 54000 program_limit_exceeded: a row too large for an index or a page, or a COPY over the
+  // embedded store's byte limit; fewer rows at once succeed.
+  return code.startsWith('22') || code === '23502' || code === '23514' || code === '54000' || code === '54001';
 }
 
 /** A short description of any thrown value. @example describe(new Error('x')) // 'x' */

@@ -49,7 +49,7 @@ export interface PgStoreOptions extends PgConnectionOptions, EventsLocation {
    * `copy` (default): binary COPY, as above. `insert`: one multi-row `INSERT ... SELECT FROM
    * UNNEST(...) ON CONFLICT DO NOTHING` per batch (a server without COPY FROM STDIN). `probe`:
    * on open, a zero-row COPY in a transaction that is rolled back tells which of the two the
-   * server takes (the embedded store's wire server refuses COPY); without `pg-copy-streams`
+   * server takes (a store process of lookout before COPY FROM STDIN refuses it); without `pg-copy-streams`
    * installed, `probe` means `insert`.
    */
   readonly writeMethod?: 'copy' | 'insert' | 'probe';
