@@ -94,7 +94,7 @@ describe.skipIf(!registry || otherLine !== undefined)('the packed package in fre
       'fastify-metrics': 'Fastify + fastify-metrics',
       'metrics': 'Fastify + lookout (HTTP metrics)',
       'kpi-pg': '+ KPI on PostgreSQL (pg)',
-      'kpi-pglite': '+ embedded KPI store (PGlite, pg)',
+      'kpi-pglite': '+ embedded KPI store (PGlite, pg, pg-copy-streams)',
       'cli': 'the CLI (lookout + its line, no framework)',
     };
     const rows = Object.entries(uses).map(([name, use]) => {
@@ -230,8 +230,9 @@ app.get('/users/:id', async (request) => ({ id: (request.params as { id: string 
     const pglite = projects['kpi-pglite']!.dir;
     writeFileSync(join(pglite, 'store.mjs'), `import { pgliteStore } from 'lookout/kpi';\nconst store = pgliteStore({ dataDir: 'memory://' });\nawait store.open();\nconsole.log(JSON.stringify(await store.query('SELECT count(*)::int AS n FROM {events}')));\nawait store.close();\n`);
     expect(ok(await run(process.execPath, ['store.mjs'], { cwd: pglite }), 'pglite store').stdout.trim()).toBe('[{"n":0}]');
-    // The default store starts its store process from the installed dist/kpi/store-main.js.
+    // The default store starts its store process from the installed dist/kpi/store-main.js; with
+    // pg-copy-streams from the install line, the probe finds that the store process takes COPY.
     writeFileSync(join(pglite, 'embedded.mjs'), `import { embeddedStore } from 'lookout/kpi';\nconst store = embeddedStore({ dataDir: 'kpi-data', idleTimeoutMs: 1000 });\nawait store.open();\nconsole.log(store.writeMethod, JSON.stringify(await store.query('SELECT count(*)::int AS n FROM {events}')));\nawait store.close();\n`);
-    expect(ok(await run(process.execPath, ['embedded.mjs'], { cwd: pglite }), 'embedded store').stdout.trim()).toBe('insert [{"n":0}]');
+    expect(ok(await run(process.execPath, ['embedded.mjs'], { cwd: pglite }), 'embedded store').stdout.trim()).toBe('copy [{"n":0}]');
   });
 });
