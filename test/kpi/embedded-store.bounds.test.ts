@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runChild, vmRssMiB, type ChildReport } from '../../bench/kpi-embedded-child.js';
+import { median } from '../../bench/lib.js';
 import { joinStore } from '../../src/kpi/store-process.js';
 
 const ATTEMPTS = Number(process.env['LOOKOUT_BOUNDS_ATTEMPTS'] ?? 5);
@@ -82,8 +83,9 @@ describe.skipIf(!RUN)('the embedded KPI store keeps the API process within the b
     const figures = `embedded store bounds (Node ${process.version}):\n  ${lines.join('\n  ')}`;
     console.log(figures);
 
-    expect(Math.min(...rssDeltas), figures).toBeLessThanOrEqual(BOUNDS.rssMiB);
-    expect(Math.min(...startupDeltas), figures).toBeLessThanOrEqual(BOUNDS.startupMs);
+    // The median pair, not the best one: every rate's attempts give a pair, at least three in all.
+    expect(median(rssDeltas), figures).toBeLessThanOrEqual(BOUNDS.rssMiB);
+    expect(median(startupDeltas), figures).toBeLessThanOrEqual(BOUNDS.startupMs);
     expect(Math.max(...ingest), figures).toBeGreaterThanOrEqual(BOUNDS.ingestPerSecond);
     if (loopFailures.length > 0 && loopFailures.every((failure) => failure.machine)) {
       context.skip(`the machine, not lookout, missed the event-loop bounds: in every attempt over them, the API with no KPI store was over them too (${loopFailures.map((failure) => failure.text).join('; ')})`);
