@@ -17,6 +17,7 @@ import { IdGenerator } from './ids.js';
 import { migrate } from './schema.js';
 import { hostStore, type HostedStore } from './store-host.js';
 import { serveWire, type PgliteWireLike, type WireServer } from './store-server.js';
+import { failure } from '../../test/support/pg.js';
 
 const run = promisify(execFile);
 const folder = mkdtempSync(join(tmpdir(), 'lookout-kpi-copy-'));
@@ -51,15 +52,6 @@ function copyIn(client: pg.Client, sql: string, chunks: (string | Buffer)[], fai
     if (fail === undefined) stream.end();
     else stream.destroy(new Error(fail));
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string | undefined; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code?: string }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a failure');
 }
 
 async function count(sql = 'SELECT count(*)::int AS n FROM t'): Promise<number> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from './schema.js';
 import { hostStore, type HostedStore } from './store-host.js';
 import { readerRefusal, startupParameters } from './store-roles.js';
+import { failure } from '../../test/support/pg.js';
 
 const run = promisify(execFile);
 const folder = mkdtempSync(join(tmpdir(), 'lookout-kpi-roles-'));
@@ -37,15 +38,6 @@ async function asReader<T>(work: (client: pg.Client) => Promise<T>): Promise<T> 
   } finally {
     await client.end();
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string | undefined; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code?: string }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a failure');
 }
 
 describe('the embedded store read-only role', () => {

@@ -96,3 +96,21 @@ export async function dropCreated(admin: { query(sql: string): Promise<unknown> 
     await admin.query(`DROP ROLE IF EXISTS "${role}"`);
   }
 }
+
+/**
+ * The error a promise rejects with, as `{ code, message }` (a PostgreSQL error's SQLSTATE in
+ * `code`); throws when it resolves.
+ *
+ * @example
+ * ```ts
+ * expect(await failure(client.query('INSERT INTO events DEFAULT VALUES'))).toMatchObject({ code: '42501' });
+ * ```
+ */
+export async function failure(promise: Promise<unknown>): Promise<{ code: string | undefined; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return { code: (error as { code?: string }).code, message: (error as Error).message };
+  }
+  throw new Error('expected a failure');
+}
