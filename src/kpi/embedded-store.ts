@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { resolveOptional } from '../core/optional.js';
 import type { KpiBatch } from './batch.js';
 import { integerOption } from './errors.js';
-import { PgStore } from './pg-store.js';
+import { copyStreamsInstalled, PgStore } from './pg-store.js';
 import type { EventsLocation } from './schema.js';
 import { readStoreAddress, STORE_PORT_FILE, type StoreAddress } from './store-host.js';
 import { joinStore } from './store-process.js';
@@ -158,16 +158,6 @@ export class EmbeddedStore implements KpiStore {
     this.inner = undefined;
     this.rejoin = true;
     await inner?.close();
-  }
-}
-
-/** Whether `pg-copy-streams` (an optional peer of `pgStore`'s COPY) can be loaded. */
-function copyStreamsInstalled(): boolean {
-  try {
-    resolveOptional('embeddedStore', 'pg-copy-streams', 'pg-copy-streams');
-    return true;
-  } catch {
-    return false;
   }
 }
 

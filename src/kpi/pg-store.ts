@@ -89,6 +89,19 @@ function pgModules(copy: 'required' | 'optional' | 'no' = 'required'): { pg: typ
 }
 
 /**
+ * Whether `pg-copy-streams` (an optional peer) can be loaded, so that a store can write with
+ * COPY; any other failure to load it is thrown, as `pgStore` throws it.
+ *
+ * @example
+ * ```ts
+ * const rowEncoding = copyStreamsInstalled() ? 'pg-copy-binary' : undefined;
+ * ```
+ */
+export function copyStreamsInstalled(): boolean {
+  return pgModules('optional').copyStreams !== undefined;
+}
+
+/**
  * The PostgreSQL store: batches are written with binary COPY (`pg-copy-streams`);
  * a retried batch never duplicates rows (see `dedupe`).
  *
