@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { DASHBOARD_FILES, generateDeployFiles, writeDeployFiles, type GeneratedFile } from '../src/provision/generate.js';
+import { generateDeployFiles, writeDeployFiles, type GeneratedFile } from '../src/provision/generate.js';
 import { grafanaDashboardProviders, grafanaDatasources } from '../src/provision/grafana/provisioning.js';
 import { resolveProvisionOptions, type ProvisionOptions } from '../src/provision/options.js';
 import { renderYaml } from '../src/provision/yaml.js';
@@ -36,7 +36,7 @@ export async function writeDemoGrafana(folder: string, config: ProvisionOptions,
   const [prometheus, postgres] = document.datasources;
   const datasources = { ...document, datasources: [{ ...prometheus, ...(at.prometheusUrl !== undefined && { url: at.prometheusUrl }) }, postgres] };
   const dashboards: GeneratedFile[] = generateDeployFiles(options)
-    .filter((file) => file.path.startsWith('grafana/dashboards/') && Object.values<string>(DASHBOARD_FILES).some((name) => file.path.endsWith(`/${name}`)))
+    .filter((file) => file.path.startsWith('grafana/dashboards/'))
     .map((file) => ({ ...file, path: file.path.slice('grafana/'.length) }));
   const note = 'Written by `npm run demo` for a Grafana on this host; rewritten at every start (the store port may change).';
   const files = await writeDeployFiles(root, [
