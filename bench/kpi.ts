@@ -95,7 +95,7 @@ export async function runKpiBench(): Promise<void> {
   const table = ['| what | result | target | met |', '|---|---|---|---|', ...rows.map((row) => `| ${row.what} | ${row.result} | ${row.target} | ${row.met} |`)];
   console.log(table.join('\n'));
   if (!COMPLETE) return;
-  const nodeFlags = KPI_NODE_FLAGS.length > 0 ? `started with \`${KPI_NODE_FLAGS.join(' ')}\` (a fixed young generation, as in the HTTP section)` : 'started with V8\'s default heap sizing (`BENCH_NODE_FLAGS=""`)';
+  const nodeFlags = KPI_NODE_FLAGS.length > 0 ? `started with \`${KPI_NODE_FLAGS.join(' ')}\` (a fixed young generation; the HTTP section has used node's default flags since issue 25)` : 'started with V8\'s default heap sizing (`BENCH_NODE_FLAGS=""`)';
   await writeSection([
     '## KPI ingest',
     '',
