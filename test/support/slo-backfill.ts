@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { basename, dirname, resolve } from 'node:path';
 
 /**
  * What to synthesise.
@@ -178,10 +179,13 @@ export function backfillOpenMetrics(file: string, dataDir: string): void {
  * ```
  */
 export function backfillRules(input: { readonly url: string; readonly ruleFile: string; readonly startSeconds: number; readonly endSeconds: number; readonly evalInterval: string; readonly outputDir: string }): void {
+  // Run beside the rule file and name it without its folder: promtool evaluates a group at
+  // its own offset within the interval, a hash of the group's name and file path (as Prometheus
+  // does), so a temporary folder's random name would move every evaluation from run to run.
   const result = spawnSync(
     'promtool',
-    ['tsdb', 'create-blocks-from', 'rules', `--url=${input.url}`, `--start=${input.startSeconds}`, `--end=${input.endSeconds}`, `--eval-interval=${input.evalInterval}`, `--output-dir=${input.outputDir}`, input.ruleFile],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    ['tsdb', 'create-blocks-from', 'rules', `--url=${input.url}`, `--start=${input.startSeconds}`, `--end=${input.endSeconds}`, `--eval-interval=${input.evalInterval}`, `--output-dir=${resolve(input.outputDir)}`, basename(input.ruleFile)],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, cwd: dirname(resolve(input.ruleFile)) },
   );
   if (result.status !== 0) throw new Error(`promtool create-blocks-from rules failed: ${result.stderr}${result.stdout}`);
 }
