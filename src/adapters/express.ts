@@ -124,17 +124,21 @@ function setUp(options: AdapterOptions): { recorder: HttpRecorder; enter: Enter 
   const serve = metricsPath === undefined ? undefined : createMetricsHandler({ registry: options.registry, token: options.token });
   listenForFinish();
   const enter = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const path = pathOf(req.url);
-    if (serve !== undefined && path === metricsPath) {
-      void serve(req, res);
-      return false;
-    }
-    if (dashboard?.owns(req.url) === true) {
-      void dashboard.handle(req, res);
-      return false;
+    const url = req.url;
+    // The metrics path and the dashboard's are among the skipped ones: the path is cut only for those.
+    if (recorder.skips(url)) {
+      if (serve !== undefined && pathOf(url) === metricsPath) {
+        void serve(req, res);
+        return false;
+      }
+      if (dashboard?.owns(url) === true) {
+        void dashboard.handle(req, res);
+        return false;
+      }
+      return true;
     }
     try {
-      recorder.start(req, res, path);
+      recorder.startUnskipped(req, res);
     } catch {
       recorder.internalError();
     }

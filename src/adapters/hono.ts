@@ -247,8 +247,9 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
     const incoming = bindings?.incoming;
     const outgoing = bindings?.outgoing;
     if (incoming !== undefined && outgoing !== undefined) {
-      const path = pathOf(incoming.url);
-      if (recorder.skips(path)) return own(request, path) ?? fetch(request, env, executionCtx);
+      // `skips` reads the URL whole (its query string too): the path is cut only for a skipped request.
+      const url = incoming.url;
+      if (recorder.skips(url)) return own(request, pathOf(url)) ?? fetch(request, env, executionCtx);
       let tracked: TrackedRequest | undefined;
       try {
         tracked = recorder.track(incoming, outgoing, undefined);

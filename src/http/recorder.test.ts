@@ -16,4 +16,17 @@ describe('HttpRecorder.skips', () => {
       removeRecorder(recorder);
     }
   });
+
+  it('agrees with a set of paths for any skip list, one-character, empty and non-ASCII paths included', () => {
+    const lists = [['/metrics'], ['/'], [''], ['x'], ['/é', '/metrics'], ['/ü/x', '/a'], ['/metrics', '/lookout', '/lookout/api']];
+    const urls = ['', '?', '?a', '/', '/?', '/?q', '/a', '/a?', '/ab', '/é', '/é?x', '/éx', '/ü/x', '/ü/x?y', 'x', 'x?', 'xy', '/metrics', '/metrics?a', '/lookout/api?x', '/lookout/', '/m', '/\u00ff'];
+    for (const skipPaths of lists) {
+      const recorder = new HttpRecorder(resolveHttpOptions({ registry: new Registry(), skipPaths }));
+      try {
+        for (const url of urls) expect(recorder.skips(url), `${JSON.stringify(skipPaths)} ${url}`).toBe(skipPaths.includes(pathOf(url)));
+      } finally {
+        removeRecorder(recorder);
+      }
+    }
+  });
 });

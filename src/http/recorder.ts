@@ -6,7 +6,7 @@ import type { GaugeSeries } from '../core/gauge.js';
 import type { HistogramSeries } from '../core/histogram.js';
 import { rawHeader, ScannedHeaders, scanRequestHeaders } from './headers.js';
 import { LiveRequests, Slot, streamOf, type RequestState } from './live.js';
-import { METHODS, methodIndex, pathOf } from './methods.js';
+import { METHODS, methodIndex } from './methods.js';
 import { traceIdFromTraceparent, traceIdOfTraceparent, type ResolvedHttpOptions } from './options.js';
 import { HttpMetricSet } from './metric-set.js';
 
@@ -77,12 +77,20 @@ export class HttpRecorder {
   /** The state `track` returned last (its `req` is cleared once it finishes, and it may be reused). */
   private lastTracked: RequestState = new Slot(null).own;
   private readonly skipped: readonly string[];
+  /** A bit per ASCII code a skipped URL's second character can have (see {@link secondCharacters}). */
+  private readonly skippedSeconds: Int32Array;
   private readonly headerValues: Set<string>[];
   private readonly exceptionTypes = new Set<string>();
   /** What the header walk of the request being recorded found (reused). */
   private readonly scanned = new ScannedHeaders();
   /** The handles of the previous request: most requests of a busy service look alike. */
   private lastHandles: SeriesHandles | undefined;
+  /** Exemplars take their trace id from `traceparent`, read in the same walk as the request's size. */
+  private readonly fromTraceparent: boolean;
+  /** A finished request's headers are walked: for its size, its `traceparent`, or both. */
+  private readonly scansHeaders: boolean;
+  /** No header labels: a request's series are known by route, method and status alone. */
+  private readonly plainKeys: boolean;
 
   constructor(options: ResolvedHttpOptions, resolveRoute?: RouteResolver) {
     this.options = options;
@@ -90,6 +98,10 @@ export class HttpRecorder {
     this.metricSet = new HttpMetricSet(options, () => this.collect());
     this.headerValues = options.headerLabels.map(() => new Set<string>());
     this.skipped = [...options.skipPaths];
+    this.skippedSeconds = secondCharacters(this.skipped);
+    this.fromTraceparent = options.traceId === traceIdFromTraceparent;
+    this.scansHeaders = this.fromTraceparent || this.metricSet.requestSize !== undefined;
+    this.plainKeys = options.headerLabels.length === 0;
     addRecorder(this);
   }
 
@@ -101,6 +113,9 @@ export class HttpRecorder {
    */
   skips(url: string | undefined): boolean {
     const target = url ?? '/';
+    // Most URLs differ from every skipped path at their second character: one bit test.
+    const second = target.charCodeAt(1);
+    if (second < 128 && (this.skippedSeconds[second >> 5]! & (1 << (second & 31))) === 0) return false;
     const skipped = this.skipped;
     for (let index = 0; index < skipped.length; index++) {
       const path = skipped[index]!;
@@ -111,11 +126,18 @@ export class HttpRecorder {
 
   /**
    * Marks a request as tracked and starts its clock (skipped paths and already
-   * tracked requests are left alone). `path` saves the query-string cut when
-   * the caller has it already.
+   * tracked requests are left alone). `path`: the URL or path to check against
+   * the skipped paths, when it is not the request's own `url`.
    */
-  start(req: IncomingMessage, res: ServerResponse, path: string = pathOf(req.url)): void {
-    if (this.skips(path)) return;
+  start(req: IncomingMessage, res: ServerResponse, path: string | undefined = req.url): void {
+    if (!this.skips(path)) this.startUnskipped(req, res);
+  }
+
+  /**
+   * {@link start} for a request whose URL the caller has already found not
+   * skipped: a request already tracked is still left alone.
+   */
+  startUnskipped(req: IncomingMessage, res: ServerResponse): void {
     const detached = isDetached(req);
     const state = this.live.add(req, res, true, detached);
     if (state !== undefined) this.begin(state, req, res, undefined, detached);
@@ -256,10 +278,10 @@ export class HttpRecorder {
     const status = res.statusCode;
     const handles = this.handlesFor(this.routeOf(state), method, status, req);
     // The request's size and (with exemplars from `traceparent`, the default) its trace id in one walk over its headers.
-    const readTraceId = this.options.traceId;
-    const fromTraceparent = readTraceId === traceIdFromTraceparent;
+    const fromTraceparent = this.fromTraceparent;
     const scanned = this.scanned;
-    if (fromTraceparent || handles.requestSize !== undefined) scanRequestHeaders(req, fromTraceparent, scanned);
+    if (this.scansHeaders) scanRequestHeaders(req, fromTraceparent, scanned);
+    const readTraceId = this.options.traceId;
     const traceId = fromTraceparent ? traceIdOfTraceparent(scanned.traceparent) : readTraceId === undefined ? undefined : readTraceId(req);
     if (traceId === undefined) {
       handles.requests?.inc();
@@ -352,7 +374,7 @@ export class HttpRecorder {
 
   private handlesFor(route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
     const last = this.lastHandles;
-    if (last !== undefined && last.route === route && last.method === method && last.status === status && this.options.headerLabels.length === 0) return last;
+    if (last !== undefined && last.route === route && last.method === method && last.status === status && this.plainKeys) return last;
     return (this.lastHandles = this.lookUpHandles(route, method, status, req));
   }
 
@@ -428,6 +450,23 @@ interface SentResponse extends ServerResponse {
   _contentLength?: unknown;
   /** False for HEAD requests and 1xx / 204 / 304 answers: no body goes out whatever the app writes. */
   _hasBody?: unknown;
+}
+
+/**
+ * The ASCII codes the second character of a URL that `paths` skip can have, a bit each in four
+ * 32-bit words: a path's own second character, and `?` after a one-character path (`/?x` is
+ * `/`). An empty path matches URLs that begin with `?`, whatever follows: every bit is set.
+ */
+function secondCharacters(paths: readonly string[]): Int32Array {
+  const bits = new Int32Array(4);
+  const set = (code: number): void => {
+    if (code < 128) bits[code >> 5]! |= 1 << (code & 31);
+  };
+  for (const path of paths) {
+    if (path.length === 0) bits.fill(-1);
+    else set(path.length === 1 ? 63 : path.charCodeAt(1));
+  }
+  return bits;
 }
 
 /** Set once node has published a tracked HTTP/2 stream's close on its channel (Node 22 and later). */
