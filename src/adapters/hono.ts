@@ -198,28 +198,33 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
   if (typeof internals?.fetch !== 'function' || typeof internals.router?.match !== 'function') {
     throw new LookoutError('LOOKOUT_E_INVALID_OPTION', 'instrument(app, options): app must be a Hono (v4) app');
   }
-  const { recorder, metricsPath, dashboard } = createRecorder(options);
+  // The route is named from the router's match once the response has finished.
+  let lastMatched: MatchedHandlers | undefined;
+  let lastTemplate = '';
+  const templateOf = (matched: unknown): string => {
+    // Hono's RegExpRouter returns the same handlers array for every request of a route.
+    if (matched !== lastMatched) {
+      lastTemplate = answeringTemplate(matched as MatchedHandlers, unmatched);
+      lastMatched = matched as MatchedHandlers;
+    }
+    return lastTemplate;
+  };
+  const { recorder, metricsPath, dashboard } = createRecorder(options, (_req, _res, _method, matched) => (matched === undefined ? undefined : templateOf(matched)));
   const respond = metricsPath === undefined ? undefined : createMetricsResponder({ registry: options.registry, token: options.token });
   const unmatched = recorder.options.unmatchedRoute;
   listenForFinish();
 
-  // The request whose dispatch is starting: Hono's first router match after
-  // it belongs to that request (a nested app.fetch saves and restores it).
-  let pending: TrackedRequest | undefined;
+  // The router's latest match. The wrapper stays this small on purpose: V8 inlines it into
+  // Hono's dispatch, whose inlining budget it shares with Hono's getPath, and a wrapper that
+  // also named the route there left getPath out (~160 instructions a request more, Node 26).
+  let latest: ReturnType<RouterLike['match']> | undefined;
   const router = internals.router;
   internals.router = {
     get name() {
       return router.name;
     },
     add: (method, path, handler) => router.add(method, path, handler),
-    match(method, path) {
-      const result = router.match(method, path);
-      if (pending !== undefined) {
-        pending.route = answeringTemplate(result[0], unmatched);
-        pending = undefined;
-      }
-      return result;
-    },
+    match: (method, path) => (latest = router.match(method, path)),
   };
 
   // Errors reach Hono's error handler (the default, or one set later with app.onError).
@@ -242,6 +247,21 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
   const own = ownAnswers(respond, metricsPath, dashboard);
 
   const fetch = internals.fetch;
+  /**
+   * Hono's own fetch; what its router matched meanwhile (Hono matches before it calls any
+   * handler) goes to `tracked`. A nested app.fetch from a handler keeps its own match.
+   */
+  const dispatch = (tracked: TrackedRequest | undefined, request: Request, env: unknown, executionCtx: unknown): Response | Promise<Response> => {
+    const outer = latest;
+    latest = undefined;
+    try {
+      const result = fetch(request, env, executionCtx);
+      if (tracked !== undefined && latest !== undefined) tracked.matched = latest[0];
+      return result;
+    } finally {
+      latest = outer;
+    }
+  };
   internals.fetch = (request, env, executionCtx) => {
     const bindings = env as NodeBindings | undefined;
     const incoming = bindings?.incoming;
@@ -256,13 +276,7 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
       } catch {
         recorder.internalError();
       }
-      const outer = pending;
-      pending = tracked;
-      try {
-        return fetch(request, env, executionCtx);
-      } finally {
-        pending = outer;
-      }
+      return dispatch(tracked, request, env, executionCtx);
     }
     // Runtimes without node:http (Bun, Deno, workers): measure until the response is ready.
     let path: string;
@@ -274,15 +288,8 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
     }
     if (recorder.skips(path)) return own(request, path) ?? fetch(request, env, executionCtx);
     const started = performance.now();
-    const tracked: TrackedRequest = { route: undefined };
-    const outer = pending;
-    pending = tracked;
-    let result: Response | Promise<Response>;
-    try {
-      result = fetch(request, env, executionCtx);
-    } finally {
-      pending = outer;
-    }
+    const tracked: TrackedRequest = { route: undefined, matched: undefined };
+    const result = dispatch(tracked, request, env, executionCtx);
     const record = (response: Response): Response => {
       try {
         recordDirect(response);
@@ -295,7 +302,7 @@ export function instrument<App extends Hono<any, any, any>>(app: App, options: A
       recorder.recordDirect({
         path,
         method: methodIndex(request.method),
-        route: tracked.route ?? unmatched,
+        route: tracked.matched === undefined ? unmatched : templateOf(tracked.matched),
         status: response.status,
         elapsedSeconds: (performance.now() - started) / 1000,
         requestBytes: Number(headerOf(request, 'content-length') ?? 0),

@@ -526,6 +526,40 @@ describe('hono instrument(app)', () => {
     expect(text).not.toContain('route="/metrics"');
   });
 
+  it('names the answering route alike with each of Hono\'s routers, over node:http, routes interleaved', async () => {
+    const { Hono } = await import('hono');
+    const { createAdaptorServer } = await import('@hono/node-server');
+    const { RegExpRouter } = await import('hono/router/reg-exp-router');
+    const { TrieRouter } = await import('hono/router/trie-router');
+    const { LinearRouter } = await import('hono/router/linear-router');
+    const { PatternRouter } = await import('hono/router/pattern-router');
+    const { instrument: instrumentHono } = await import('./hono.js');
+    const routers = { smart: undefined, regexp: () => new RegExpRouter(), trie: () => new TrieRouter(), linear: () => new LinearRouter(), pattern: () => new PatternRouter() };
+    for (const [name, router] of Object.entries(routers)) {
+      const registry = new Registry();
+      const app = router === undefined ? new Hono() : new Hono({ router: router() as never });
+      app.use('*', async (_c, next) => next());
+      app.get('/users/:id', (c) => c.text(c.req.param('id')));
+      app.get('/static', (c) => c.text('static'));
+      app.get('/files/*', (c) => c.text('file'));
+      instrumentHono(app, { registry });
+      const server = createAdaptorServer(app) as http.Server;
+      const base = await listen(server);
+      try {
+        const paths = ['/users/1', '/static', '/users/2', '/files/a/b', '/nowhere', '/users/3', '/users/3?x=1', '/static', '/files/c'];
+        for (const path of paths) await (await fetch(base + path)).text();
+        await waitFor(async () => sumOf(await registry.metrics(), 'http_requests_total') === paths.length);
+        const text = await registry.metrics();
+        expect(sumOf(text, 'http_requests_total', 'route="/users/:id"'), name).toBe(4);
+        expect(sumOf(text, 'http_requests_total', 'route="/static"'), name).toBe(2);
+        expect(sumOf(text, 'http_requests_total', 'route="/files/*"'), name).toBe(2);
+        expect(sumOf(text, 'http_requests_total', 'route="__unmatched__"', 'status="404"'), name).toBe(1);
+      } finally {
+        await close(server);
+      }
+    }
+  });
+
   it('refuses what is not a Hono app', async () => {
     const { instrument: instrumentHono } = await import('./hono.js');
     expect(() => instrumentHono({} as never, { registry: new Registry() })).toThrow(expect.objectContaining({ code: 'LOOKOUT_E_INVALID_OPTION' }));

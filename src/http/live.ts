@@ -13,6 +13,8 @@ export class RequestState {
   start = 0;
   method = 0;
   route: string | undefined = undefined;
+  /** What the framework's router matched, for the adapter's route resolver to name at the end (Hono: the matched handlers). */
+  matched: unknown = undefined;
   exception: string | undefined = undefined;
   /**
    * Body bytes counted as the app writes them, for responses node does not
@@ -234,6 +236,7 @@ export class LiveRequests {
     state.req = undefined;
     state.res = undefined;
     state.route = undefined;
+    state.matched = undefined;
     state.exception = undefined;
     state.next = undefined;
     state.bodyBytes = -1;

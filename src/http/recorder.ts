@@ -23,10 +23,18 @@ import { HttpMetricSet } from './metric-set.js';
  */
 export interface TrackedRequest {
   route: string | undefined;
+  /**
+   * What the framework's router matched, when the adapter names the route only
+   * once the response has finished (its {@link RouteResolver} is given this).
+   */
+  matched: unknown;
 }
 
-/** Finds the route template of a finished request when the adapter did not set it. */
-export type RouteResolver = (req: IncomingMessage, res: ServerResponse, method: number) => string | undefined;
+/**
+ * Finds the route template of a finished request when the adapter did not set
+ * it; `matched` is what the adapter kept in {@link TrackedRequest.matched}.
+ */
+export type RouteResolver = (req: IncomingMessage, res: ServerResponse, method: number, matched: unknown) => string | undefined;
 
 interface SeriesHandles {
   readonly requests: CounterSeries | undefined;
@@ -368,7 +376,7 @@ export class HttpRecorder {
   }
 
   private routeOf(state: RequestState): string {
-    const route = state.route ?? this.resolveRoute?.(state.req!, state.res!, state.method);
+    const route = state.route ?? this.resolveRoute?.(state.req!, state.res!, state.method, state.matched);
     return route === undefined || route === '' ? this.options.unmatchedRoute : route;
   }
 
