@@ -134,11 +134,10 @@ export class HttpRecorder {
 
   /**
    * Marks a request as tracked and starts its clock (skipped paths and already
-   * tracked requests are left alone). `path`: the URL or path to check against
-   * the skipped paths, when it is not the request's own `url`.
+   * tracked requests are left alone).
    */
-  start(req: IncomingMessage, res: ServerResponse, path: string | undefined = req.url): void {
-    if (!this.skips(path)) this.startUnskipped(req, res);
+  start(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.skips(req.url)) this.startUnskipped(req, res);
   }
 
   /**
@@ -390,7 +389,7 @@ export class HttpRecorder {
     const byMethod = this.routes.get(route) ?? this.addRoute(route);
     let byStatus = byMethod[method];
     if (byStatus === undefined) byStatus = byMethod[method] = new Map();
-    const key = this.options.headerLabels.length === 0 ? status : this.headerKey(status, req);
+    const key = this.plainKeys ? status : this.headerKey(status, req);
     return byStatus.get(key) ?? this.bindHandles(byStatus, key, byMethod === this.overflowRoute ? '__overflow__' : route, method, status, req);
   }
 
@@ -427,7 +426,7 @@ export class HttpRecorder {
   private bindHandles(byStatus: Map<StatusKey, SeriesHandles>, key: StatusKey, route: string, method: number, status: number, req: IncomingMessage): SeriesHandles {
     const set = this.metricSet;
     const statusText = this.options.statusLabel === 'class' ? `${Math.floor(status / 100)}xx` : String(status);
-    const labels = set.labelsFor(METHODS[method]!, route, statusText, this.options.headerLabels.length === 0 ? [] : this.headerLabelValues(req));
+    const labels = set.labelsFor(METHODS[method]!, route, statusText, this.plainKeys ? [] : this.headerLabelValues(req));
     const handles: SeriesHandles = {
       requests: set.requests?.labels(labels.full),
       duration: set.duration?.labels(labels.full),
