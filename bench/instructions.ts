@@ -196,6 +196,23 @@ function gcInstructions({ names, self }: Dump): number {
   return total;
 }
 
+/** V8's optimising compilers (TurboFan with Turboshaft, Maglev), on their background threads or not. */
+const JIT_FUNCTION = /v8::internal::(?:compiler|maglev)::/;
+
+/**
+ * Instructions in V8's optimising compilers. A process still tiering up when the counters are
+ * zeroed compiles inside the counted window, and how much differs by process: on Node 24,
+ * Hono's and Express's hello-worlds after 60,000 warm-up requests under callgrind still spent
+ * 7,300–10,900 instructions per request compiling (BENCHMARKS.md, "Node 24 without the compiler"), more
+ * than lookout's own code costs. Compare totals without it (`withoutGcOrJit`) when the
+ * processes of one variant disagree.
+ */
+function jitInstructions({ names, self }: Dump): number {
+  let total = 0;
+  for (const [id, cost] of self) if (JIT_FUNCTION.test(names.get(id) ?? '')) total += cost;
+  return total;
+}
+
 /** Totals of the newest dump: `{ Ir, D1mr, ... }`. */
 function newestDump(directory: string): string {
   const dumps = readdirSync(directory).filter((name) => /\.\d+$/.test(name)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
@@ -239,12 +256,15 @@ async function measure(framework: string, variant: string): Promise<{ dump: Dump
 function summary(dump: Dump, own: Map<string, number>): Record<string, unknown> {
   const counted = dump.totals;
   const gc = gcInstructions(dump);
+  const jit = jitInstructions(dump);
   const ownTotal = [...own.values()].reduce((sum, value) => sum + value, 0);
   const top = [...own].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, value]) => `${name} ${Math.round(value / REQUESTS)}`);
   return {
     instructionsPerRequest: Math.round((counted['Ir'] ?? 0) / REQUESTS),
     gcInstructions: Math.round(gc / REQUESTS),
     withoutGc: Math.round(((counted['Ir'] ?? 0) - gc) / REQUESTS),
+    jitInstructions: Math.round(jit / REQUESTS),
+    withoutGcOrJit: Math.round(((counted['Ir'] ?? 0) - gc - jit) / REQUESTS),
     lookoutInstructions: Math.round(ownTotal / REQUESTS),
     lookoutShare: Number((ownTotal / (counted['Ir'] ?? 1)).toFixed(4)),
     ...(top.length > 0 ? { lookoutTop: top.join('; ') } : {}),
