@@ -175,41 +175,35 @@ function ownInstructions({ names, self, calls }: Dump, map: CodeMap): Map<string
   return own;
 }
 
-/** V8's garbage collector: its marking, sweeping, evacuation and scavenging code and their helpers. */
+/**
+ * V8's garbage collector: its marking, sweeping, evacuation and scavenging code and their helpers.
+ * A major collection that falls into the counted window adds thousands of instructions per
+ * request to that process alone; under valgrind a process runs ~50× slower, so V8's timer-driven
+ * collections fall where they would not natively (session 7: two Hono `instrument(app)` processes
+ * counted ~10,500 per request of marking and sweeping that the bare ones, and a native
+ * `--trace-gc` run of either, did not have). Compare totals without it. The roots every scavenge
+ * visits count too (`IterateObjectCache`: on Node 26, ~0.4 M instructions a scavenge): a Fastify
+ * lookout server under callgrind ran 57 scavenges in 10,000 requests where its bare twin ran 8,
+ * while natively both run the same number (75 and 76 in 100,000 requests, `--trace-gc`): work on
+ * timers, stretched ~50× by valgrind, allocates per second, not per request.
+ */
 const GC_FUNCTION = /^(?:(?:void |auto |bool )?v8::internal::\S*(?:Marking|Marker|MarkCompact|Sweep|Evacuat|Scaveng|RememberedSet|MemoryChunk|PointersUpdating|RecordMigrated|BodyDescriptor|SizeFromMap|SlotSet|WhiteToGrey|Heap::)|v8::internal::\(anonymous namespace\)::IterateObjectCache|heap::base::|std::__detail::_Map_base<v8::internal::MemoryChunk)/;
 
 /**
- * Instructions in the garbage collector's own functions. A major collection that falls
- * into the counted window adds thousands of instructions per request to that process alone;
- * under valgrind a process runs ~50× slower, so V8's timer-driven collections fall where
- * they would not natively (session 7: two Hono `instrument(app)` processes counted ~10,500
- * per request of marking and sweeping that the bare ones, and a native `--trace-gc` run of
- * either, did not have). Compare totals without it. The roots every scavenge visits count too
- * (`IterateObjectCache`: on Node 26, ~0.4 M instructions a scavenge): a Fastify lookout server
- * under callgrind ran 57 scavenges in 10,000 requests where its bare twin ran 8, while natively
- * both run the same number (75 and 76 in 100,000 requests, `--trace-gc`): work on timers,
- * stretched ~50× by valgrind, allocates per second, not per request.
+ * V8's optimising compilers (TurboFan with Turboshaft, Maglev), on their background threads or
+ * not. A process still tiering up when the counters are zeroed compiles inside the counted
+ * window, and how much differs by process: on Node 24, Hono's and Express's hello-worlds after
+ * 60,000 warm-up requests under callgrind still spent 7,300–10,900 instructions per request
+ * compiling (BENCHMARKS.md, "Node 24 counted without the compiler"), more than lookout's own
+ * code costs. Compare totals without it (`withoutGcOrJit`) when the processes of one variant
+ * disagree.
  */
-function gcInstructions({ names, self }: Dump): number {
-  let total = 0;
-  for (const [id, cost] of self) if (GC_FUNCTION.test(names.get(id) ?? '')) total += cost;
-  return total;
-}
-
-/** V8's optimising compilers (TurboFan with Turboshaft, Maglev), on their background threads or not. */
 const JIT_FUNCTION = /v8::internal::(?:compiler|maglev)::/;
 
-/**
- * Instructions in V8's optimising compilers. A process still tiering up when the counters are
- * zeroed compiles inside the counted window, and how much differs by process: on Node 24,
- * Hono's and Express's hello-worlds after 60,000 warm-up requests under callgrind still spent
- * 7,300–10,900 instructions per request compiling (BENCHMARKS.md, "Node 24 without the compiler"), more
- * than lookout's own code costs. Compare totals without it (`withoutGcOrJit`) when the
- * processes of one variant disagree.
- */
-function jitInstructions({ names, self }: Dump): number {
+/** The instructions of the functions whose names match `pattern` (their own, not their callees'). */
+function instructionsIn({ names, self }: Dump, pattern: RegExp): number {
   let total = 0;
-  for (const [id, cost] of self) if (JIT_FUNCTION.test(names.get(id) ?? '')) total += cost;
+  for (const [id, cost] of self) if (pattern.test(names.get(id) ?? '')) total += cost;
   return total;
 }
 
@@ -255,8 +249,8 @@ async function measure(framework: string, variant: string): Promise<{ dump: Dump
 /** Per-request figures of one dump, and lookout's top functions. */
 function summary(dump: Dump, own: Map<string, number>): Record<string, unknown> {
   const counted = dump.totals;
-  const gc = gcInstructions(dump);
-  const jit = jitInstructions(dump);
+  const gc = instructionsIn(dump, GC_FUNCTION);
+  const jit = instructionsIn(dump, JIT_FUNCTION);
   const ownTotal = [...own.values()].reduce((sum, value) => sum + value, 0);
   const top = [...own].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, value]) => `${name} ${Math.round(value / REQUESTS)}`);
   return {
